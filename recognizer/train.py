@@ -1,0 +1,333 @@
+"""Training: a synthetic dataset and a registered model in, a run folder out.
+
+A run folder holds::
+
+    config.json        the final TrainConfig
+    charset.json       the classes, in id order
+    ckpt/              complete checkpoints (model, optimizer, step, data iterator)
+    metrics.csv        one row per evaluation
+    curves.png         drawn from metrics.csv
+    tb/                TensorBoard logs
+    model.keras        the trained model (with model.json: charset, input size)
+
+Checkpoints go through ``tf.train.CheckpointManager``, whose index file is
+replaced atomically, so the latest checkpoint is never torn; SIGINT and SIGTERM
+save one before exiting, and ``resume`` continues from it exactly: the data
+iterator's position and shuffle buffer are part of the checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from recognizer.charset import Charset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; written to ``config.json`` in the run folder."""
+
+    data: str
+    run_dir: str
+    model: str = "vgg32"
+    steps: int = 10_000
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 500
+    label_smoothing: float = 0.1
+    eval_every: int = 1000
+    eval_batches: int = 40
+    seed: int = 0
+    jit: bool = True
+    mixed_precision: bool = False
+    deterministic: bool = False
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class Interrupted(RuntimeError):
+    """SIGINT / SIGTERM arrived; a checkpoint was saved."""
+
+
+@dataclass
+class Progress:
+    """What the loop reports after each logged step (the CLI draws it)."""
+
+    step: int
+    steps: int
+    loss: float
+    accuracy: float
+    images_per_s: float
+    lr: float
+
+
+def _setup_tf(cfg: TrainConfig):
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    gpus = tf.config.list_physical_devices("GPU")
+    log.info("devices: %s", [d.name for d in gpus] or "CPU only")
+    return tf, keras
+
+
+def _build(cfg: TrainConfig, num_classes: int):
+    import keras
+
+    from recognizer.model import build_model
+
+    model = build_model(cfg.model, num_classes)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(cfg.steps - cfg.warmup_steps, 1),
+        warmup_target=cfg.lr,
+        warmup_steps=cfg.warmup_steps,
+        alpha=0.01,
+    )
+    opt = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=cfg.weight_decay)
+    if cfg.mixed_precision:
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    opt.build(model.trainable_variables)
+    return model, opt, schedule
+
+
+def train(
+    cfg: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_eval: Callable[[dict], None] | None = None,
+    stop_after: int | None = None,
+) -> dict[str, float]:
+    """Train (or resume) the run in ``cfg.run_dir``.
+
+    Args:
+        cfg: the configuration; if the run folder has a checkpoint, training resumes.
+        on_progress: called every few steps with a :class:`Progress`.
+        on_eval: called with each metrics row.
+        stop_after: stop (with a checkpoint) once this step is reached, as a
+            kill would; used by tests of resume.
+
+    Returns:
+        The last metrics row.
+
+    Raises:
+        TrainingDiverged: NaN or infinite loss (no checkpoint is written for it).
+        Interrupted: SIGINT or SIGTERM; a checkpoint was saved first.
+    """
+    from recognizer import dataset
+
+    tf, keras = _setup_tf(cfg)
+    run = Path(cfg.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    meta = dataset.read_meta(cfg.data)
+    charset = Charset.from_json(json.dumps(meta["charset"], ensure_ascii=False))
+    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    (run / "charset.json").write_text(charset.to_json(), encoding="utf-8")
+
+    model, opt, schedule = _build(cfg, len(charset))
+    _check_size(model, meta["plan"]["size"], cfg.model)
+    train_ds = dataset.load(cfg.data, "train", cfg.batch_size, shuffle=True, seed=cfg.seed,
+                            repeat=True)  # fmt: skip
+    it = iter(train_ds)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False)
+    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, data=it)
+    manager = tf.train.CheckpointManager(ckpt, str(run / "ckpt"), max_to_keep=2)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+
+    loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True,
+                                                   label_smoothing=cfg.label_smoothing)  # fmt: skip
+    n = len(charset)
+
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = loss_fn(tf.one_hot(y, n), tf.cast(logits, tf.float32))
+            scaled = opt.scale_loss(loss) if cfg.mixed_precision else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        opt.apply(grads, model.trainable_variables)
+        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y),
+                                     tf.float32))  # fmt: skip
+        return loss, acc
+
+    train_step = tf.function(train_step, jit_compile=cfg.jit)
+    stop = _StopFlag()
+    writer = tf.summary.create_file_writer(str(run / "tb"))
+    row: dict[str, float] = {}
+    t0, seen, run_loss, run_acc, k = time.time(), 0, 0.0, 0.0, 0
+    try:
+        while int(step) < cfg.steps:
+            x, y = next(it)
+            loss, acc = train_step(x, y)
+            step.assign_add(1)
+            s = int(step)
+            run_loss += float(loss)
+            run_acc += float(acc)
+            k += 1
+            seen += int(x.shape[0])
+            if not math.isfinite(float(loss)):
+                raise TrainingDiverged(
+                    f"loss became {float(loss)} at step {s}; lower --lr (now {cfg.lr}) "
+                    "or check the data; the last good checkpoint is kept"
+                )
+            if s % 20 == 0 and on_progress:
+                dt = time.time() - t0
+                on_progress(Progress(s, cfg.steps, run_loss / k, run_acc / k, seen / dt,
+                                     float(schedule(s))))  # fmt: skip
+            if s % cfg.eval_every == 0 or s == cfg.steps:
+                row = _evaluate_row(model, cfg, s, run_loss / k, run_acc / k, seen / (time.time() - t0))
+                _record(run, writer, row)
+                manager.save(checkpoint_number=s)
+                if on_eval:
+                    on_eval(row)
+                run_loss, run_acc, k = 0.0, 0.0, 0
+                t0, seen = time.time(), 0
+            elif s % 250 == 0:
+                manager.save(checkpoint_number=s)
+            if stop.raised or (stop_after is not None and s >= stop_after):
+                manager.save(checkpoint_number=s)
+                if stop.raised:
+                    raise Interrupted(f"stopped by {stop.raised} at step {s}; checkpoint saved")
+                return row
+    finally:
+        stop.restore()
+    save_model(model, charset, run, cfg.model)
+    return row
+
+
+class _StopFlag:
+    """Turns SIGINT / SIGTERM into a flag the loop checks between steps."""
+
+    def __init__(self) -> None:
+        self.raised: str | None = None
+        self._old = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handle(self, signum, frame) -> None:
+        self.raised = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _check_size(model, data_size: int, name: str) -> None:
+    want = model.input_shape[1]
+    if want != data_size:
+        raise ValueError(f"model {name} takes {want}x{want} crops but the dataset holds "
+                         f"{data_size}x{data_size}; render one with `pageocr synth --size {want}`")
+
+
+def _evaluate_row(model, cfg: TrainConfig, step: int, loss: float, acc: float, ips: float) -> dict:
+    from recognizer.evaluate import topk_accuracy
+
+    row = {"step": step, "time": time.time(), "train_loss": loss, "train_acc": acc,
+           "images_per_s": ips}  # fmt: skip
+    for split in ("val", "test-heldout"):
+        try:
+            top1, top5 = topk_accuracy(model, cfg.data, split, cfg.batch_size * 2, cfg.eval_batches)
+        except ValueError:  # split absent from the dataset
+            continue
+        key = split.replace("-", "_")
+        row[f"{key}_top1"], row[f"{key}_top5"] = top1, top5
+    return row
+
+
+def _record(run: Path, writer, row: dict) -> None:
+    import tensorflow as tf
+
+    path = run / "metrics.csv"
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+    with writer.as_default():
+        for key, value in row.items():
+            if key not in ("step", "time"):
+                tf.summary.scalar(key, value, step=int(row["step"]))
+    writer.flush()
+    try:
+        plot_curves(path, run / "curves.png")
+    except Exception as err:  # a plot must never stop training
+        log.warning("could not draw curves: %s", err)
+
+
+def plot_curves(metrics_csv: Path, out_png: Path) -> None:
+    """Draw loss and accuracy curves from a metrics CSV."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(metrics_csv.open()))
+    steps = [int(r["step"]) for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(steps, [float(r["train_loss"]) for r in rows], label="train loss")
+    ax1.set_xlabel("step")
+    ax1.legend()
+    for key in ("train_acc", "val_top1", "val_top5", "test_heldout_top1", "test_heldout_top5"):
+        if rows and key in rows[0]:
+            ax2.plot(steps, [float(r[key]) for r in rows], label=key)
+    ax2.set_xlabel("step")
+    ax2.set_ylim(0, 1)
+    ax2.grid(alpha=0.3)
+    ax2.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def save_model(model, charset: Charset, run: Path, name: str) -> Path:
+    """Write ``model.keras`` and its ``model.json`` (charset, input size, normalisation)."""
+    path = run / "model.keras"
+    model.save(path)
+    info = {
+        "format": 1,
+        "model": name,
+        "input_size": int(model.input_shape[1]),
+        "input": "float32 (B, S, S, 1), white ink on black, 0..255; the model rescales",
+        "charset": json.loads(charset.to_json()),
+    }
+    (run / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def load_config(path: Path) -> TrainConfig:
+    """A TrainConfig from a TOML file ([train] table) or a run folder's config.json."""
+    import tomllib
+
+    if path.suffix == ".json":
+        return TrainConfig.from_dict(json.loads(path.read_text()))
+    data = tomllib.loads(path.read_text())
+    return TrainConfig.from_dict(data.get("train", data))

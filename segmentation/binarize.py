@@ -1,0 +1,194 @@
+"""Binarisation: page image -> grayscale ink image -> ink mask.
+
+Everything downstream works on white-on-black images: ink is bright (255),
+background is 0.  The page's polarity (dark text on light paper or light text
+on a dark screen) is decided by which class is the majority, so both give the
+same result.  Uneven illumination is removed by dividing by a background
+estimate (a large max filter on a downscaled copy, smoothed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Threshold on the normalised ink image (0..255) that separates ink from background.
+INK_THRESHOLD = 128
+#: Longest side of the copy used to estimate polarity and background.
+_WORK_SIDE = 600
+#: Minimum contrast (fraction of the background level) for anything to count as ink.
+_MIN_CONTRAST = 0.12
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Convert an image to 8-bit grayscale.
+
+    Args:
+        image: array (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA; dtype uint8,
+            uint16, bool or float (floats with max <= 1 are taken as 0..1, else 0..255).
+            Transparent BGRA pixels are composited onto white.
+
+    Returns:
+        uint8 array (H, W).
+
+    Raises:
+        ValueError: for an empty array, a wrong rank or an unsupported channel count.
+    """
+    img = np.asarray(image)
+    if img.size == 0:
+        raise ValueError(f"empty image of shape {img.shape}")
+    if img.ndim not in (2, 3):
+        raise ValueError(f"expected an image of rank 2 or 3, got shape {img.shape}")
+    if img.ndim == 3 and img.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected 1, 3 or 4 channels, got shape {img.shape}")
+    f = _to_unit_float(img)
+    if f.ndim == 2:
+        gray = f
+    elif f.shape[2] == 1:
+        gray = f[:, :, 0]
+    else:
+        b, g, r = f[:, :, 0], f[:, :, 1], f[:, :, 2]
+        gray = 0.114 * b + 0.587 * g + 0.299 * r
+        if f.shape[2] == 4:
+            alpha = f[:, :, 3]
+            gray = gray * alpha + (1.0 - alpha)
+    return np.clip(np.rint(gray * 255.0), 0, 255).astype(np.uint8)
+
+
+def _to_unit_float(img: np.ndarray) -> np.ndarray:
+    """Scale any supported dtype to float32 in 0..1 (same shape)."""
+    if img.dtype == np.bool_:
+        return img.astype(np.float32)
+    if img.dtype == np.uint8:
+        return img.astype(np.float32) / 255.0
+    if img.dtype == np.uint16:
+        return img.astype(np.float32) / 65535.0
+    if np.issubdtype(img.dtype, np.floating):
+        f = np.nan_to_num(img.astype(np.float32))
+        if float(f.max()) > 1.0:
+            f = f / 255.0
+        return np.clip(f, 0.0, 1.0)
+    if np.issubdtype(img.dtype, np.integer):
+        return np.clip(img.astype(np.float32), 0, 255) / 255.0
+    raise ValueError(f"unsupported image dtype {img.dtype}")
+
+
+def ink_image(gray: np.ndarray) -> np.ndarray:
+    """Grayscale ink intensity, white on black, anti-aliasing kept.
+
+    Args:
+        gray: uint8 array (H, W) (anything :func:`to_gray` accepts).
+
+    Returns:
+        uint8 array (H, W): background ~0, solid ink ~255.  All zeros when the
+        image holds no ink (blank, uniform or noise only).
+    """
+    g = to_gray(gray)
+    if not text_is_dark(g):
+        g = 255 - g
+    bg = _background(g)
+    contrast = np.clip((bg - g.astype(np.float32)) / np.maximum(bg, 1.0), 0.0, 1.0)
+    return _stretch(contrast)
+
+
+def text_is_dark(gray: np.ndarray) -> bool:
+    """Decide the polarity: True when the text is darker than the background.
+
+    The background is the majority class of an Otsu split.
+
+    Args:
+        gray: uint8 array (H, W).
+
+    Returns:
+        True for dark text on a light background.
+    """
+    small = _downscale(gray)
+    thr, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    light = int(np.count_nonzero(small > thr))
+    return light * 2 >= small.size
+
+
+def _downscale(gray: np.ndarray) -> np.ndarray:
+    """Shrink so that the longest side is at most ``_WORK_SIDE`` (area interpolation)."""
+    h, w = gray.shape
+    scale = _WORK_SIDE / max(h, w)
+    if scale >= 1.0:
+        return gray
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def _background(g: np.ndarray) -> np.ndarray:
+    """Estimate the paper level of dark-text image ``g`` (uint8 (H, W)) as float32 (H, W).
+
+    A max filter wider than the strokes removes the text; a median then smooths it.
+    The work is done on a downscaled copy (a kernel of 3% of the longest side,
+    at least 15 px at full resolution).
+    """
+    h, w = g.shape
+    kernel_full = max(15, round(0.03 * max(h, w)))
+    scale = min(1.0, 15.0 / kernel_full)
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+    else:
+        small = g
+    k = max(3, round(kernel_full * scale)) | 1
+    bg = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.medianBlur(bg, 5)
+    bg = cv2.blur(bg, (k, k))
+    if bg.shape != g.shape:
+        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.maximum(bg.astype(np.float32), g.astype(np.float32))
+
+
+def _stretch(contrast: np.ndarray) -> np.ndarray:
+    """Map contrast (float32 (H, W), 0..1) to uint8: background -> 0, solid ink -> 255.
+
+    Returns all zeros when the two Otsu classes are not clearly separated
+    (a blank or noise-only image).
+    """
+    c8 = np.rint(contrast * 255.0).astype(np.uint8)
+    if int(c8.max()) == 0:
+        return np.zeros_like(c8)
+    thr, _ = cv2.threshold(c8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    fg = c8 > thr
+    if not fg.any() or fg.all():
+        return np.zeros_like(c8)
+    bg_vals = contrast[~fg]
+    bg_level, bg_std = float(np.median(bg_vals)), float(bg_vals.std())
+    ink_level = float(np.percentile(contrast[fg], 90))
+    sep = ink_level - bg_level
+    if sep < _MIN_CONTRAST or sep < 6.0 * bg_std:
+        log.debug("no ink: separation %.3f, background std %.3f", sep, bg_std)
+        return np.zeros_like(c8)
+    out = (contrast - bg_level) * (255.0 / sep)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def threshold_ink(ink: np.ndarray) -> np.ndarray:
+    """Binarise an ink image from :func:`ink_image`.
+
+    Args:
+        ink: uint8 array (H, W), white ink on black.
+
+    Returns:
+        uint8 array (H, W), ink = 255, background = 0.
+    """
+    return np.where(ink >= INK_THRESHOLD, 255, 0).astype(np.uint8)
+
+
+def binarize(gray: np.ndarray) -> np.ndarray:
+    """Ink mask of a page, robust to polarity, uneven lighting and noise.
+
+    Args:
+        gray: uint8 array (H, W) (anything :func:`to_gray` accepts).
+
+    Returns:
+        uint8 array (H, W), ink = 255 on a 0 background; all zeros when there is no ink.
+    """
+    return threshold_ink(ink_image(gray))
