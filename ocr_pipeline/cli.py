@@ -208,6 +208,264 @@ def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
     typer.echo(f"model written to {cfg.run_dir}/model.keras")
 
 
+MODEL_OPT = typer.Option(
+    None, "--model", "-m", help="Model file (.tflite/.keras with its .json) or run folder; "
+    "default: the shipped model."
+)
+RUNTIME_OPT = typer.Option("auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf.")
+
+
+def _predictor(model: Optional[Path], runtime: str):
+    from recognizer.runtime import ModelError, Predictor
+
+    try:
+        return Predictor(model, runtime=runtime)
+    except ModelError as err:
+        fail(str(err))
+
+
+@app.command()
+def classify(
+    paths: list[Path] = typer.Argument(..., help="Images of single characters, or folders of them."),
+    top: int = typer.Option(3, "--top", "-k", min=1, help="Candidates per image."),
+    json_out: bool = typer.Option(False, "--json", help="JSON for programs."),
+    framing: str = typer.Option("tight", help="tight: frame the ink; asis: keep the image's framing."),
+    model: Optional[Path] = MODEL_OPT,
+    runtime: str = RUNTIME_OPT,
+) -> None:
+    """Classify single-character images: top-k with probabilities, then the text they spell.
+
+    Example: pageocr classify crops/     (0000.png, 0001.png ... in name order)
+    """
+    import json
+
+    from ocr_pipeline.classify import FRAMINGS, classify_files
+    from ocr_pipeline.images import expand_inputs
+
+    if framing not in FRAMINGS:
+        fail(f"--framing must be one of {', '.join(FRAMINGS)}")
+    predictor = _predictor(model, runtime)
+    files = expand_inputs(paths)
+    if not files:
+        fail("no images found in " + ", ".join(map(str, paths)))
+    results = classify_files(files, predictor, top, framing)
+    text = "".join(r.chars[0] for r in results if not r.error)
+    for r in results:
+        if r.error:
+            typer.echo(f"pageocr: error: {r.error}", err=True)
+    if json_out:
+        typer.echo(json.dumps({"results": [r.as_dict() for r in results], "text": text},
+                              ensure_ascii=False, indent=1))  # fmt: skip
+    else:
+        for r in results:
+            if not r.error:
+                cands = "  ".join(f"{c} {p:.3f}" for c, p in zip(r.chars, r.probs))
+                typer.echo(f"{Path(r.path).name}\t{cands}")
+        typer.echo(text)
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    data: Path = typer.Option(..., help="Dataset folder made by `pageocr synth`."),
+    split: str = typer.Option("test-heldout", help="train, val or test-heldout."),
+    model: Optional[Path] = MODEL_OPT,
+    runtime: str = RUNTIME_OPT,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for metrics.json and mistakes.png."),
+    limit: Optional[int] = typer.Option(None, help="Stop after this many examples."),
+) -> None:
+    """Top-1 / top-5 of a model on a dataset split, per face and script, with confusions.
+
+    Example: pageocr eval --data data/synth32 --split test-heldout -o runs/eval
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from recognizer.dataset import DatasetError
+    from recognizer.evaluate import evaluate, write_report
+
+    predictor = _predictor(model, runtime)
+    try:
+        rep = evaluate(predictor.predict, str(data), split, predictor.charset, limit=limit)
+    except DatasetError as err:
+        fail(str(err))
+    d = rep.as_dict()
+    con = Console()
+    con.print(f"{split}: n={d['n']} top-1 {d['top1']:.4%} top-5 {d['top5']:.4%}")
+    table = Table(title="per face")
+    table.add_column("face")
+    for s in ("hanzi", "ascii", "punct"):
+        table.add_column(f"{s} top-1", justify="right")
+        table.add_column(f"{s} top-5", justify="right")
+    for face, m in d["per_face"].items():
+        cells = []
+        for s in ("hanzi", "ascii", "punct"):
+            cells += [f"{m[s + '_top1']:.2%}", f"{m[s + '_top5']:.2%}"] if s + "_n" in m else ["", ""]
+        table.add_row(face, *cells)
+    con.print(table)
+    con.print("most confused (truth → prediction × n): " +
+              "  ".join(f"{t}→{p}×{n}" for t, p, n in d["confusions"]))  # fmt: skip
+    if out is not None:
+        write_report(rep, out)
+        con.print(f"wrote {out}/metrics.json and {out}/mistakes.png")
+
+
+@app.command()
+def read(
+    files: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, TIFF, WebP, BMP) or PDFs."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, json, tsv or hocr."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    overlay: Optional[Path] = typer.Option(
+        None, help="Draw the boxes and characters on the page to this PNG (page N of a "
+        "multi-page input goes to NAME-N.png)."
+    ),
+    dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
+    pages: Optional[str] = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
+    top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
+    model: Optional[Path] = MODEL_OPT,
+    runtime: str = RUNTIME_OPT,
+) -> None:
+    """Read the text of screenshots, scans and PDFs.
+
+    Example: pageocr read shot.png > shot.txt
+    """
+    from ocr_pipeline.formats import FORMATS, render
+    from ocr_pipeline.images import InputError, load_pages, parse_pages
+    from ocr_pipeline.pipeline import read_image
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        page_list = parse_pages(pages)
+    except InputError as err:
+        fail(str(err))
+    predictor = _predictor(model, runtime)
+    results, failed = [], False
+    for f in files:
+        try:
+            for page in load_pages(f, dpi=dpi, pages=page_list):
+                res = read_image(page.gray, predictor, k=top)
+                res.source, res.number = page.source, page.number
+                results.append(res)
+                if overlay is not None:
+                    _write_overlay(overlay, page, res, len(files) > 1 or page.number > 1)
+        except InputError as err:
+            typer.echo(f"pageocr: error: {err}", err=True)
+            failed = True
+    out = render(results, fmt) if results else ""
+    if output is not None:
+        output.write_text(out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _write_overlay(path: Path, page, res, numbered: bool) -> None:
+    from ocr_pipeline.overlay import draw_overlay
+
+    target = path.with_name(f"{path.stem}-{Path(page.source).stem}-{page.number}{path.suffix}") \
+        if numbered else path  # fmt: skip
+    draw_overlay(res.gray, res).save(target)
+
+
+@app.command()
+def segment(
+    image: Path = typer.Argument(..., help="A page image or PDF (first page unless --page)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for 0000.png, 0001.png ... and boxes.json."),
+    size: int = typer.Option(64, min=8, help="Side of each crop in pixels."),
+    mode: str = typer.Option("line", help="Crop framing: line (keeps size and place) or tight."),
+    page: int = typer.Option(1, min=1, help="Page of a PDF or multi-page TIFF."),
+    dpi: int = typer.Option(200, min=36, max=1200),
+    debug: bool = typer.Option(False, help="Also write debug.png with the lines and cuts drawn."),
+) -> None:
+    """Cut a page into character crops (white on black, reading order) and their boxes.
+
+    Example: pageocr segment shot.png -o crops/ && pageocr classify crops/ --framing asis
+    """
+    import json
+
+    import cv2
+
+    from ocr_pipeline.images import InputError, load_pages
+    from segmentation.crops import MODES
+    from segmentation.segment import crops, draw_debug, segment_page
+
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}")
+    try:
+        pg = next(iter(load_pages(image, dpi=dpi, pages=[page])))
+    except InputError as err:
+        fail(str(err))
+    seg = segment_page(pg.gray)
+    out.mkdir(parents=True, exist_ok=True)
+    images = crops(seg, size=size, mode=mode)
+    records = []
+    n = 0
+    for li, line_chars in enumerate(seg.chars):
+        for ch in line_chars:
+            name = f"{n:04d}.png"
+            cv2.imwrite(str(out / name), images[n])
+            records.append({"file": name, "line": li, "block": seg.lines[li].block,
+                            "box": list(ch.box)})  # fmt: skip
+            n += 1
+    meta = {"source": str(image), "page": page, "skew_degrees": seg.angle, "mode": mode,
+            "size": size, "lines": [list(ln.box) for ln in seg.lines], "chars": records}  # fmt: skip
+    (out / "boxes.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    if debug:
+        cv2.imwrite(str(out / "debug.png"), draw_debug(seg))
+    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="A finished run folder (model.keras, model.json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    data: Optional[Path] = typer.Option(None, help="Dataset whose val crops check the export; "
+                                        "default: the run's own dataset."),  # fmt: skip
+    precision: list[str] = typer.Option(["fp32", "int8"], help="fp32, int8 (dynamic range), int8full."),
+    samples: int = typer.Option(2048, help="Crops for the parity check (and int8full calibration)."),
+) -> None:
+    """Export a run as SavedModel and TFLite (fp32 / int8), each with its sidecar JSON.
+
+    Example: pageocr export runs/default -o runs/default/export
+    """
+    import json
+
+    import numpy as np
+
+    from recognizer import dataset
+    from recognizer.export import ExportError, export_run
+
+    if not (run_dir / "config.json").is_file():
+        fail(f"{run_dir} is not a run folder (no config.json)")
+    data_dir = data or Path(json.loads((run_dir / "config.json").read_text())["data"])
+    try:
+        xs = [x.numpy() for x, _ in dataset.load(data_dir, "val", 256).take(-(-samples // 256))]
+    except dataset.DatasetError as err:
+        fail(str(err))
+    sample = np.concatenate(xs)[:samples]
+    try:
+        res = export_run(run_dir, out, sample, tuple(precision))
+    except ExportError as err:
+        fail(str(err))
+    for name, p in res.items():
+        typer.echo(f"{name}: top-1 agreement with Keras {p.agreement:.4%} on {p.n} crops, "
+                   f"max probability difference {p.max_prob_diff:.2e}")  # fmt: skip
+    typer.echo(f"exported to {out}")
+
+
+def _add_bench() -> None:
+    from ocr_pipeline.bench import bench_app
+
+    app.add_typer(bench_app, name="bench", help="Benchmarks: page accuracy vs Tesseract, speed.")
+
+
+_add_bench()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -1,0 +1,177 @@
+"""Loading inputs: image files (PNG, JPEG, TIFF, WebP, BMP, GIF) and PDFs, as grayscale pages.
+
+Every failure becomes an :class:`InputError` with a one-line reason: a missing
+file, a corrupt or truncated image, a file that is not an image, a
+decompression bomb, a PDF that cannot be opened or a page range it does not have.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Largest image accepted, in pixels (a 600-dpi A3 scan is ~70 M).
+MAX_PIXELS = 120_000_000
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".pbm",
+                  ".pgm", ".ppm")  # fmt: skip
+
+
+class InputError(ValueError):
+    """An input file that cannot be read as an image or PDF."""
+
+
+@dataclass
+class Page:
+    """One page of an input: grayscale pixels and where they came from."""
+
+    gray: np.ndarray  # uint8 (H, W)
+    source: str
+    number: int = 1  # 1-based page number within the source
+
+
+def is_pdf(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+def load_pages(path: str | os.PathLike, dpi: int = 200,
+               pages: Sequence[int] | None = None) -> Iterator[Page]:  # fmt: skip
+    """Yield the pages of an image or PDF file as grayscale arrays.
+
+    Args:
+        path: the file.
+        dpi: rasterisation resolution for PDFs.
+        pages: 1-based page numbers to keep (PDFs and multi-page TIFFs); None for all.
+
+    Raises:
+        InputError: the file is missing, unreadable, corrupt, not an image or too large.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image or PDF")
+    if is_pdf(path):
+        yield from _pdf_pages(path, dpi, pages)
+    else:
+        yield from _image_pages(path, pages)
+
+
+def _image_pages(path: Path, pages: Sequence[int] | None) -> Iterator[Page]:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            n = getattr(img, "n_frames", 1)
+            wanted = _check_pages(pages, n, path)
+            for i in range(n):
+                if i + 1 not in wanted:
+                    continue
+                img.seek(i)
+                yield Page(to_gray(img), str(path), i + 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{path}: image is larger than {MAX_PIXELS:,} pixels "
+                         "(refused as a possible decompression bomb)") from None  # fmt: skip
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not an image or PDF file pageocr can read") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(f"{path}: corrupt or truncated image ({err})") from None
+
+
+def to_gray(img: Image.Image) -> np.ndarray:
+    """Grayscale uint8 (H, W) from any PIL mode; transparency is flattened on white."""
+    img.load()
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    return np.asarray(img.convert("L"), np.uint8).copy()
+
+
+def _check_pages(pages: Sequence[int] | None, n: int, path: Path) -> set[int]:
+    if pages is None:
+        return set(range(1, n + 1))
+    bad = [p for p in pages if not 1 <= p <= n]
+    if bad:
+        raise InputError(f"{path}: has {n} page(s); no page {bad[0]}")
+    return set(pages)
+
+
+def _pdf_pages(path: Path, dpi: int, pages: Sequence[int] | None) -> Iterator[Page]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as err:
+        raise InputError(f"{path}: cannot open PDF ({err})") from None
+    try:
+        wanted = _check_pages(pages, len(pdf), path)
+        for i in range(len(pdf)):
+            if i + 1 not in wanted:
+                continue
+            page = pdf[i]
+            w, h = page.get_size()
+            if w * h * (dpi / 72) ** 2 > MAX_PIXELS:
+                raise InputError(f"{path}: page {i + 1} at {dpi} dpi exceeds {MAX_PIXELS:,} pixels")
+            bitmap = page.render(scale=dpi / 72, grayscale=True)
+            arr = np.asarray(bitmap.to_pil().convert("L"), np.uint8).copy()
+            yield Page(arr, str(path), i + 1)
+    except pdfium.PdfiumError as err:
+        raise InputError(f"{path}: cannot render PDF ({err})") from None
+    finally:
+        pdf.close()
+
+
+def parse_pages(spec: str | None) -> list[int] | None:
+    """``"1,3-5"`` -> [1, 3, 4, 5]; None or empty -> None (all pages)."""
+    if not spec:
+        return None
+    out: list[int] = []
+    try:
+        for part in spec.split(","):
+            a, _, b = part.strip().partition("-")
+            lo = int(a)
+            hi = int(b) if b else lo
+            if lo < 1 or hi < lo:
+                raise ValueError
+            out.extend(range(lo, hi + 1))
+    except ValueError:
+        raise InputError(f"bad page list {spec!r}; write e.g. 1,3-5") from None
+    return out
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """Files given, with folders replaced by their image/PDF files in natural name order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = [f for f in p.iterdir()
+                     if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + (".pdf",)]
+            out.extend(sorted(files, key=natural_key))
+        else:
+            out.append(p)
+    return out
+
+
+def natural_key(path: Path) -> list:
+    """Sort key putting ``2.png`` before ``10.png``."""
+    import re
+
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]

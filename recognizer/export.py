@@ -1,0 +1,134 @@
+"""Export a trained run: SavedModel, TFLite fp32 and int8, each with its sidecar JSON.
+
+Every exported file is self-describing: ``X.tflite`` sits beside ``X.json``
+holding the charset, input size, normalisation and format version.  Export checks
+itself: the converted model's top-1 must agree with Keras on a sample batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+class ExportError(RuntimeError):
+    """Export failed or the exported model disagrees with Keras."""
+
+
+@dataclass
+class Parity:
+    """How a converted model compares with Keras on the same crops."""
+
+    n: int
+    agreement: float
+    max_prob_diff: float
+
+
+def sidecar(info: dict, precision: str) -> dict:
+    return {
+        "format": FORMAT_VERSION,
+        "model": info.get("model", ""),
+        "precision": precision,
+        "input_size": info["input_size"],
+        "input": "float32 (N, S, S, 1): white ink on black, pixel values 0..255 "
+        "(the model rescales); output: (N, C) logits, softmax them",
+        "charset": info["charset"],
+        "version": info.get("version", "1"),
+    }
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def parity(keras_logits: np.ndarray, other_logits: np.ndarray) -> Parity:
+    """Top-1 agreement and max probability difference between two sets of logits."""
+    a, b = _softmax(keras_logits), _softmax(other_logits)
+    agree = float((a.argmax(1) == b.argmax(1)).mean())
+    return Parity(len(a), agree, float(np.abs(a - b).max()))
+
+
+def tflite_logits(path: Path, x: np.ndarray) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path))
+    idx = it.get_input_details()[0]["index"]
+    it.resize_tensor_input(idx, list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(idx, x.astype(np.float32))
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+def export_run(
+    run_dir: Path,
+    out: Path,
+    sample: np.ndarray,
+    precisions: tuple[str, ...] = ("fp32", "int8"),
+    representative: np.ndarray | None = None,
+    min_agreement: float = 0.99,
+) -> dict[str, Parity]:
+    """Export ``run_dir/model.keras`` into ``out``.
+
+    Args:
+        run_dir: a run folder holding model.keras and model.json.
+        out: output folder (created): saved_model/, model-fp32.tflite, model-int8.tflite
+            (dynamic range) or model-int8full.tflite (full integer), each with a .json.
+        sample: float32 crops (N, S, S, 1), 0..255, for the parity check.
+        precisions: any of "fp32", "int8" (dynamic-range), "int8full".
+        representative: crops for full-integer calibration (default: ``sample``).
+        min_agreement: the least top-1 agreement with Keras accepted.
+
+    Returns:
+        Parity per precision.
+
+    Raises:
+        ExportError: a missing model, a failed conversion, or agreement below the bar.
+    """
+    import keras
+    import tensorflow as tf
+
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise ExportError(f"{run_dir} has no model.keras; finish training first")
+    info = json.loads((run_dir / "model.json").read_text(encoding="utf-8"))
+    model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "saved_model"
+    if saved.exists():
+        shutil.rmtree(saved)
+    model.export(str(saved), verbose=False)
+    (out / "saved_model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
+    ref = model(sample, training=False).numpy()
+    results = {}
+    for precision in precisions:
+        conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+        if precision in ("int8", "int8full"):
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        if precision == "int8full":
+            rep = representative if representative is not None else sample
+            conv.representative_dataset = lambda: ([r[None].astype(np.float32)] for r in rep)
+        elif precision not in ("fp32", "int8"):
+            raise ExportError(f"unknown precision {precision!r}")
+        path = out / f"model-{precision}.tflite"
+        path.write_bytes(conv.convert())
+        path.with_suffix(".json").write_text(
+            json.dumps(sidecar(info, precision), ensure_ascii=False), encoding="utf-8"
+        )
+        p = parity(ref, tflite_logits(path, sample))
+        results[precision] = p
+        if p.agreement < min_agreement:
+            raise ExportError(f"{path.name}: top-1 agrees with Keras on only "
+                              f"{p.agreement:.2%} of {p.n} crops")  # fmt: skip
+    return results

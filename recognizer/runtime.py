@@ -1,0 +1,231 @@
+"""One predictor, two runtimes: character crops in, class probabilities out.
+
+A model artefact is a file plus its sidecar of the same stem with ``.json``
+(charset, input size, normalisation, version):
+
+* ``model.tflite`` run by LiteRT (``ai-edge-litert``): the default, light and
+  fast on a CPU; this path never imports TensorFlow.
+* ``model.keras`` (or a SavedModel folder) run by TensorFlow: chosen with
+  ``runtime="tf"``, or automatically when TensorFlow sees a GPU.
+
+The shipped model lives in ``recognizer/models/`` and is used when no path is
+given.
+
+>>> p = Predictor()                                   # doctest: +SKIP
+>>> ids, probs = p.topk(crops, k=3)                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recognizer.charset import Charset, CharsetError
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "default.tflite"
+
+
+class ModelError(ValueError):
+    """A model artefact that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What travels with the weights (the sidecar JSON)."""
+
+    charset: Charset
+    input_size: int
+    name: str = ""
+    version: str = ""
+
+    @classmethod
+    def read(cls, model_path: Path) -> ModelInfo:
+        side = model_path.with_suffix(".json") if model_path.is_file() else model_path / "model.json"
+        if not side.is_file():
+            raise ModelError(f"{model_path} has no sidecar {side.name} (charset, input size)")
+        try:
+            d = json.loads(side.read_text(encoding="utf-8"))
+            charset = Charset(d["charset"]["chars"], d["charset"].get("spec", "custom"))
+            return cls(charset, int(d["input_size"]), d.get("model", ""), str(d.get("version", "")))
+        except (ValueError, KeyError, TypeError, CharsetError) as err:
+            raise ModelError(f"{side} is not a valid model description: {err}") from None
+
+
+def gpu_visible() -> bool:
+    """True when TensorFlow is installed and sees a GPU (imports it only if installed)."""
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec("tensorflow") is None:
+            return False
+    except (ValueError, ImportError):
+        return False
+    try:
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    except ImportError:
+        return False
+
+
+class Predictor:
+    """Classifies batches of crops with LiteRT or TensorFlow.
+
+    Args:
+        path: a ``.tflite`` or ``.keras`` file (with its sidecar JSON), a SavedModel
+            or run folder; None for the shipped model.
+        runtime: ``"auto"`` (LiteRT unless a GPU is visible and a TF model
+            exists), ``"litert"`` or ``"tf"``.
+        batch_size: crops per invocation.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, runtime: str = "auto",
+                 batch_size: int = 256) -> None:  # fmt: skip
+        path = Path(path) if path is not None else DEFAULT_MODEL
+        if runtime not in ("auto", "litert", "tf"):
+            raise ModelError(f"unknown runtime {runtime!r}; use auto, litert or tf")
+        if not path.exists():
+            if path == DEFAULT_MODEL:
+                raise ModelError("no shipped model in this install (recognizer/models/default.tflite)")
+            raise ModelError(f"model {path} does not exist")
+        path = self._resolve(path, runtime)
+        self.path = path
+        self.info = ModelInfo.read(path)
+        self.batch_size = batch_size
+        self.runtime = "litert" if path.suffix == ".tflite" else "tf"
+        if self.runtime == "litert":
+            self._run = _LiteRT(path)
+        else:
+            self._run = _TensorFlow(path)
+        n_out = self._run.num_outputs
+        if n_out != len(self.info.charset):
+            raise ModelError(
+                f"{path} outputs {n_out} classes but its charset has {len(self.info.charset)}"
+            )
+
+    @staticmethod
+    def _resolve(path: Path, runtime: str) -> Path:
+        """Pick the artefact file inside a folder, honouring the runtime asked for."""
+        if path.is_file():
+            return path
+        tfl, keras = path / "model.tflite", path / "model.keras"
+        candidates = [keras, tfl] if runtime == "tf" or (runtime == "auto" and gpu_visible()) \
+            else [tfl, keras]  # fmt: skip
+        for c in candidates:
+            if c.is_file():
+                return c
+        if (path / "saved_model.pb").is_file():
+            return path
+        raise ModelError(f"{path} holds no model.tflite, model.keras or saved_model.pb")
+
+    @property
+    def charset(self) -> Charset:
+        return self.info.charset
+
+    @property
+    def input_size(self) -> int:
+        return self.info.input_size
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Probabilities for a batch of crops.
+
+        Args:
+            crops: uint8 or float array (N, S, S) or (N, S, S, 1), white ink on
+                black, values 0..255, S the model's input size.
+
+        Returns:
+            float32 array (N, C) of probabilities (rows sum to 1).
+        """
+        x = np.asarray(crops, np.float32)
+        if x.ndim == 3:
+            x = x[..., None]
+        s = self.input_size
+        if x.ndim != 4 or x.shape[1:] != (s, s, 1):
+            raise ValueError(f"crops must be (N, {s}, {s}[, 1]); got {x.shape}")
+        if len(x) == 0:
+            return np.zeros((0, len(self.charset)), np.float32)
+        out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
+        return _softmax(np.concatenate(out).astype(np.float32))
+
+    def topk(self, crops: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k class ids (N, k) and their probabilities (N, k), best first."""
+        probs = self.predict(crops)
+        k = min(k, probs.shape[1])
+        ids = np.argsort(-probs, axis=1)[:, :k]
+        return ids, np.take_along_axis(probs, ids, axis=1)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class _LiteRT:
+    def __init__(self, path: Path) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as err:  # pragma: no cover - a base dependency
+            raise ModelError(f"LiteRT is not installed ({err}); pip install ai-edge-litert") from None
+        try:
+            self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+            self.interp.allocate_tensors()
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(f"{path} is not a valid TFLite model: {err}") from None
+        self.inp = self.interp.get_input_details()[0]["index"]
+        self.out = self.interp.get_output_details()[0]["index"]
+        self.shape = tuple(self.interp.get_input_details()[0]["shape"])
+        self.num_outputs = int(self.interp.get_output_details()[0]["shape"][-1])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if tuple(x.shape) != self.shape:
+            self.interp.resize_tensor_input(self.inp, list(x.shape))
+            self.interp.allocate_tensors()
+            self.shape = tuple(x.shape)
+        self.interp.set_tensor(self.inp, x)
+        self.interp.invoke()
+        return self.interp.get_tensor(self.out).copy()
+
+
+class _TensorFlow:
+    def __init__(self, path: Path) -> None:
+        try:
+            import keras
+            import tensorflow as tf
+        except ImportError:
+            raise ModelError(f"{path} needs TensorFlow: pip install 'pageocr[train-cpu]'") from None
+        try:
+            if path.suffix == ".keras":
+                self.model = keras.saving.load_model(path, safe_mode=True, compile=False)
+                self.fn = tf.function(lambda x: self.model(x, training=False))
+            else:
+                loaded = tf.saved_model.load(str(path))
+                self.fn = loaded.signatures["serving_default"]
+        except ValueError as err:
+            raise ModelError(f"refusing {path}: {err}") from None
+        except Exception as err:  # keras raises many types for a broken archive
+            raise ModelError(f"{path} is not a valid Keras/SavedModel model: {err}") from None
+        self.num_outputs = int(self._call(np.zeros((1, *self._input_shape()), np.float32)).shape[-1])
+
+    def _input_shape(self) -> tuple[int, ...]:
+        if hasattr(self, "model"):
+            return tuple(self.model.input_shape[1:])
+        spec = list(self.fn.structured_input_signature[1].values())[0]
+        return tuple(spec.shape[1:])
+
+    def _call(self, x: np.ndarray) -> np.ndarray:
+        out = self.fn(x)
+        if isinstance(out, dict):
+            out = list(out.values())[0]
+        return np.asarray(out)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self._call(x)
