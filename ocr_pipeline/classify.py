@@ -32,8 +32,10 @@ class Classified:
     def as_dict(self) -> dict:
         if self.error:
             return {"file": self.path, "error": self.error}
-        return {"file": self.path,
-                "top": [{"char": c, "prob": round(p, 6)} for c, p in zip(self.chars, self.probs)]}
+        return {
+            "file": self.path,
+            "top": [{"char": c, "prob": round(p, 6)} for c, p in zip(self.chars, self.probs)],
+        }
 
 
 def crop_image(gray: np.ndarray, size: int, framing: str = "tight") -> np.ndarray | None:
@@ -62,8 +64,9 @@ def crop_image(gray: np.ndarray, size: int, framing: str = "tight") -> np.ndarra
     return normalize_crop(ink, (0, 0, w, h), size=size, mode="tight")
 
 
-def classify_files(paths: Sequence[Path], predictor, k: int = 3,
-                   framing: str = "tight") -> list[Classified]:  # fmt: skip
+def classify_files(
+    paths: Sequence[Path], predictor, k: int = 3, framing: str = "tight"
+) -> list[Classified]:
     """Classify every image; unreadable ones come back with ``error`` set.
 
     Args:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -37,7 +36,7 @@ def _charset(spec: str):
         fail(str(err))
 
 
-def _faces(font: Optional[list[Path]], heldout: Optional[list[str]]):
+def _faces(font: list[Path] | None, heldout: list[str] | None):
     from recognizer.fonts import DEFAULT_HELDOUT, FontError, discover
 
     try:
@@ -49,9 +48,13 @@ def _faces(font: Optional[list[Path]], heldout: Optional[list[str]]):
     return faces
 
 
-FONT_OPT = typer.Option(None, "--font", help="Font file or folder (repeatable); default: system fonts.")
+FONT_OPT = typer.Option(
+    None, "--font", help="Font file or folder (repeatable); default: system fonts."
+)
 HELDOUT_OPT = typer.Option(
-    None, "--heldout", help="Family-name prefix to hold out (repeatable); default: the built-in list."
+    None,
+    "--heldout",
+    help="Family-name prefix to hold out (repeatable); default: the built-in list.",
 )
 CHARSET_OPT = typer.Option(
     "gb2312-1+ascii+punct", "--charset", help="Named set, '+' union, or a UTF-8 file of characters."
@@ -60,8 +63,8 @@ CHARSET_OPT = typer.Option(
 
 @app.command()
 def fonts(
-    font: Optional[list[Path]] = FONT_OPT,
-    heldout: Optional[list[str]] = HELDOUT_OPT,
+    font: list[Path] | None = FONT_OPT,
+    heldout: list[str] | None = HELDOUT_OPT,
     charset: str = CHARSET_OPT,
 ) -> None:
     """Print the font faces found: family, style, file, split and coverage of the charset.
@@ -96,9 +99,9 @@ def synth(
     seed: int = typer.Option(0),
     workers: int = typer.Option(2, help="Rendering processes."),
     charset: str = CHARSET_OPT,
-    font: Optional[list[Path]] = FONT_OPT,
-    heldout: Optional[list[str]] = HELDOUT_OPT,
-    preview: Optional[Path] = typer.Option(
+    font: list[Path] | None = FONT_OPT,
+    heldout: list[str] | None = HELDOUT_OPT,
+    preview: Path | None = typer.Option(
         None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
     ),
 ) -> None:
@@ -118,15 +121,25 @@ def synth(
         return
     if min(train, val, test, shard_size, size) < 0 or shard_size == 0 or size < 8:
         fail("counts must be >= 0, --shard-size > 0 and --size >= 8")
-    plan = Plan(counts={"train": train, "val": val, "test-heldout": test}, shard_size=shard_size,
-                size=size, seed=seed)  # fmt: skip
+    plan = Plan(
+        counts={"train": train, "val": val, "test-heldout": test},
+        shard_size=shard_size,
+        size=size,
+        seed=seed,
+    )
     from rich.progress import Progress
 
     with Progress(*Progress.get_default_columns(), "{task.completed} images") as progress:
         task = progress.add_task("rendering", total=train + val + test)
         try:
-            synthesize(out, cs, faces, plan, workers=workers,
-                       on_shard=lambda split, n: progress.advance(task, n))  # fmt: skip
+            synthesize(
+                out,
+                cs,
+                faces,
+                plan,
+                workers=workers,
+                on_shard=lambda split, n: progress.advance(task, n),
+            )
         except DatasetError as err:
             fail(str(err))
     typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
@@ -134,15 +147,15 @@ def synth(
 
 @app.command()
 def train(
-    config: Optional[Path] = typer.Option(None, help="TOML file with a [train] table."),
-    data: Optional[str] = typer.Option(None, help="Dataset folder (overrides the config)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (overrides the config)."),
-    resume: Optional[Path] = typer.Option(None, help="Continue the run in this folder."),
-    model: Optional[str] = typer.Option(None, help="Registered model name."),
-    steps: Optional[int] = typer.Option(None, help="Total optimisation steps."),
-    batch_size: Optional[int] = typer.Option(None),
-    lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
-    eval_every: Optional[int] = typer.Option(None),
+    config: Path | None = typer.Option(None, help="TOML file with a [train] table."),
+    data: str | None = typer.Option(None, help="Dataset folder (overrides the config)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (overrides the config)."),
+    resume: Path | None = typer.Option(None, help="Continue the run in this folder."),
+    model: str | None = typer.Option(None, help="Registered model name."),
+    steps: int | None = typer.Option(None, help="Total optimisation steps."),
+    batch_size: int | None = typer.Option(None),
+    lr: float | None = typer.Option(None, help="Peak learning rate."),
+    eval_every: int | None = typer.Option(None),
     mixed_precision: bool = typer.Option(False, help="float16 compute (useful on a GPU)."),
 ) -> None:
     """Train a recogniser on a synthetic dataset; Ctrl-C saves a checkpoint, --resume continues.
@@ -167,8 +180,15 @@ def train(
         if data is None or out is None:
             fail("give --config, --resume, or both --data and --out")
         cfg = TrainConfig(data=data, run_dir=str(out))
-    overrides = {"data": data, "run_dir": str(out) if out else None, "model": model,
-                 "steps": steps, "batch_size": batch_size, "lr": lr, "eval_every": eval_every}
+    overrides = {
+        "data": data,
+        "run_dir": str(out) if out else None,
+        "model": model,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "eval_every": eval_every,
+    }
     for key, value in overrides.items():
         if value is not None and resume is None:
             setattr(cfg, key, value)
@@ -182,16 +202,22 @@ def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
 
     from recognizer.dataset import DatasetError
 
-    cols = (TextColumn("step {task.completed}/{task.total}"), BarColumn(),
-            TextColumn("loss {task.fields[loss]:.3f} acc {task.fields[acc]:.3f} "
-                       "{task.fields[ips]:.0f} img/s lr {task.fields[lr]:.2e}"),
-            TimeRemainingColumn())  # fmt: skip
+    cols = (
+        TextColumn("step {task.completed}/{task.total}"),
+        BarColumn(),
+        TextColumn(
+            "loss {task.fields[loss]:.3f} acc {task.fields[acc]:.3f} "
+            "{task.fields[ips]:.0f} img/s lr {task.fields[lr]:.2e}"
+        ),
+        TimeRemainingColumn(),
+    )
     with Progress(*cols) as progress:
         task = progress.add_task("train", total=cfg.steps, loss=0.0, acc=0.0, ips=0.0, lr=0.0)
 
         def on_progress(p):
-            progress.update(task, completed=p.step, loss=p.loss, acc=p.accuracy,
-                            ips=p.images_per_s, lr=p.lr)  # fmt: skip
+            progress.update(
+                task, completed=p.step, loss=p.loss, acc=p.accuracy, ips=p.images_per_s, lr=p.lr
+            )
 
         def on_eval(row):
             shown = {k: round(v, 4) for k, v in row.items() if k not in ("time",)}
@@ -209,13 +235,17 @@ def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
 
 
 MODEL_OPT = typer.Option(
-    None, "--model", "-m", help="Model file (.tflite/.keras with its .json) or run folder; "
-    "default: the shipped model."
+    None,
+    "--model",
+    "-m",
+    help="Model file (.tflite/.keras with its .json) or run folder; default: the shipped model.",
 )
-RUNTIME_OPT = typer.Option("auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf.")
+RUNTIME_OPT = typer.Option(
+    "auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf."
+)
 
 
-def _predictor(model: Optional[Path], runtime: str):
+def _predictor(model: Path | None, runtime: str):
     from recognizer.runtime import ModelError, Predictor
 
     try:
@@ -226,11 +256,15 @@ def _predictor(model: Optional[Path], runtime: str):
 
 @app.command()
 def classify(
-    paths: list[Path] = typer.Argument(..., help="Images of single characters, or folders of them."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Images of single characters, or folders of them."
+    ),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Candidates per image."),
     json_out: bool = typer.Option(False, "--json", help="JSON for programs."),
-    framing: str = typer.Option("tight", help="tight: frame the ink; asis: keep the image's framing."),
-    model: Optional[Path] = MODEL_OPT,
+    framing: str = typer.Option(
+        "tight", help="tight: frame the ink; asis: keep the image's framing."
+    ),
+    model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
     """Classify single-character images: top-k with probabilities, then the text they spell.
@@ -254,8 +288,13 @@ def classify(
         if r.error:
             typer.echo(f"pageocr: error: {r.error}", err=True)
     if json_out:
-        typer.echo(json.dumps({"results": [r.as_dict() for r in results], "text": text},
-                              ensure_ascii=False, indent=1))  # fmt: skip
+        typer.echo(
+            json.dumps(
+                {"results": [r.as_dict() for r in results], "text": text},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         for r in results:
             if not r.error:
@@ -270,10 +309,12 @@ def classify(
 def evaluate_cmd(
     data: Path = typer.Option(..., help="Dataset folder made by `pageocr synth`."),
     split: str = typer.Option("test-heldout", help="train, val or test-heldout."),
-    model: Optional[Path] = MODEL_OPT,
+    model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for metrics.json and mistakes.png."),
-    limit: Optional[int] = typer.Option(None, help="Stop after this many examples."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for metrics.json and mistakes.png."
+    ),
+    limit: int | None = typer.Option(None, help="Stop after this many examples."),
 ) -> None:
     """Top-1 / top-5 of a model on a dataset split, per face and script, with confusions.
 
@@ -301,11 +342,15 @@ def evaluate_cmd(
     for face, m in d["per_face"].items():
         cells = []
         for s in ("hanzi", "ascii", "punct"):
-            cells += [f"{m[s + '_top1']:.2%}", f"{m[s + '_top5']:.2%}"] if s + "_n" in m else ["", ""]
+            cells += (
+                [f"{m[s + '_top1']:.2%}", f"{m[s + '_top5']:.2%}"] if s + "_n" in m else ["", ""]
+            )
         table.add_row(face, *cells)
     con.print(table)
-    con.print("most confused (truth → prediction × n): " +
-              "  ".join(f"{t}→{p}×{n}" for t, p, n in d["confusions"]))  # fmt: skip
+    con.print(
+        "most confused (truth → prediction × n): "
+        + "  ".join(f"{t}→{p}×{n}" for t, p, n in d["confusions"])
+    )
     if out is not None:
         write_report(rep, out)
         con.print(f"wrote {out}/metrics.json and {out}/mistakes.png")
@@ -315,15 +360,18 @@ def evaluate_cmd(
 def read(
     files: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, TIFF, WebP, BMP) or PDFs."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, tsv or hocr."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
-    overlay: Optional[Path] = typer.Option(
-        None, help="Draw the boxes and characters on the page to this PNG (page N of a "
-        "multi-page input goes to NAME-N.png)."
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write here instead of stdout."
+    ),
+    overlay: Path | None = typer.Option(
+        None,
+        help="Draw the boxes and characters on the page to this PNG (page N of a "
+        "multi-page input goes to NAME-N.png).",
     ),
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
-    pages: Optional[str] = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
+    pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
-    model: Optional[Path] = MODEL_OPT,
+    model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
     """Read the text of screenshots, scans and PDFs.
@@ -366,15 +414,20 @@ def read(
 def _write_overlay(path: Path, page, res, numbered: bool) -> None:
     from ocr_pipeline.overlay import draw_overlay
 
-    target = path.with_name(f"{path.stem}-{Path(page.source).stem}-{page.number}{path.suffix}") \
-        if numbered else path  # fmt: skip
+    target = (
+        path.with_name(f"{path.stem}-{Path(page.source).stem}-{page.number}{path.suffix}")
+        if numbered
+        else path
+    )
     draw_overlay(res.gray, res).save(target)
 
 
 @app.command()
 def segment(
     image: Path = typer.Argument(..., help="A page image or PDF (first page unless --page)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for 0000.png, 0001.png ... and boxes.json."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Folder for 0000.png, 0001.png ... and boxes.json."
+    ),
     size: int = typer.Option(64, min=8, help="Side of each crop in pixels."),
     mode: str = typer.Option("line", help="Crop framing: line (keeps size and place) or tight."),
     page: int = typer.Option(1, min=1, help="Page of a PDF or multi-page TIFF."),
@@ -408,11 +461,19 @@ def segment(
         for ch in line_chars:
             name = f"{n:04d}.png"
             cv2.imwrite(str(out / name), images[n])
-            records.append({"file": name, "line": li, "block": seg.lines[li].block,
-                            "box": list(ch.box)})  # fmt: skip
+            records.append(
+                {"file": name, "line": li, "block": seg.lines[li].block, "box": list(ch.box)}
+            )
             n += 1
-    meta = {"source": str(image), "page": page, "skew_degrees": seg.angle, "mode": mode,
-            "size": size, "lines": [list(ln.box) for ln in seg.lines], "chars": records}  # fmt: skip
+    meta = {
+        "source": str(image),
+        "page": page,
+        "skew_degrees": seg.angle,
+        "mode": mode,
+        "size": size,
+        "lines": [list(ln.box) for ln in seg.lines],
+        "chars": records,
+    }
     (out / "boxes.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     if debug:
         cv2.imwrite(str(out / "debug.png"), draw_debug(seg))
@@ -423,10 +484,15 @@ def segment(
 def export(
     run_dir: Path = typer.Argument(..., help="A finished run folder (model.keras, model.json)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
-    data: Optional[Path] = typer.Option(None, help="Dataset whose val crops check the export; "
-                                        "default: the run's own dataset."),  # fmt: skip
-    precision: list[str] = typer.Option(["fp32", "int8"], help="fp32, int8 (dynamic range), int8full."),
-    samples: int = typer.Option(2048, help="Crops for the parity check (and int8full calibration)."),
+    data: Path | None = typer.Option(
+        None, help="Dataset whose val crops check the export; default: the run's own dataset."
+    ),
+    precision: list[str] = typer.Option(
+        ["fp32", "int8"], help="fp32, int8 (dynamic range), int8full."
+    ),
+    samples: int = typer.Option(
+        2048, help="Crops for the parity check (and int8full calibration)."
+    ),
 ) -> None:
     """Export a run as SavedModel and TFLite (fp32 / int8), each with its sidecar JSON.
 
@@ -452,8 +518,10 @@ def export(
     except ExportError as err:
         fail(str(err))
     for name, p in res.items():
-        typer.echo(f"{name}: top-1 agreement with Keras {p.agreement:.4%} on {p.n} crops, "
-                   f"max probability difference {p.max_prob_diff:.2e}")  # fmt: skip
+        typer.echo(
+            f"{name}: top-1 agreement with Keras {p.agreement:.4%} on {p.n} crops, "
+            f"max probability difference {p.max_prob_diff:.2e}"
+        )
     typer.echo(f"exported to {out}")
 
 

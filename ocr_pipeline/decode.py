@@ -50,8 +50,12 @@ def candidates(pieces: np.ndarray, line_height: float) -> list[Candidate]:
     for i in range(n):
         for j in range(i + 1, min(n, i + MAX_MERGE) + 1):
             sel = pieces[i:j]
-            box = (int(sel[:, 0].min()), int(sel[:, 1].min()), int(sel[:, 2].max()),
-                   int(sel[:, 3].max()))  # fmt: skip
+            box = (
+                int(sel[:, 0].min()),
+                int(sel[:, 1].min()),
+                int(sel[:, 2].max()),
+                int(sel[:, 3].max()),
+            )
             if j > i + 1 and box[2] - box[0] > MAX_WIDTH * line_height:
                 break
             out.append(Candidate(i, j, box))
@@ -120,8 +124,14 @@ def fix_width_forms(chars: list[str]) -> list[str]:
         if base not in FULLWIDTH:
             continue
         look = range(i + 1, len(chars)) if base == "(" else range(i - 1, -1, -1)
-        neighbour = next((chars[j] for j in look if chars[j].strip() and
-                          HALFWIDTH.get(chars[j], chars[j]) not in FULLWIDTH), None)  # fmt: skip
+        neighbour = next(
+            (
+                chars[j]
+                for j in look
+                if chars[j].strip() and HALFWIDTH.get(chars[j], chars[j]) not in FULLWIDTH
+            ),
+            None,
+        )
         if neighbour is None and base != "(":
             neighbour = next((chars[j] for j in range(i + 1, len(chars)) if chars[j].strip()), None)
         if neighbour is not None:

@@ -18,8 +18,19 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: Largest image accepted, in pixels (a 600-dpi A3 scan is ~70 M).
 MAX_PIXELS = 120_000_000
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".pbm",
-                  ".pgm", ".ppm")  # fmt: skip
+IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".bmp",
+    ".gif",
+    ".pbm",
+    ".pgm",
+    ".ppm",
+)
 
 
 class InputError(ValueError):
@@ -43,8 +54,9 @@ def is_pdf(path: Path) -> bool:
         return False
 
 
-def load_pages(path: str | os.PathLike, dpi: int = 200,
-               pages: Sequence[int] | None = None) -> Iterator[Page]:  # fmt: skip
+def load_pages(
+    path: str | os.PathLike, dpi: int = 200, pages: Sequence[int] | None = None
+) -> Iterator[Page]:
     """Yield the pages of an image or PDF file as grayscale arrays.
 
     Args:
@@ -80,14 +92,26 @@ def _image_pages(path: Path, pages: Sequence[int] | None) -> Iterator[Page]:
                 img.seek(i)
                 yield Page(to_gray(img), str(path), i + 1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"{path}: image is larger than {MAX_PIXELS:,} pixels "
-                         "(refused as a possible decompression bomb)") from None  # fmt: skip
+        raise InputError(
+            f"{path}: image is larger than {MAX_PIXELS:,} pixels "
+            "(refused as a possible decompression bomb)"
+        ) from None
     except UnidentifiedImageError:
+        if _has_image_signature(path):
+            raise InputError(f"{path}: corrupt or truncated image") from None
         raise InputError(f"{path}: not an image or PDF file pageocr can read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         if isinstance(err, InputError):
             raise
         raise InputError(f"{path}: corrupt or truncated image ({err})") from None
+
+
+_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
+
+
+def _has_image_signature(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4).startswith(_SIGNATURES)
 
 
 def to_gray(img: Image.Image) -> np.ndarray:
@@ -162,8 +186,11 @@ def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files = [f for f in p.iterdir()
-                     if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + (".pdf",)]
+            files = [
+                f
+                for f in p.iterdir()
+                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + (".pdf",)
+            ]
             out.extend(sorted(files, key=natural_key))
         else:
             out.append(p)

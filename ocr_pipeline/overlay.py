@@ -15,8 +15,9 @@ from ocr_pipeline.pipeline import PageResult
 def _cjk_font_path() -> str | None:
     """A font that draws Chinese, from fontconfig; None if there is none."""
     try:
-        res = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
-                             text=True, timeout=10)  # fmt: skip
+        res = subprocess.run(
+            ["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True, timeout=10
+        )
         return res.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -46,6 +47,7 @@ def draw_overlay(gray: np.ndarray, page: PageResult) -> Image.Image:
             x0, y0, x1, y1 = c.box
             draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=colour)
             if font is not None:
-                draw.text((x0, line.box[1] - 1), c.char, fill=(220, 0, 120, 255), font=font,
-                          anchor="ld")  # fmt: skip
+                draw.text(
+                    (x0, line.box[1] - 1), c.char, fill=(220, 0, 120, 255), font=font, anchor="ld"
+                )
     return img

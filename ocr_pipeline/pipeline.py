@@ -106,18 +106,37 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     return page
 
 
+def _spaced(a: str, b: str) -> bool:
+    """Whether a wide gap between ``a`` and ``b`` is a space: Chinese text has none,
+    and full-width punctuation carries its own; Latin words and numbers do."""
+    return (a.isascii() or b.isascii()) and not (_fullwidth(a) or _fullwidth(b))
+
+
+def _fullwidth(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’—…·"
+
+
 def _line_candidates(seg: Segmentation, i: int, size: int):
     line = seg.lines[i]
     top, bottom = line.box[1], line.box[3]
     height = bottom - top
     cands = candidates(seg.pieces[i], height)
-    crops = [normalize_crop(seg.ink, c.box, line=(top, bottom), size=size, mode="line")
-             for c in cands]  # fmt: skip
+    crops = [
+        normalize_crop(seg.ink, c.box, line=(top, bottom), size=size, mode="line") for c in cands
+    ]
     return cands, height, crops
 
 
-def _decode_line(seg: Segmentation, i: int, cands, height: int, probs: np.ndarray,
-                 chars: str, hanzi_mask: np.ndarray, k: int) -> LineResult:  # fmt: skip
+def _decode_line(
+    seg: Segmentation,
+    i: int,
+    cands,
+    height: int,
+    probs: np.ndarray,
+    chars: str,
+    hanzi_mask: np.ndarray,
+    k: int,
+) -> LineResult:
     line = seg.lines[i]
     top = probs.argmax(axis=1)
     conf = probs[np.arange(len(top)), top]
@@ -135,6 +154,8 @@ def _decode_line(seg: Segmentation, i: int, cands, height: int, probs: np.ndarra
         c.char = f
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     gaps = word_gaps(boxes, height) if len(boxes) > 1 else np.zeros(0, bool)
-    result.spaces = [bool(g) and not (is_hanzi(a.char) and is_hanzi(b.char))
-                     for g, a, b in zip(gaps, result.chars, result.chars[1:])] + [False]  # fmt: skip
+    result.spaces = [
+        bool(g) and _spaced(a.char, b.char)
+        for g, a, b in zip(gaps, result.chars, result.chars[1:])
+    ] + [False]
     return result

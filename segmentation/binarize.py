@@ -98,7 +98,11 @@ def ink_image(gray: np.ndarray) -> np.ndarray:
 def text_is_dark(gray: np.ndarray) -> bool:
     """Decide the polarity: True when the text is darker than the background.
 
-    The background is the majority class of an Otsu split.
+    The background is the majority class, judged locally so that uneven lighting
+    does not matter: with a max filter (wider than strokes) as the background
+    estimate, dark text leaves a residual only on its own (few) pixels, while
+    with a min filter, the wrong guess, the residual covers the many background
+    pixels around the text.
 
     Args:
         gray: uint8 array (H, W).
@@ -107,9 +111,11 @@ def text_is_dark(gray: np.ndarray) -> bool:
         True for dark text on a light background.
     """
     small = _downscale(gray)
-    thr, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    light = int(np.count_nonzero(small > thr))
-    return light * 2 >= small.size
+    k = max(5, round(0.03 * max(small.shape))) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    dark_residual = cv2.subtract(cv2.dilate(small, kernel), small)
+    light_residual = cv2.subtract(small, cv2.erode(small, kernel))
+    return int(dark_residual.sum(dtype=np.int64)) <= int(light_residual.sum(dtype=np.int64))
 
 
 def _downscale(gray: np.ndarray) -> np.ndarray:

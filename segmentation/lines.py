@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segmentation.clean import estimate_text_height
+from segmentation.clean import estimate_text_height, weighted_median
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ DILATE_FRACTION = 0.8
 #: Bands shorter than this fraction of the median line height are merged into a neighbour.
 TINY_FRACTION = 0.35
 #: Bands taller than this multiple of the median line height are checked for touching lines.
-TALL_FACTOR = 1.7
+TALL_FACTOR = 1.5
 #: A paragraph break is a vertical gap larger than this fraction of the line height.
 BLOCK_GAP = 0.8
 
@@ -87,12 +87,22 @@ def find_lines(mask: np.ndarray) -> list[Line]:
             bands += [_Band(b, s_idx, c_idx) for b in _row_bands(m, (x0, y0, x1, y1))]
     if not bands:
         return []
-    line_h = float(np.median([b.box[3] - b.box[1] for b in bands]))
-    bands = _split_tall(m, bands, line_h)
+    line_h = _median_line_height(bands, text_h)
+    bands = _split_tall(m, bands, min(line_h, 1.3 * text_h))
+    line_h = _median_line_height(bands, text_h)
     bands = _merge_tiny(bands, line_h)
     lines = _assign_blocks(bands, line_h)
-    log.debug("find_lines: %d lines, %d gutters, text height %.1f", len(lines), len(gutters), text_h)
+    log.debug(
+        "find_lines: %d lines, %d gutters, text height %.1f", len(lines), len(gutters), text_h
+    )
     return lines
+
+
+def _median_line_height(bands: list[_Band], text_h: float) -> float:
+    """Median height of the bands that are not tiny compared with the glyph height."""
+    heights = np.array([b.box[3] - b.box[1] for b in bands], np.float64)
+    usual = heights[heights >= 0.5 * text_h]
+    return float(np.median(usual if usual.size else heights))
 
 
 def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
@@ -114,7 +124,7 @@ def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
     low[:ink_x0] = False
     low[ink_x1:] = False
     gutters = []
-    for g0, g1 in _runs(low):
+    for g0, g1 in runs(low):
         core = _gutter_core(count, g0, g1)
         if core[1] - core[0] >= 0.2 * text_h and _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
             gutters.append(core)
@@ -128,7 +138,7 @@ def _dilate_h(mask: np.ndarray, text_h: float) -> np.ndarray:
     return out > 0
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) of the runs of True in a 1-D bool array, exclusive ends."""
     padded = np.concatenate([[False], flags.astype(bool), [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])
@@ -138,8 +148,8 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def _gutter_core(count: np.ndarray, g0: int, g1: int) -> tuple[int, int]:
     """The widest sub-run of [g0, g1) where ``count`` is at its minimum."""
     seg = count[g0:g1]
-    runs = _runs(seg == seg.min())
-    a, b = max(runs, key=lambda r: r[1] - r[0])
+    flat = runs(seg == seg.min())
+    a, b = max(flat, key=lambda r: r[1] - r[0])
     return g0 + a, g0 + b
 
 
@@ -193,9 +203,9 @@ def _sections(
         for i in np.flatnonzero([spanning[a:b].any() for a, b in zip(y0, y1, strict=True)]):
             spanning[y0[i] : y1[i]] = True
     sections = []
-    for a, b in _runs(spanning):
+    for a, b in runs(spanning):
         sections.append((a, b, True))
-    for a, b in _runs(~spanning):
+    for a, b in runs(~spanning):
         sections.append((a, b, False))
     return sorted(sections)
 
@@ -205,7 +215,7 @@ def _row_bands(mask: np.ndarray, region: Box) -> list[Box]:
     x0, y0, x1, y1 = region
     sub = mask[y0:y1, x0:x1]
     boxes = []
-    for a, b in _runs(sub.any(axis=1)):
+    for a, b in runs(sub.any(axis=1)):
         cols = np.flatnonzero(sub[a:b].any(axis=0))
         boxes.append((x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b))
     return boxes
@@ -231,7 +241,12 @@ def _split_tall(mask: np.ndarray, bands: list[_Band], line_h: float) -> list[_Ba
 
 
 def _split_box(mask: np.ndarray, box: Box, line_h: float) -> list[Box]:
-    """Recursively cut a tall box at its deepest row valley (<= 10% of the peak), if any."""
+    """Split a box taller than ``TALL_FACTOR * line_h`` into lines.
+
+    First at its deepest row valley (<= 10% of the peak, recursively); failing
+    that (lines whose descenders and ascenders overlap), by clustering its
+    components' vertical centres.
+    """
     x0, y0, x1, y1 = box
     if y1 - y0 <= TALL_FACTOR * line_h:
         return [box]
@@ -242,7 +257,7 @@ def _split_box(mask: np.ndarray, box: Box, line_h: float) -> list[Box]:
     window = prof[margin : len(prof) - margin]
     cut = margin + int(np.argmin(window))
     if prof[cut] > 0.1 * prof.max():
-        return [box]
+        return _split_by_components(mask, box)
     parts = []
     for part in ((x0, y0, x1, y0 + cut), (x0, y0 + cut + 1, x1, y1)):
         tight = _ink_box(mask, part)
@@ -251,11 +266,53 @@ def _split_box(mask: np.ndarray, box: Box, line_h: float) -> list[Box]:
     return parts
 
 
+def _split_by_components(mask: np.ndarray, box: Box) -> list[Box]:
+    """Split a band into lines by gaps between the vertical centres of its glyphs.
+
+    Glyphs (components of 0.5 to 1.4 times the typical component height) whose
+    centres are more than half that height apart start a new line.  The other
+    components (marks, glyphs joined across lines) go to the nearest line;
+    joined glyphs widen a line but do not make it taller.  A band whose glyphs
+    are about as tall as the band itself (a heading) is returned whole.
+    """
+    x0, y0, x1, y1 = box
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(
+        mask[y0:y1, x0:x1].astype(np.uint8), connectivity=8
+    )
+    stats, cy = stats[1:], centroids[1:, 1]
+    comp_h = weighted_median(stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA])
+    if len(stats) < 2 or y1 - y0 <= TALL_FACTOR * comp_h:
+        return [box]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    glyph = (heights >= 0.5 * comp_h) & (heights <= 1.4 * comp_h)
+    centres = np.sort(cy[glyph])
+    breaks = np.flatnonzero(np.diff(centres) > 0.5 * comp_h)
+    if breaks.size == 0:
+        return [box]
+    bounds = (centres[breaks] + centres[breaks + 1]) / 2
+    line_of = np.searchsorted(bounds, cy)
+    bridge = heights > 1.4 * comp_h
+    parts = []
+    for k in range(len(bounds) + 1):
+        own = stats[(line_of == k) & ~bridge]
+        if len(own) == 0:
+            continue
+        left = own[:, 0].min()
+        right = (own[:, 0] + own[:, 2]).max()
+        joined = stats[(line_of == k) & bridge]
+        if len(joined):
+            left = min(left, joined[:, 0].min())
+            right = max(right, (joined[:, 0] + joined[:, 2]).max())
+        top, bottom = own[:, 1].min(), (own[:, 1] + own[:, 3]).max()
+        parts.append((x0 + int(left), y0 + int(top), x0 + int(right), y0 + int(bottom)))
+    return parts
+
+
 def _merge_tiny(bands: list[_Band], line_h: float) -> list[_Band]:
     """Merge bands shorter than ``TINY_FRACTION * line_h`` into the nearest overlapping band.
 
     Only bands of the same section and column that overlap horizontally and lie
-    within one line height are candidates.
+    within 1.5 line heights are candidates.
     """
     bands = list(bands)
     changed = True
@@ -277,7 +334,7 @@ def _merge_tiny(bands: list[_Band], line_h: float) -> list[_Band]:
 def _nearest_band(bands: list[_Band], i: int, line_h: float) -> int | None:
     """Index of the band closest vertically to band ``i`` that may absorb it, or None."""
     x0, y0, x1, y1 = bands[i].box
-    best, best_d = None, line_h
+    best, best_d = None, 1.5 * line_h
     for j, other in enumerate(bands):
         ox0, oy0, ox1, oy1 = other.box
         same_place = (other.section, other.column) == (bands[i].section, bands[i].column)
@@ -317,7 +374,7 @@ def _block_gap(bands: list[_Band], line_h: float) -> float:
     """
     gaps = [
         b.box[1] - a.box[3]
-        for a, b in zip(bands, bands[1:])
+        for a, b in zip(bands[:-1], bands[1:], strict=True)
         if (a.section, a.column) == (b.section, b.column)
     ]
     limit = BLOCK_GAP * line_h

@@ -1,0 +1,44 @@
+"""Render throughput: images/s of the dataset renderer with 1..N processes.
+
+Run: python -m recognizer.throughput --images 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from recognizer.charset import DEFAULT_SPEC, Charset
+from recognizer.dataset import FaceTable, Plan, _init_worker, render_shard
+from recognizer.fonts import discover
+from recognizer.render import Augment
+
+
+def measure(images: int, processes: int, table: FaceTable, charset: Charset) -> float:
+    """Images per second rendering ``images`` examples with ``processes`` workers."""
+    shard = 500
+    plan = Plan(counts={"train": images}, shard_size=shard, size=32, seed=1)
+    ctx = get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_init_worker,
+                             initargs=(table, charset.chars, plan, Augment())) as pool:
+        list(pool.map(render_shard, ["train"] * processes, range(processes)))  # warm up
+        t = time.perf_counter()
+        list(pool.map(render_shard, ["train"] * plan.shards("train"), range(plan.shards("train"))))
+        return images / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--images", type=int, default=4000)
+    ap.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    charset = Charset.from_spec(DEFAULT_SPEC)
+    table = FaceTable.build(discover(), charset)
+    for n in args.processes:
+        print(f"{n} process(es): {measure(args.images, n, table, charset):.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Character segmentation inside one line: atomic pieces, geometric grouping, word gaps.
+
+:func:`cut_pieces` over-segments: every blank column splits, and pieces much
+wider than the line is tall are cut at projection valleys.  A hanzi such as 川
+or 八 may come out as several pieces; deciding which consecutive pieces form a
+character is left to the caller (by recognition), or to :func:`group_pieces`
+when only geometry is available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from segmentation.lines import Box, runs
+
+#: Pieces wider than this multiple of the line height are cut at projection valleys.
+WIDE_FACTOR = 1.25
+#: A merged character may be at most this multiple of the em (estimated character size) wide.
+MAX_CHAR_WIDTH = 1.02
+#: A merged hanzi must be at least this fraction of the em wide (keeps "ll" apart).
+MIN_CHAR_WIDTH = 0.6
+#: Gaps inside a merged character may be at most this fraction of the em.
+MAX_INNER_GAP = 0.35
+#: Marks (quotes, dots) at most this fraction of the body tall may pair with each other.
+MARK_SIZE = 0.5
+#: A merged character must be at least this fraction of the body height tall.
+MIN_CHAR_HEIGHT = 0.86
+
+
+def cut_pieces(mask: np.ndarray, line_box: Box) -> np.ndarray:
+    """Over-segment one line into atomic pieces, left to right.
+
+    Args:
+        mask: uint8 or bool array (H, W), ink non-zero.
+        line_box: (x0, y0, x1, y1) of the line, exclusive ends.
+
+    Returns:
+        int32 array (N, 4) as x0, y0, x1, y1 (exclusive ends, page coordinates);
+        each piece's y-extent is the tight extent of its own ink.
+    """
+    x0, y0, x1, y1 = (int(v) for v in line_box)
+    sub = np.asarray(mask)[y0:y1, x0:x1] > 0
+    if sub.size == 0:
+        return np.zeros((0, 4), np.int32)
+    profile = sub.sum(axis=0)
+    height = max(y1 - y0, 1)
+    spans: list[tuple[int, int]] = []
+    for s, e in runs(profile > 0):
+        spans += _split_wide(profile, s, e, height)
+    boxes = []
+    for s, e in spans:
+        rows = np.flatnonzero(sub[:, s:e].any(axis=1))
+        if rows.size:
+            boxes.append((x0 + s, y0 + int(rows[0]), x0 + e, y0 + int(rows[-1]) + 1))
+    return np.array(boxes, np.int32).reshape(-1, 4)
+
+
+def _split_wide(profile: np.ndarray, s: int, e: int, height: int) -> list[tuple[int, int]]:
+    """Cut span [s, e) into pieces about one line height wide at the lowest profile columns.
+
+    Each cut is the lowest column between 0.6 and 1.2 line heights after the
+    previous cut (the nearest to 1.0 on ties).
+    """
+    out = []
+    while e - s > WIDE_FACTOR * height:
+        lo = s + max(1, round(0.6 * height))
+        hi = min(s + round(1.2 * height), e - max(1, round(0.3 * height)))
+        if hi <= lo:
+            break
+        window = profile[lo:hi].astype(np.float64)
+        offsets = np.abs(np.arange(lo, hi) - (s + height)) / height
+        cut = lo + int(np.argmin(window + 0.1 * offsets * max(window.max(), 1.0)))
+        out.append((s, cut))
+        s = cut
+    out.append((s, e))
+    return out
+
+
+def group_pieces(pieces: np.ndarray, line_height: float) -> list[tuple[int, int]]:
+    """Group consecutive pieces into characters using geometry only.
+
+    The line's hanzi body (top, bottom and em) is estimated from its whole,
+    square-ish pieces.  A run of pieces may form one character when it is at
+    most ~1 em wide, its internal gaps are small, every piece is either tall or
+    a small mark in the middle of the body (the dots of 小; punctuation sits
+    high or low), and the union is about as tall as the body (or the pieces
+    nearly touch).  Among the possible groupings the one with the fewest
+    characters wins (dynamic programming), ties going to near-square
+    characters.  Lines without whole hanzi are only joined where pieces nearly
+    touch, so Latin letters stay apart while 川 儿 小 八 are joined.
+
+    Args:
+        pieces: int32 array (N, 4) as x0, y0, x1, y1, left to right (from :func:`cut_pieces`).
+        line_height: height of the line in pixels.
+
+    Returns:
+        (start, end) piece index ranges, end exclusive, covering 0..N in order.
+    """
+    p = np.asarray(pieces).reshape(-1, 4)
+    n = len(p)
+    if n == 0:
+        return []
+    body = _body(p, float(line_height))
+    cost = np.full(n + 1, np.inf)
+    cost[0] = 0.0
+    back = np.zeros(n + 1, np.int64)
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            if j - i > 1 and not _can_merge(p[i:j], body):
+                if p[j - 1, 2] - p[i, 0] > MAX_CHAR_WIDTH * body.em:
+                    break
+                continue
+            c = cost[i] + 1.0 + 0.1 * _shape_penalty(p[i:j], body.em)
+            if c < cost[j]:
+                cost[j], back[j] = c, i
+    groups = []
+    j = n
+    while j > 0:
+        groups.append((int(back[j]), j))
+        j = int(back[j])
+    return groups[::-1]
+
+
+@dataclass
+class _Body:
+    """The hanzi body of a line: vertical extent, em, and whether hanzi were seen."""
+
+    top: float
+    bottom: float
+    em: float
+    hanzi: bool
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def centre(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+def _body(p: np.ndarray, line_height: float) -> _Body:
+    """Estimate the hanzi body of a line from its pieces (int32 (N, 4)).
+
+    Pieces at least 0.7 line heights wide and 0.85 tall are taken as whole hanzi;
+    the em is their median height / 0.92.  Without such pieces the line height
+    is used and ``hanzi`` is False.
+    """
+    w = p[:, 2] - p[:, 0]
+    h = p[:, 3] - p[:, 1]
+    full = (w >= 0.7 * line_height) & (h >= 0.85 * line_height)
+    if full.any():
+        top, bottom = float(np.median(p[full, 1])), float(np.median(p[full, 3]))
+        return _Body(top, bottom, (bottom - top) / 0.92, True)
+    top = float(p[:, 1].min())
+    return _Body(top, top + line_height, line_height, False)
+
+
+def _can_merge(group: np.ndarray, body: _Body) -> bool:
+    """Whether pieces (int32 (K, 4), K >= 2) may form one character."""
+    width = group[-1, 2] - group[0, 0]
+    if width > MAX_CHAR_WIDTH * body.em:
+        return False
+    gaps = group[1:, 0] - group[:-1, 2]
+    if gaps.max() > MAX_INNER_GAP * body.em:
+        return False
+    if _is_mark_pair(group, body):
+        return True
+    if not body.hanzi or not all(_is_part(piece, body) for piece in group):
+        return False
+    height = group[:, 3].max() - group[:, 1].min()
+    return height >= MIN_CHAR_HEIGHT * body.height and width >= MIN_CHAR_WIDTH * body.em
+
+
+def _is_part(piece: np.ndarray, body: _Body) -> bool:
+    """A piece may be part of a hanzi: tall, or a shorter mark centred in the body (小, 和)."""
+    height = piece[3] - piece[1]
+    centre = (piece[1] + piece[3]) / 2
+    if height >= 0.7 * body.height:
+        return True
+    offset = abs(centre - body.centre) / body.height
+    return offset <= (0.12 if height <= 0.55 * body.height else 0.06)
+
+
+def _is_mark_pair(group: np.ndarray, body: _Body) -> bool:
+    """Small marks side by side at the same height (the two commas of “ or ”, an ellipsis)."""
+    heights = group[:, 3] - group[:, 1]
+    overlap = np.minimum(group[1:, 3], group[:-1, 3]) - np.maximum(group[1:, 1], group[:-1, 1])
+    if np.any(overlap < 0.5 * np.minimum(heights[1:], heights[:-1])):
+        return False
+    widths = group[:, 2] - group[:, 0]
+    small = (heights <= MARK_SIZE * body.height) & (widths <= MARK_SIZE * body.height)
+    width = group[-1, 2] - group[0, 0]
+    gaps = group[1:, 0] - group[:-1, 2]
+    return bool(small.all()) and width <= 0.5 * body.em and gaps.max() <= 0.15 * body.em
+
+
+def _shape_penalty(group: np.ndarray, em: float) -> float:
+    """How far a group's width is from a square em (0 = one em wide), for tie-breaking."""
+    if len(group) == 1:
+        return 0.0
+    width = group[-1, 2] - group[0, 0]
+    return abs(1.0 - width / em)
+
+
+def word_gaps(boxes: np.ndarray, line_height: float) -> np.ndarray:
+    """Which gaps between consecutive characters are word spaces.
+
+    Args:
+        boxes: int32 array (N, 4) as x0, y0, x1, y1 of the characters, left to right.
+        line_height: height of the line in pixels.
+
+    Returns:
+        bool array (N - 1,): True where the gap between characters i and i + 1
+        exceeds 0.25 line height and 1.8 x the line's median gap.
+    """
+    b = np.asarray(boxes).reshape(-1, 4)
+    if len(b) < 2:
+        return np.zeros(0, bool)
+    gaps = (b[1:, 0] - b[:-1, 2]).astype(np.float64)
+    typical = float(np.median(np.maximum(gaps, 0)))
+    return (gaps > 0.25 * line_height) & (gaps > 1.8 * typical)

@@ -1,0 +1,161 @@
+"""Segmentation stage entry point: page image -> lines -> pieces -> characters.
+
+``segment_page`` runs to_gray -> ink_image/binarize -> clean -> deskew ->
+find_lines -> cut_pieces -> group_pieces.  The result keeps the deskewed gray
+and ink images, so crops can be cut from the same geometry the boxes refer to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from segmentation.binarize import ink_image, threshold_ink, to_gray
+from segmentation.characters import cut_pieces, group_pieces
+from segmentation.clean import clean
+from segmentation.crops import Mode, normalize_crop
+from segmentation.deskew import estimate_skew, rotate
+from segmentation.lines import Box, Line, find_lines
+
+log = logging.getLogger(__name__)
+
+#: Skew below this many degrees is left alone.
+MIN_ROTATION = 0.2
+
+LINE_COLOUR = (255, 128, 0)  # BGR: blue-ish
+CHAR_COLOUR = (0, 0, 255)  # BGR: red
+
+
+@dataclass
+class CharBox:
+    """One character (a group of consecutive pieces).
+
+    Attributes:
+        box: (x0, y0, x1, y1) of the character's ink, exclusive ends (deskewed page).
+        line_index: index into ``Segmentation.lines``.
+        pieces: (start, end) range into ``Segmentation.pieces[line_index]``, end exclusive.
+    """
+
+    box: Box
+    line_index: int
+    pieces: tuple[int, int]
+
+
+@dataclass
+class Segmentation:
+    """Result of :func:`segment_page`; every image is in deskewed page coordinates.
+
+    Attributes:
+        gray: uint8 (H, W) deskewed grayscale page.
+        ink: uint8 (H, W) white-on-black ink intensity (anti-aliased).
+        mask: uint8 (H, W) cleaned ink mask, 255 = ink.
+        angle: skew of the input in degrees (counter-clockwise); the images were
+            rotated by ``-angle`` when ``|angle| > MIN_ROTATION``.
+        lines: lines in reading order.
+        pieces: per line, int32 (N, 4) atomic pieces (x0, y0, x1, y1), left to right.
+        chars: per line, the characters in reading order.
+    """
+
+    gray: np.ndarray
+    ink: np.ndarray
+    mask: np.ndarray
+    angle: float = 0.0
+    lines: list[Line] = field(default_factory=list)
+    pieces: list[np.ndarray] = field(default_factory=list)
+    chars: list[list[CharBox]] = field(default_factory=list)
+
+
+def segment_page(image: np.ndarray) -> Segmentation:
+    """Segment a page image into lines and characters.
+
+    Args:
+        image: page as accepted by :func:`segmentation.binarize.to_gray`
+            (gray, BGR or BGRA; uint8, uint16 or float).
+
+    Returns:
+        The segmentation; lines, pieces and chars are empty for a page without ink.
+    """
+    gray = to_gray(image)
+    ink = ink_image(gray)
+    mask = clean(threshold_ink(ink))
+    angle = estimate_skew(mask)
+    if abs(angle) > MIN_ROTATION:
+        gray = rotate(gray, -angle)
+        ink = ink_image(gray)
+        mask = clean(threshold_ink(ink))
+    seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
+    seg.lines = find_lines(mask)
+    for index, line in enumerate(seg.lines):
+        pieces = cut_pieces(mask, line.box)
+        groups = group_pieces(pieces, line.height)
+        seg.pieces.append(pieces)
+        seg.chars.append([_char_box(pieces, g, index) for g in groups])
+    log.info(
+        "segmented page %s: skew %.2f deg, %d lines, %d chars",
+        gray.shape,
+        angle,
+        len(seg.lines),
+        sum(len(c) for c in seg.chars),
+    )
+    return seg
+
+
+def _char_box(pieces: np.ndarray, group: tuple[int, int], line_index: int) -> CharBox:
+    """CharBox for the union of ``pieces[start:end]`` (int32 (N, 4))."""
+    start, end = group
+    sel = pieces[start:end]
+    box = (int(sel[:, 0].min()), int(sel[:, 1].min()), int(sel[:, 2].max()), int(sel[:, 3].max()))
+    return CharBox(box=box, line_index=line_index, pieces=(start, end))
+
+
+def crops(seg: Segmentation, size: int = 32, mode: Mode = "line") -> np.ndarray:
+    """Normalised crops of all characters, in reading order.
+
+    Args:
+        seg: result of :func:`segment_page`.
+        size: side of each square crop in pixels.
+        mode: ``"line"`` or ``"tight"`` framing (see :mod:`segmentation.crops`).
+
+    Returns:
+        uint8 array (N, size, size), white on black; N = total number of characters.
+    """
+    out = []
+    for line_chars in seg.chars:
+        for ch in line_chars:
+            span = _line_span(seg.lines[ch.line_index])
+            out.append(normalize_crop(seg.ink, ch.box, line=span, size=size, mode=mode))
+    if not out:
+        return np.zeros((0, size, size), np.uint8)
+    return np.stack(out)
+
+
+def _line_span(line: Line) -> tuple[int, int]:
+    """(top, bottom) of a line box."""
+    return line.box[1], line.box[3]
+
+
+def draw_debug(seg: Segmentation) -> np.ndarray:
+    """Draw line boxes (blue) and character boxes (red) over the deskewed page.
+
+    Args:
+        seg: result of :func:`segment_page`.
+
+    Returns:
+        uint8 BGR array (H, W, 3).
+    """
+    canvas = cv2.cvtColor(seg.gray, cv2.COLOR_GRAY2BGR)
+    for line in seg.lines:
+        _rect(canvas, line.box, LINE_COLOUR)
+    for line_chars in seg.chars:
+        for ch in line_chars:
+            _rect(canvas, ch.box, CHAR_COLOUR)
+    return canvas
+
+
+def _rect(canvas: np.ndarray, box: Box, colour: tuple[int, int, int]) -> None:
+    """Draw a 1 px rectangle around ``box`` (exclusive ends) in place."""
+    x0, y0, x1, y1 = box
+    cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, 1)

@@ -1,0 +1,221 @@
+"""The page reader end to end with the shipped model, its decoder, formats and inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
+
+from ocr_pipeline.cli import app
+from ocr_pipeline.decode import Candidate, best_path, candidates, fix_width_forms
+from ocr_pipeline.images import InputError, load_pages, parse_pages
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOTO = str(FIXTURES / "NotoSansSC-subset.otf")
+runner = CliRunner()
+
+#: Lines made only of characters the subset fonts hold.
+PAGE_LINES = ["我们识别中文字", "这个是大国和人", "在上不为了八行"]
+
+
+def render_page(lines, size=30, font_path=NOTO, margin=40, gap=1.8) -> Image.Image:
+    font = ImageFont.truetype(font_path, size)
+    width = margin * 2 + int(max(font.getlength(t) for t in lines))
+    img = Image.new("L", (width, margin * 2 + int(len(lines) * size * gap)), 255)
+    draw = ImageDraw.Draw(img)
+    for i, text in enumerate(lines):
+        draw.text((margin, margin + size + int(i * size * gap)), text, font=font, fill=0,
+                  anchor="ls")
+    return img
+
+
+@pytest.fixture(scope="module")
+def page_png(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("page") / "page.png"
+    render_page(PAGE_LINES).save(path)
+    return path
+
+
+# --- decoder ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scores, want",
+    [
+        # three pieces; merging all three (candidate 5) is best
+        ([-1, -1, -1, -3, -3, -0.5], [5]),
+        # each piece alone is best
+        ([-0.1, -0.1, -0.1, -3, -3, -3], [0, 1, 2]),
+        # first two merged, then the third alone
+        ([-2, -2, -0.2, -0.3, -3, -3], [3, 2]),
+    ],
+)
+def test_best_path(scores, want):
+    cands = [Candidate(0, 1, (0, 0, 1, 1)), Candidate(1, 2, (1, 0, 2, 1)),
+             Candidate(2, 3, (2, 0, 3, 1)), Candidate(0, 2, (0, 0, 2, 1)),
+             Candidate(1, 3, (1, 0, 3, 1)), Candidate(0, 3, (0, 0, 3, 1))]
+    assert best_path(3, cands, np.array(scores, float)) == want
+
+
+def test_candidates_cover_every_piece_and_respect_width():
+    pieces = np.array([[0, 0, 5, 20], [7, 0, 12, 20], [14, 0, 40, 20], [42, 0, 60, 20]])
+    cands = candidates(pieces, line_height=20)
+    singles = {(c.start, c.end) for c in cands if c.end == c.start + 1}
+    assert singles == {(0, 1), (1, 2), (2, 3), (3, 4)}
+    assert all(c.box[2] - c.box[0] <= 1.35 * 20 for c in cands if c.end > c.start + 1)
+
+
+@pytest.mark.parametrize(
+    "chars, want",
+    [
+        ("中,文", "中，文"),
+        ("ab,cd", "ab,cd"),
+        ("中(文)", "中（文）"),
+        ("a（b）", "a(b)"),
+        ("好!", "好！"),
+    ],
+)
+def test_fix_width_forms(chars, want):
+    assert "".join(fix_width_forms(list(chars))) == want
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+def test_parse_pages():
+    assert parse_pages("1,3-5") == [1, 3, 4, 5]
+    assert parse_pages(None) is None
+    with pytest.raises(InputError):
+        parse_pages("3-1")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"this is not an image", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "corrupt"),
+    ],
+)
+def test_bad_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        list(load_pages(path))
+
+
+def test_truncated_png_is_refused(tmp_path, page_png):
+    data = page_png.read_bytes()
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError):
+        list(load_pages(path))
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    # A 1-bit PNG of 20000 x 20000 pixels is tiny on disk and huge in memory.
+    path = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000), 1).save(path, optimize=True)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(InputError, match="decompression bomb"):
+        list(load_pages(path))
+
+
+# --- read end to end (shipped model) ----------------------------------------------------
+
+
+def test_read_reproduces_a_rendered_page(page_png):
+    res = runner.invoke(app, ["read", str(page_png)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.split() == PAGE_LINES
+
+
+def test_read_formats(page_png, tmp_path):
+    res = runner.invoke(app, ["read", str(page_png), "--format", "json"])
+    doc = json.loads(res.stdout)
+    lines = doc["pages"][0]["lines"]
+    assert [ln["text"] for ln in lines] == PAGE_LINES
+    first = lines[0]["chars"][0]
+    assert set(first) >= {"char", "box", "confidence", "top"} and len(first["top"]) == 3
+    assert 0 < first["confidence"] <= 1
+    tsv = runner.invoke(app, ["read", str(page_png), "--format", "tsv"]).stdout.splitlines()
+    assert len(tsv) == 1 + sum(len(t) for t in PAGE_LINES)
+    hocr = runner.invoke(app, ["read", str(page_png), "--format", "hocr"]).stdout
+    assert hocr.count("ocrx_cinfo'") == sum(len(t) for t in PAGE_LINES)
+    overlay = tmp_path / "overlay.png"
+    res = runner.invoke(app, ["read", str(page_png), "--overlay", str(overlay)])
+    assert res.exit_code == 0 and Image.open(overlay).size == Image.open(page_png).size
+
+
+def test_read_two_page_pdf(tmp_path):
+    pdf = tmp_path / "two.pdf"
+    pages = [render_page(PAGE_LINES[:1]), render_page(PAGE_LINES[1:2])]
+    pages[0].convert("RGB").save(pdf, save_all=True, append_images=[pages[1].convert("RGB")],
+                                 resolution=150)
+    res = runner.invoke(app, ["read", str(pdf), "--dpi", "150"])
+    assert res.exit_code == 0, res.output
+    assert [p.split() for p in res.stdout.split("\f")] == [PAGE_LINES[:1], PAGE_LINES[1:2]]
+    res = runner.invoke(app, ["read", str(pdf), "--dpi", "150", "--pages", "2"])
+    assert res.stdout.split() == PAGE_LINES[1:2]
+    res = runner.invoke(app, ["read", str(pdf), "--pages", "3"])
+    assert res.exit_code != 0 and "no page 3" in res.stderr
+
+
+def test_blank_page_gives_empty_text(tmp_path):
+    path = tmp_path / "white.png"
+    Image.new("L", (400, 300), 255).save(path)
+    res = runner.invoke(app, ["read", str(path)])
+    assert res.exit_code == 0
+    assert res.stdout.strip() == ""
+
+
+def test_bad_input_in_a_batch(tmp_path, page_png):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    res = runner.invoke(app, ["read", str(bad), str(page_png), str(tmp_path / "missing.png")])
+    assert res.exit_code == 1
+    assert res.stdout.split() == PAGE_LINES
+    assert "notes.txt: not an image" in res.stderr and "missing.png: no such file" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_segment_then_classify_round_trip(tmp_path, page_png):
+    out = tmp_path / "crops"
+    res = runner.invoke(app, ["segment", str(page_png), "-o", str(out), "--debug"])
+    assert res.exit_code == 0, res.output
+    boxes = json.loads((out / "boxes.json").read_text())
+    assert len(boxes["chars"]) == sum(len(t) for t in PAGE_LINES)
+    assert (out / "debug.png").exists()
+    res = runner.invoke(app, ["classify", str(out), "--framing", "asis"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[-1] == "".join(PAGE_LINES)
+
+
+def test_read_without_tensorflow(page_png):
+    """The base install reads with LiteRT alone: importing tensorflow must not be needed."""
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"
+        "from typer.testing import CliRunner\n"
+        "from ocr_pipeline.cli import app\n"
+        f"r = CliRunner().invoke(app, ['read', {str(page_png)!r}])\n"
+        "print(r.stdout, end='')\n"
+        "sys.exit(r.exit_code)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == PAGE_LINES
+
+
+def test_base_dependencies_have_no_tensorflow():
+    import tomllib
+
+    meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert not [d for d in meta["project"]["dependencies"] if "tensorflow" in d]

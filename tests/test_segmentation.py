@@ -1,0 +1,438 @@
+"""Tests for the segmentation package, on pages rendered with the committed subset fonts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from segmentation import binarize, cut_pieces, find_lines, segment_page
+from segmentation.binarize import ink_image, to_gray
+from segmentation.characters import group_pieces, word_gaps
+from segmentation.clean import clean
+from segmentation.deskew import estimate_skew, rotate
+from segmentation.segment import crops, draw_debug
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FONTS = {
+    "noto": FIXTURES / "NotoSansSC-subset.otf",
+    "kai": FIXTURES / "LXGWWenKai-subset.ttf",
+}
+SPACE = 0.3  # width of a space, in em (the subset fonts have no space glyph)
+
+Box = tuple[int, int, int, int]
+
+
+# ---------------------------------------------------------------- rendering helper
+
+
+@cache
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS[name]), size)
+
+
+@cache
+def _glyph_ink(name: str, size: int, ch: str) -> Box | None:
+    """Ink box of one character drawn at (0, 0), pixels >= 50% coverage."""
+    font = _font(name, size)
+    pad = size
+    img = Image.new("L", (3 * size, 3 * size), 0)
+    ImageDraw.Draw(img).text((pad, pad), ch, font=font, fill=255)
+    a = np.asarray(img) >= 128
+    rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
+    if rows.size == 0:
+        return None
+    return cols[0] - pad, rows[0] - pad, cols[-1] + 1 - pad, rows[-1] + 1 - pad
+
+
+@dataclass
+class Page:
+    """A rendered page: black text on white, and the truth per line."""
+
+    image: np.ndarray
+    chars: list[list[tuple[str, Box]]] = field(default_factory=list)
+
+    @property
+    def line_boxes(self) -> list[Box]:
+        return [_union([b for _, b in line]) for line in self.chars]
+
+
+def _union(boxes: list[Box]) -> Box:
+    a = np.array(boxes)
+    return int(a[:, 0].min()), int(a[:, 1].min()), int(a[:, 2].max()), int(a[:, 3].max())
+
+
+def render(
+    spec: list[tuple[int, int, str, int]], shape: tuple[int, int], font: str = "noto"
+) -> Page:
+    """Draw text lines (x, y, text, size) on a white page of ``shape`` (H, W).
+
+    Characters are drawn one by one at integer positions, advancing by the
+    font's advance width, so each character's ink box is known exactly.
+    """
+    img = Image.new("L", (shape[1], shape[0]), 255)
+    draw = ImageDraw.Draw(img)
+    page = Page(image=np.zeros(0))
+    for x, y, text, size in spec:
+        f = _font(font, size)
+        line = []
+        pos = float(x)
+        for ch in text:
+            if ch == " ":
+                pos += SPACE * size
+                continue
+            px = round(pos)
+            draw.text((px, y), ch, font=f, fill=0)
+            ink = _glyph_ink(font, size, ch)
+            if ink is not None:
+                line.append((ch, (px + ink[0], y + ink[1], px + ink[2], y + ink[3])))
+            pos += f.getlength(ch)
+        page.chars.append(line)
+    page.image = np.asarray(img).copy()
+    return page
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area if area else 0.0
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 0, b > 0
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 1.0
+
+
+PARAGRAPH = "中文字识别的是了人大国我们这个在有上不为和一二三永"
+
+
+def paragraph_page(font: str = "noto", size: int = 28) -> tuple[Page, list[int]]:
+    """A heading and three paragraphs; returns the page and the expected block per line."""
+    spec, blocks = [], []
+    y = 30
+    spec.append((40, y, "中文字识别", round(size * 1.7)))
+    blocks.append(0)
+    y += round(size * 1.7 * 1.8)
+    texts = [
+        ["　　我们这个人在有上不为和，", "中文字识别的是了人大国。"],
+        [
+            "一二三永川儿小八行中文字识别的是了，",
+            "大国我们这个在有上不为和一二三，",
+            "人大国我们。",
+        ],
+        ["　　中文 abc 123 识别：", "（上）不为和“永”人大国。"],
+    ]
+    for p, lines in enumerate(texts, start=1):
+        for text in lines:
+            indent = size * 2 if text.startswith("　") else 0
+            spec.append((40 + indent, y, text.lstrip("　"), size))
+            blocks.append(p)
+            y += round(size * 1.45)
+        y += round(size * 0.9)
+    return render(spec, (y + 30, 40 + size * 20 + 40), font), blocks
+
+
+def two_column_page(size: int = 24) -> tuple[Page, list[int]]:
+    """Header, a spanning title, two columns of 6 lines, and a footer.
+
+    Returns the page and the expected reading-order index of each spec line.
+    """
+    width = 2 * 12 * size + 3 * size + 80
+    col2 = 40 + 12 * size + 3 * size
+    spec = [(40, 20, "Page 12 abc", size)]
+    spec.append((40 + 6 * size, 20 + 2 * size, "中文字识别的是了人", round(size * 1.5)))
+    top = 20 + 5 * size
+    left = [(PARAGRAPH * 4)[i * 7 : i * 7 + 12] for i in range(6)]
+    right = [(PARAGRAPH * 4)[i * 5 + 3 : i * 5 + 15] for i in range(6)]
+    right[-1] = right[-1][:5] + "。"
+    for i, text in enumerate(left):
+        spec.append((40, top + round(i * 1.5 * size), text, size))
+    for i, text in enumerate(right):
+        spec.append((col2, top + round(i * 1.5 * size), text, size))
+    bottom = top + round(6 * 1.5 * size) + size
+    spec.append((width // 2 - size, bottom, "- 12 -", size))
+    page = render(spec, (bottom + 2 * size, width), "noto")
+    return page, list(range(len(spec)))
+
+
+# ---------------------------------------------------------------- to_gray / binarize
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: np.full((4, 5), 200, np.uint8), 200),
+        (lambda: np.full((4, 5, 1), 200, np.uint8), 200),
+        (lambda: np.full((4, 5, 3), 200, np.uint8), 200),
+        (lambda: np.dstack([np.full((4, 5, 3), 10, np.uint8), np.zeros((4, 5), np.uint8)]), 255),
+        (lambda: np.full((4, 5), 65535, np.uint16), 255),
+        (lambda: np.full((4, 5), 0.5, np.float32), 128),
+        (lambda: np.full((4, 5), 100.0, np.float64), 100),
+    ],
+)
+def test_to_gray_accepts_formats(make, expected):
+    gray = to_gray(make())
+    assert gray.shape == (4, 5) and gray.dtype == np.uint8
+    assert int(gray[0, 0]) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((0, 5), np.uint8), np.zeros(7, np.uint8), np.zeros((2, 2, 2, 2), np.uint8)]
+)
+def test_to_gray_rejects_bad_arrays(bad):
+    with pytest.raises(ValueError):
+        to_gray(bad)
+
+
+@pytest.fixture(scope="module")
+def para():
+    return paragraph_page()
+
+
+def test_binarize_polarity_invariant(para):
+    page, _ = para
+    img = page.image
+    reference = binarize(img)
+    assert reference.dtype == np.uint8 and set(np.unique(reference)) == {0, 255}
+    inverted = binarize(255 - img)
+    screen = binarize((30 + (255 - img.astype(np.float32)) * (190 / 255)).astype(np.uint8))
+    assert mask_iou(reference, inverted) > 0.95
+    assert mask_iou(reference, screen) > 0.95
+    truth = img < 128
+    assert mask_iou(reference, truth) > 0.9
+
+
+def test_binarize_uneven_light_noise_jpeg(para):
+    page, _ = para
+    img = page.image.astype(np.float32)
+    h, w = img.shape
+    light = np.linspace(1.0, 0.35, w)[None, :] * np.linspace(1.0, 0.8, h)[:, None]
+    rng = np.random.default_rng(0)
+    lit = np.clip(img * light + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+    ok, jpg = cv2.imencode(".jpg", lit, [cv2.IMWRITE_JPEG_QUALITY, 50])
+    assert ok
+    degraded = cv2.imdecode(jpg, cv2.IMREAD_GRAYSCALE)
+    truth = page.image < 128
+    assert mask_iou(clean(binarize(degraded)), truth) > 0.8
+    lines = find_lines(clean(binarize(degraded)))
+    assert len(lines) == len(page.chars)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((120, 200), 255, np.uint8),
+        np.zeros((120, 200), np.uint8),
+        np.full((120, 200, 3), 90, np.uint8),
+        np.clip(np.random.default_rng(1).normal(200, 8, (120, 200)), 0, 255).astype(np.uint8),
+    ],
+    ids=["white", "black", "gray-bgr", "noise"],
+)
+def test_blank_images_have_no_ink(image):
+    assert not binarize(image).any()
+    assert not ink_image(image).any()
+
+
+def test_ink_image_keeps_antialiasing(para):
+    page, _ = para
+    ink = ink_image(page.image)
+    assert ink.dtype == np.uint8 and ink.shape == page.image.shape
+    assert np.median(ink) < 5 and ink.max() > 240
+    partial = np.count_nonzero((ink > 40) & (ink < 215))
+    assert partial > 0.05 * np.count_nonzero(ink > 40)
+
+
+# ---------------------------------------------------------------- clean
+
+
+def test_clean_removes_specks_keeps_punctuation():
+    page = render([(20, 20, "ij中文，。、：i.j;", 32)], (90, 520))
+    mask = binarize(page.image)
+    noisy = mask.copy()
+    for y, x in [(5, 300), (80, 100), (70, 480), (4, 10)]:
+        noisy[y : y + 2, x : x + 2] = 255
+    cleaned = clean(noisy)
+    for y, x in [(5, 300), (80, 100), (70, 480), (4, 10)]:
+        assert not cleaned[y : y + 2, x : x + 2].any()
+    lost = np.count_nonzero((mask > 0) & (cleaned == 0))
+    assert lost == 0
+
+
+# ---------------------------------------------------------------- deskew
+
+
+@pytest.mark.parametrize("angle", [2.0, -2.0, 0.0, 3.5])
+def test_estimate_skew(para, angle):
+    page, _ = para
+    rotated = rotate(page.image, angle)
+    assert rotated.shape == page.image.shape
+    assert rotated[0, 0] == 255  # corners filled with the background
+    assert abs(estimate_skew(binarize(rotated)) - angle) < 0.5
+
+
+def test_estimate_skew_speed():
+    page = render(
+        [(60, 60 + 40 * i, PARAGRAPH + PARAGRAPH[:10], 32) for i in range(40)], (1754, 1240)
+    )
+    mask = binarize(rotate(page.image, 1.0))
+    start = time.perf_counter()
+    angle = estimate_skew(mask)
+    elapsed = time.perf_counter() - start
+    assert abs(angle - 1.0) < 0.5
+    assert elapsed < 0.25  # ~20 ms when the machine is idle; loose to survive a busy CI
+
+
+# ---------------------------------------------------------------- lines
+
+
+def _check_lines(found, truth_boxes, tol):
+    assert len(found) == len(truth_boxes)
+    for line, truth in zip(found, truth_boxes, strict=True):
+        assert max(abs(a - b) for a, b in zip(line.box, truth, strict=True)) <= tol, (line, truth)
+
+
+@pytest.mark.parametrize("font", ["noto", "kai"])
+def test_find_lines_paragraphs(font):
+    size = 28
+    page, blocks = paragraph_page(font, size)
+    lines = find_lines(binarize(page.image))
+    _check_lines(lines, page.line_boxes, tol=max(3, round(3 * size / 32)))
+    assert [line.block for line in lines] == blocks
+    assert lines[0].height > 1.4 * lines[1].height  # the heading
+    assert {line.column for line in lines} == {0}
+
+
+def test_find_lines_two_columns():
+    page, order = two_column_page()
+    lines = find_lines(binarize(page.image))
+    truth = page.line_boxes
+    _check_lines(lines, [truth[i] for i in order], tol=3)
+    columns = [line.column for line in lines]
+    assert columns == [0, 0] + [0] * 6 + [1] * 6 + [0]
+    blocks = [line.block for line in lines]
+    assert blocks == sorted(blocks) and blocks[2] != blocks[8]
+
+
+@pytest.mark.parametrize("pitch", [31, 32, 34])
+def test_find_lines_touching_lines(pitch):
+    """Descenders reach into (and touch) the next line: no blank row separates the lines."""
+    texts = ["中文gypg我们", "大国人大国人个", "ygyg永川儿"]
+    page = render([(10, 10 + i * pitch, t, 32) for i, t in enumerate(texts)], (140, 300))
+    mask = binarize(page.image)
+    first, second = page.line_boxes[:2]
+    assert mask[first[1] : second[3]].any(axis=1).all()  # no blank row between lines 1 and 2
+    _check_lines(find_lines(mask), page.line_boxes, tol=3)
+
+
+def test_find_lines_tiny_band_is_merged():
+    page = render([(20, 20, "中文字识别", 32), (20, 62, "。、", 32)], (120, 260))
+    mask = binarize(page.image)
+    rows = np.flatnonzero(mask.any(axis=1))
+    assert np.any(np.diff(rows) > 1)  # the dots really are a separate row band
+    lines = find_lines(mask)
+    assert len(lines) == 1
+    assert lines[0].box[3] >= page.line_boxes[1][3] - 1
+
+
+# ---------------------------------------------------------------- characters
+
+CHAR_LINES = [
+    "中文abc 123，我们。",
+    "川儿小八行人大国",
+    "识别的是了，这个在有上。",
+    "一二三永 Hello 2024：（中）",
+    "我们“川”、儿小！",
+]
+
+
+def _line_cases():
+    for font in FONTS:
+        for size in (24, 32, 40):
+            spec = [(10, 10 + round(i * size * 1.6), t, size) for i, t in enumerate(CHAR_LINES)]
+            shape = (20 + round(len(CHAR_LINES) * size * 1.6), 20 + 16 * size)
+            yield font, size, render(spec, shape, font)
+
+
+@pytest.fixture(scope="module")
+def char_pages():
+    return list(_line_cases())
+
+
+def test_pieces_never_merge_separated_characters(char_pages):
+    for font, size, page in char_pages:
+        mask = binarize(page.image)
+        for truth in page.chars:
+            box = _union([b for _, b in truth])
+            pieces = cut_pieces(mask, box)
+            assert pieces.dtype == np.int32 and pieces.shape[1] == 4
+            assert np.all(np.diff(pieces[:, 0]) > 0)
+            edges = set(pieces[:, 0].tolist())
+            for (_, a), (ch, b) in zip(truth[:-1], truth[1:], strict=True):
+                if b[0] >= a[2]:  # the two characters do not overlap horizontally
+                    near = any(a[2] <= e <= b[0] + 1 for e in edges)
+                    assert near, (font, size, ch)
+
+
+def test_group_pieces_matches_truth(char_pages):
+    total, good = 0, 0
+    for _, _, page in char_pages:
+        mask = binarize(page.image)
+        for truth in page.chars:
+            box = _union([b for _, b in truth])
+            pieces = cut_pieces(mask, box)
+            groups = group_pieces(pieces, box[3] - box[1])
+            assert groups[0][0] == 0 and groups[-1][1] == len(pieces)
+            assert all(a[1] == b[0] for a, b in zip(groups[:-1], groups[1:], strict=True))
+            found = [_union([tuple(p) for p in pieces[s:e]]) for s, e in groups]
+            for _, t in truth:
+                total += 1
+                good += max(iou(t, f) for f in found) >= 0.7
+    assert good >= 0.9 * total, f"{good}/{total}"
+
+
+def test_word_gaps():
+    page = render([(10, 10, "中文 abc 123 中", 32)], (70, 420))
+    truth = page.chars[0]
+    boxes = np.array([b for _, b in truth], np.int32)
+    gaps = word_gaps(boxes, 32)
+    expected = [False] * (len(truth) - 1)
+    for i in (1, 4, 7):  # after 文, c and 3
+        expected[i] = True
+    assert gaps.tolist() == expected
+
+
+# ---------------------------------------------------------------- segment_page
+
+
+def test_segment_page_blank():
+    seg = segment_page(np.full((300, 200, 3), 255, np.uint8))
+    assert seg.lines == [] and seg.chars == [] and seg.pieces == []
+    assert crops(seg).shape == (0, 32, 32)
+    assert draw_debug(seg).shape == (300, 200, 3)
+
+
+def test_segment_page_two_columns(tmp_path):
+    page, _ = two_column_page()
+    bgr = cv2.cvtColor(rotate(page.image, 1.5), cv2.COLOR_GRAY2BGR)
+    seg = segment_page(bgr)
+    assert abs(seg.angle - 1.5) < 0.5
+    assert len(seg.lines) == len(page.chars)
+    assert [line.column for line in seg.lines][2:14] == [0] * 6 + [1] * 6
+    n_chars = sum(len(c) for c in seg.chars)
+    n_truth = sum(len(c) for c in page.chars)
+    assert abs(n_chars - n_truth) <= 0.1 * n_truth
+    out = crops(seg, size=24)
+    assert out.shape == (n_chars, 24, 24) and out.dtype == np.uint8
+    assert all(c.max() > 128 for c in out)
+    debug = draw_debug(seg)
+    assert debug.shape == page.image.shape + (3,) and debug.dtype == np.uint8
+    cv2.imwrite(str(tmp_path / "debug.png"), debug)
