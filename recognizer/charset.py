@@ -20,8 +20,7 @@ DEFAULT_SPEC = "gb2312-1+ascii+punct"
 
 #: Punctuation and symbols of Chinese text that are not ASCII.
 PUNCT = (
-    "，。、；：？！“”‘’（）《》〈〉【】「」『』〔〕—…·～￥％＃＆＊＋－／＝＜＞"
-    "•°×÷→←↑↓①②③④⑤⑥⑦⑧⑨⑩"
+    "，。、；：？！“”‘’（）《》〈〉【】「」『』〔〕—…·～￥％＃＆＊＋－／＝＜＞•°×÷→←↑↓①②③④⑤⑥⑦⑧⑨⑩"
 )
 
 

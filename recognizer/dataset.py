@@ -127,9 +127,13 @@ def render_shard(split: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
         cov = table.covered[fid]
         neigh = "".join(chars[j] for j in cov[rng.integers(len(cov), size=4)])
         images[i] = render(
-            table.faces[fid], chars[label], seed=int(rng.integers(2**62)),
-            size=plan.size, aug=_W["aug"], neighbours=neigh,
-        )  # fmt: skip
+            table.faces[fid],
+            chars[label],
+            seed=int(rng.integers(2**62)),
+            size=plan.size,
+            aug=_W["aug"],
+            neighbours=neigh,
+        )
     return images, labels.astype(np.int32), face_ids
 
 
@@ -161,7 +165,9 @@ def write_meta(root: Path, charset: Charset, table: FaceTable, plan: Plan, aug: 
 def read_meta(root: str | os.PathLike) -> dict:
     path = Path(root) / META
     if not path.is_file():
-        raise DatasetError(f"{root} is not a pageocr dataset (no {META}); make one with `pageocr synth`")
+        raise DatasetError(
+            f"{root} is not a pageocr dataset (no {META}); make one with `pageocr synth`"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -174,7 +180,9 @@ def _write_shard(path: Path, images: np.ndarray, labels: np.ndarray, faces: np.n
             ex = tf.train.Example(
                 features=tf.train.Features(
                     feature={
-                        "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[img.tobytes()])),
+                        "image": tf.train.Feature(
+                            bytes_list=tf.train.BytesList(value=[img.tobytes()])
+                        ),
                         "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(y)])),
                         "face": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(f)])),
                     }
@@ -226,9 +234,11 @@ def synthesize(
                 todo.append((split, k))
     ctx = get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=max(1, workers), mp_context=ctx,
-        initializer=_init_worker, initargs=(table, charset.chars, plan, aug),
-    ) as pool:  # fmt: skip
+        max_workers=max(1, workers),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(table, charset.chars, plan, aug),
+    ) as pool:
         pending = {}
         queue = iter(todo)
         for job in queue:
@@ -293,9 +303,12 @@ def load(
     if repeat:
         ds = ds.repeat()
     ds = ds.interleave(
-        tf.data.TFRecordDataset, cycle_length=4, block_length=16,
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True,
-    )  # fmt: skip
+        tf.data.TFRecordDataset,
+        cycle_length=4,
+        block_length=16,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     if shuffle:
         ds = ds.shuffle(20_000, seed=seed, reshuffle_each_iteration=True)
     spec = {

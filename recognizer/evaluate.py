@@ -18,8 +18,9 @@ import numpy as np
 from recognizer.charset import Charset, script_of
 
 
-def topk_accuracy(model, data: str, split: str, batch_size: int = 256,
-                  max_batches: int | None = None) -> tuple[float, float]:  # fmt: skip
+def topk_accuracy(
+    model, data: str, split: str, batch_size: int = 256, max_batches: int | None = None
+) -> tuple[float, float]:
     """Top-1 and top-5 accuracy of a Keras model on (the first batches of) a split."""
     from recognizer import dataset
 
@@ -56,7 +57,8 @@ class Report:
         for name, c in sorted(self.per_face.items()):
             faces[name] = {
                 f"{s}_{m}": c[f"{s}_{m}"] / c[f"{s}_n"]
-                for s in ("hanzi", "ascii", "punct") if c[f"{s}_n"]
+                for s in ("hanzi", "ascii", "punct")
+                if c[f"{s}_n"]
                 for m in ("top1", "top5")
             } | {f"{s}_n": c[f"{s}_n"] for s in ("hanzi", "ascii", "punct") if c[f"{s}_n"]}
         return {
@@ -73,9 +75,13 @@ class Report:
         for c in self.per_face.values():
             tot.update(c)
         return {
-            s: {"n": tot[f"{s}_n"], "top1": tot[f"{s}_top1"] / tot[f"{s}_n"],
-                "top5": tot[f"{s}_top5"] / tot[f"{s}_n"]}  # fmt: skip
-            for s in ("hanzi", "ascii", "punct") if tot[f"{s}_n"]
+            s: {
+                "n": tot[f"{s}_n"],
+                "top1": tot[f"{s}_top1"] / tot[f"{s}_n"],
+                "top5": tot[f"{s}_top5"] / tot[f"{s}_n"],
+            }
+            for s in ("hanzi", "ascii", "punct")
+            if tot[f"{s}_n"]
         }
 
 
@@ -136,10 +142,14 @@ def evaluate(
 def write_report(rep: Report, out_dir: Path, font_path: str | None = None) -> None:
     """``metrics.json`` and ``mistakes.png`` (crop, truth, prediction) into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(rep.as_dict(), ensure_ascii=False, indent=1),
-                                          encoding="utf-8")  # fmt: skip
+    (out_dir / "metrics.json").write_text(
+        json.dumps(rep.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     if rep.mistakes:
         from recognizer.preview import labelled_sheet
 
-        labelled_sheet([(img, f"{t}→{p}") for img, t, p in rep.mistakes],
-                       out_dir / "mistakes.png", font_path=font_path)  # fmt: skip
+        labelled_sheet(
+            [(img, f"{t}→{p}") for img, t, p in rep.mistakes],
+            out_dir / "mistakes.png",
+            font_path=font_path,
+        )

@@ -71,6 +71,11 @@ def tflite_logits(path: Path, x: np.ndarray) -> np.ndarray:
     return it.get_tensor(it.get_output_details()[0]["index"])
 
 
+def _representative(crops: np.ndarray):
+    """Calibration generator for full-integer quantisation: one crop at a time."""
+    return lambda: ([c[None].astype(np.float32)] for c in crops)
+
+
 def export_run(
     run_dir: Path,
     out: Path,
@@ -118,7 +123,7 @@ def export_run(
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
         if precision == "int8full":
             rep = representative if representative is not None else sample
-            conv.representative_dataset = lambda: ([r[None].astype(np.float32)] for r in rep)
+            conv.representative_dataset = _representative(rep)
         elif precision not in ("fp32", "int8"):
             raise ExportError(f"unknown precision {precision!r}")
         path = out / f"model-{precision}.tflite"
@@ -129,6 +134,7 @@ def export_run(
         p = parity(ref, tflite_logits(path, sample))
         results[precision] = p
         if p.agreement < min_agreement:
-            raise ExportError(f"{path.name}: top-1 agrees with Keras on only "
-                              f"{p.agreement:.2%} of {p.n} crops")  # fmt: skip
+            raise ExportError(
+                f"{path.name}: top-1 agrees with Keras on only {p.agreement:.2%} of {p.n} crops"
+            )
     return results

@@ -17,9 +17,13 @@ PREVIEW_CHARS = "永国识别川小行aQgy0l1O，。、“（《：？.'"
 
 
 def contact_sheet(
-    faces: Sequence[Face], charset: Charset, out: Path, size: int = 48, seed: int = 0,
+    faces: Sequence[Face],
+    charset: Charset,
+    out: Path,
+    size: int = 48,
+    seed: int = 0,
     max_faces: int = 8,
-) -> Path:  # fmt: skip
+) -> Path:
     """One row per face: each preview character clean-line, clean-tight and augmented.
 
     Faces are picked to span families (train and held-out); characters a face
@@ -37,18 +41,22 @@ def contact_sheet(
             if ch not in covered:
                 continue
             for mode, aug in (("line", CLEAN), ("tight", CLEAN), (None, Augment())):
-                tiles.append(render(face, ch, seed=seed + i, size=size, mode=mode, aug=aug,
-                                    neighbours=neigh))  # fmt: skip
+                tiles.append(
+                    render(face, ch, seed=seed + i, size=size, mode=mode, aug=aug, neighbours=neigh)
+                )
         strip = _grid(tiles, len(tiles), size)
         rows.append(_caption(strip, f"{face.name} [{face.split}]", label_font))
     width = max(r.shape[1] for r in rows)
-    sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1])), constant_values=40) for r in rows])
+    sheet = np.vstack(
+        [np.pad(r, ((0, 0), (0, width - r.shape[1])), constant_values=40) for r in rows]
+    )
     Image.fromarray(sheet).save(out)
     return out
 
 
-def labelled_sheet(items: Sequence[tuple[np.ndarray, str]], out: Path, cols: int = 8,
-                   font_path: str | None = None) -> Path:  # fmt: skip
+def labelled_sheet(
+    items: Sequence[tuple[np.ndarray, str]], out: Path, cols: int = 8, font_path: str | None = None
+) -> Path:
     """A grid of crops, each with a caption beneath (e.g. ``"永→水"``)."""
     font = ImageFont.truetype(font_path, 14) if font_path else _label_font([])
     cell = 72

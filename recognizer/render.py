@@ -66,9 +66,19 @@ class Augment:
 
 
 CLEAN = Augment(
-    p_small=0.0, p_tight=0.0, rotate=0, shear=0, p_weight=0, p_blur=0, noise=0,
-    p_jpeg=0, p_invert=0, contrast=1.0, box_jitter=0, p_neighbours=0,
-)  # fmt: skip
+    p_small=0.0,
+    p_tight=0.0,
+    rotate=0,
+    shear=0,
+    p_weight=0,
+    p_blur=0,
+    noise=0,
+    p_jpeg=0,
+    p_invert=0,
+    contrast=1.0,
+    box_jitter=0,
+    p_neighbours=0,
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -202,7 +212,7 @@ def _line_extent(
         top = baseline - rng.uniform(0.80, 0.90) * em
         bottom = baseline + rng.uniform(0.05, 0.13) * em
     else:
-        l, t, r, b = font.getbbox("Hg", anchor="ls")
+        _, t, _, b = font.getbbox("Hg", anchor="ls")
         top, bottom = baseline + t, baseline + b
     top = int(round(min(top, box[1])))
     bottom = int(round(max(bottom, box[3])))

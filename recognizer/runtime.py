@@ -48,7 +48,9 @@ class ModelInfo:
 
     @classmethod
     def read(cls, model_path: Path) -> ModelInfo:
-        side = model_path.with_suffix(".json") if model_path.is_file() else model_path / "model.json"
+        side = (
+            model_path.with_suffix(".json") if model_path.is_file() else model_path / "model.json"
+        )
         if not side.is_file():
             raise ModelError(f"{model_path} has no sidecar {side.name} (charset, input size)")
         try:
@@ -87,14 +89,17 @@ class Predictor:
         batch_size: crops per invocation.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, runtime: str = "auto",
-                 batch_size: int = 256) -> None:  # fmt: skip
+    def __init__(
+        self, path: str | os.PathLike | None = None, runtime: str = "auto", batch_size: int = 256
+    ) -> None:
         path = Path(path) if path is not None else DEFAULT_MODEL
         if runtime not in ("auto", "litert", "tf"):
             raise ModelError(f"unknown runtime {runtime!r}; use auto, litert or tf")
         if not path.exists():
             if path == DEFAULT_MODEL:
-                raise ModelError("no shipped model in this install (recognizer/models/default.tflite)")
+                raise ModelError(
+                    "no shipped model in this install (recognizer/models/default.tflite)"
+                )
             raise ModelError(f"model {path} does not exist")
         path = self._resolve(path, runtime)
         self.path = path
@@ -117,8 +122,11 @@ class Predictor:
         if path.is_file():
             return path
         tfl, keras = path / "model.tflite", path / "model.keras"
-        candidates = [keras, tfl] if runtime == "tf" or (runtime == "auto" and gpu_visible()) \
-            else [tfl, keras]  # fmt: skip
+        candidates = (
+            [keras, tfl]
+            if runtime == "tf" or (runtime == "auto" and gpu_visible())
+            else [tfl, keras]
+        )
         for c in candidates:
             if c.is_file():
                 return c
@@ -174,7 +182,9 @@ class _LiteRT:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as err:  # pragma: no cover - a base dependency
-            raise ModelError(f"LiteRT is not installed ({err}); pip install ai-edge-litert") from None
+            raise ModelError(
+                f"LiteRT is not installed ({err}); pip install ai-edge-litert"
+            ) from None
         try:
             self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
             self.interp.allocate_tensors()
@@ -213,7 +223,9 @@ class _TensorFlow:
             raise ModelError(f"refusing {path}: {err}") from None
         except Exception as err:  # keras raises many types for a broken archive
             raise ModelError(f"{path} is not a valid Keras/SavedModel model: {err}") from None
-        self.num_outputs = int(self._call(np.zeros((1, *self._input_shape()), np.float32)).shape[-1])
+        self.num_outputs = int(
+            self._call(np.zeros((1, *self._input_shape()), np.float32)).shape[-1]
+        )
 
     def _input_shape(self) -> tuple[int, ...]:
         if hasattr(self, "model"):

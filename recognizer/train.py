@@ -150,8 +150,9 @@ def train(
 
     model, opt, schedule = _build(cfg, len(charset))
     _check_size(model, meta["plan"]["size"], cfg.model)
-    train_ds = dataset.load(cfg.data, "train", cfg.batch_size, shuffle=True, seed=cfg.seed,
-                            repeat=True)  # fmt: skip
+    train_ds = dataset.load(
+        cfg.data, "train", cfg.batch_size, shuffle=True, seed=cfg.seed, repeat=True
+    )
     it = iter(train_ds)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
     ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, data=it)
@@ -160,8 +161,9 @@ def train(
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
 
-    loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True,
-                                                   label_smoothing=cfg.label_smoothing)  # fmt: skip
+    loss_fn = keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=cfg.label_smoothing
+    )
     n = len(charset)
 
     def train_step(x, y):
@@ -171,8 +173,9 @@ def train(
             scaled = opt.scale_loss(loss) if cfg.mixed_precision else loss
         grads = tape.gradient(scaled, model.trainable_variables)
         opt.apply(grads, model.trainable_variables)
-        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y),
-                                     tf.float32))  # fmt: skip
+        acc = tf.reduce_mean(
+            tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
+        )
         return loss, acc
 
     train_step = tf.function(train_step, jit_compile=cfg.jit)
@@ -197,10 +200,13 @@ def train(
                 )
             if s % 20 == 0 and on_progress:
                 dt = time.time() - t0
-                on_progress(Progress(s, cfg.steps, run_loss / k, run_acc / k, seen / dt,
-                                     float(schedule(s))))  # fmt: skip
+                on_progress(
+                    Progress(s, cfg.steps, run_loss / k, run_acc / k, seen / dt, float(schedule(s)))
+                )
             if s % cfg.eval_every == 0 or s == cfg.steps:
-                row = _evaluate_row(model, cfg, s, run_loss / k, run_acc / k, seen / (time.time() - t0))
+                row = _evaluate_row(
+                    model, cfg, s, run_loss / k, run_acc / k, seen / (time.time() - t0)
+                )
                 _record(run, writer, row)
                 manager.save(checkpoint_number=s)
                 if on_eval:
@@ -243,15 +249,22 @@ class _StopFlag:
 def _check_size(model, data_size: int, name: str) -> None:
     want = model.input_shape[1]
     if want != data_size:
-        raise ValueError(f"model {name} takes {want}x{want} crops but the dataset holds "
-                         f"{data_size}x{data_size}; render one with `pageocr synth --size {want}`")
+        raise ValueError(
+            f"model {name} takes {want}x{want} crops but the dataset holds "
+            f"{data_size}x{data_size}; render one with `pageocr synth --size {want}`"
+        )
 
 
 def _evaluate_row(model, cfg: TrainConfig, step: int, loss: float, acc: float, ips: float) -> dict:
     from recognizer.evaluate import topk_accuracy
 
-    row = {"step": step, "time": time.time(), "train_loss": loss, "train_acc": acc,
-           "images_per_s": ips}  # fmt: skip
+    row = {
+        "step": step,
+        "time": time.time(),
+        "train_loss": loss,
+        "train_acc": acc,
+        "images_per_s": ips,
+    }
     for split in ("val", "test-heldout"):
         try:
             top1, top5 = topk_accuracy(model, cfg.data, split, cfg.batch_size * 2, cfg.eval_batches)
@@ -319,7 +332,9 @@ def save_model(model, charset: Charset, run: Path, name: str) -> Path:
         "input": "float32 (B, S, S, 1), white ink on black, 0..255; the model rescales",
         "charset": json.loads(charset.to_json()),
     }
-    (run / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    (run / "model.json").write_text(
+        json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return path
 
 

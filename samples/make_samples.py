@@ -28,8 +28,9 @@ def is_ascii(ch: str) -> bool:
 def main() -> None:
     cjk = ImageFont.truetype(CJK[0], SIZE, index=CJK[1])
     latin = ImageFont.truetype(LATIN[0], SIZE, index=LATIN[1])
-    width = 40 + max(int(sum((latin if is_ascii(c) else cjk).getlength(c) for c in line))
-                     for line in TEXT)
+    width = 40 + max(
+        int(sum((latin if is_ascii(c) else cjk).getlength(c) for c in line)) for line in TEXT
+    )
     img = Image.new("L", (width, 30 + len(TEXT) * int(SIZE * 1.7)), 255)
     draw = ImageDraw.Draw(img)
     y = 20 + SIZE
