@@ -114,7 +114,7 @@ def export_run(
     if saved.exists():
         shutil.rmtree(saved)
     model.export(str(saved), verbose=False)
-    (out / "saved_model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
+    (saved / "model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
     ref = model(sample, training=False).numpy()
     results = {}
     for precision in precisions:

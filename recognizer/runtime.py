@@ -207,6 +207,7 @@ class _LiteRT:
 
 class _TensorFlow:
     def __init__(self, path: Path) -> None:
+        self.path = path
         try:
             import keras
             import tensorflow as tf
@@ -218,7 +219,7 @@ class _TensorFlow:
                 self.fn = tf.function(lambda x: self.model(x, training=False))
             else:
                 loaded = tf.saved_model.load(str(path))
-                self.fn = loaded.signatures["serving_default"]
+                self.fn = lambda x: loaded.serve(tf.constant(x))
         except ValueError as err:
             raise ModelError(f"refusing {path}: {err}") from None
         except Exception as err:  # keras raises many types for a broken archive
@@ -230,8 +231,8 @@ class _TensorFlow:
     def _input_shape(self) -> tuple[int, ...]:
         if hasattr(self, "model"):
             return tuple(self.model.input_shape[1:])
-        spec = list(self.fn.structured_input_signature[1].values())[0]
-        return tuple(spec.shape[1:])
+        size = ModelInfo.read(self.path).input_size
+        return (size, size, 1)
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         out = self.fn(x)

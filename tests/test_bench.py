@@ -1,0 +1,325 @@
+"""Tests for the benchmark helpers: roff text, CER, line wrapping, pages, engine plumbing.
+
+No system fonts, man pages or Tesseract are needed: pages use the committed subset font
+and the engines are small Python commands.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ocr_pipeline import bench
+from ocr_pipeline.bench import (
+    Engine,
+    Item,
+    PageFonts,
+    PageSpec,
+    cer,
+    edit_distance,
+    evaluate,
+    fill_page,
+    keep_paragraph,
+    layout,
+    markdown_table,
+    measure_fn,
+    ratio_lines,
+    roff_paragraphs,
+    strip_escapes,
+    summarize,
+    wrap,
+)
+from recognizer.charset import Charset
+
+FONT = str(Path(__file__).parent / "fixtures" / "NotoSansSC-subset.otf")
+FONTS = PageFonts(FONT, 0, FONT)
+#: Hanzi and punctuation the subset font draws.
+HANZI = "一三上不个中为了二人们儿八别和国在大字小川我文是有永的行识这"
+PUNCT = "，。、：；？！（）“”"
+
+# ------------------------------------------------------------------------ roff
+
+MAN_SNIPPET = r""".\" DO NOT MODIFY THIS FILE!
+.TH LS 1 2022年9月 "GNU coreutils 9.1" 用户命令
+.SH 名称
+ls \- 列出目录内容
+.SH 描述
+.PP
+列出指定\(lq文件\(rq的信息。如果没有指定 \fB\-\-sort\fP，
+则按\fI字母\fR排序。
+.TP
+\fB\-a\fP, \fB\-\-all\fP
+不要忽略以点号起始的条目\&
+.nf
+code line  1
+code line 2
+.fi
+.de XX
+text inside a macro definition
+..
+'\" a comment
+.PP
+最后\e一段\\文本\|\c
+
+"""
+
+
+def test_roff_paragraphs_of_a_snippet():
+    assert roff_paragraphs(MAN_SNIPPET) == [
+        "ls - 列出目录内容",
+        "列出指定“文件”的信息。如果没有指定 --sort，则按字母排序。",
+        "-a, --all",
+        "不要忽略以点号起始的条目",
+        "code line 1",
+        "code line 2",
+        "最后\\一段文本",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, plain",
+    [
+        (r"\fB\-\-all\fP 列出\(lq全部\(rq\&", "--all 列出“全部”"),
+        (r'\f(CWcode\fP\s-1小\s0 \*(L"引\*(R"', "code小 “引”"),
+        (r"a\ b\~c \[u4E00]\(co", "a b c 一©"),
+        (r"文本 \" a trailing comment", "文本 "),
+        (r"\h'|2n'\k(xx缩进\,\/", "缩进"),
+    ],
+)
+def test_strip_escapes(line, plain):
+    assert strip_escapes(line) == plain
+
+
+def test_keep_paragraph_filters_script_and_charset():
+    cs = Charset.from_spec("gb2312-1+ascii+punct")
+    allowed = cs.__contains__
+    assert keep_paragraph("列出目录内容，按字母排序。", allowed)
+    assert keep_paragraph("与 -l 同时使用时，列出每个文件的作者", allowed)
+    assert not keep_paragraph("use --all to list all files 文件", allowed)  # < 30 % hanzi
+    assert not keep_paragraph("请用浏览器打开这个文件", allowed)  # 浏 is GB2312 level 2
+    assert not keep_paragraph("版权 © 所有", allowed)
+    assert not keep_paragraph("目录", allowed)  # too short
+
+
+# ------------------------------------------------------------------------- CER
+
+
+@pytest.mark.parametrize(
+    "truth, hyp, hanzi, expected",
+    [
+        ("一二三四五六七八九十", "一二三四五六七八九十", False, 0.0),
+        ("一二三四五六七八九十", "一二三四五六七八九千", False, 0.1),
+        ("一二三四", "一二三三四", False, 0.25),  # insertion
+        ("一二三四", "一二四", False, 0.25),  # deletion
+        ("abcd", "ba cd", False, 0.5),  # transposition = 2 edits
+        ("一 二\n三\t四", "一二三四  ", False, 0.0),  # whitespace ignored
+        ("一二", "", False, 1.0),
+        ("", "", False, 0.0),
+        ("ls 列出 -a 目录", "1s 列出 -o 目录", False, 0.25),
+        ("ls 列出 -a 目录", "1s 列出 -o 目录", True, 0.0),  # hanzi only
+        ("列出（全部）文件", "列出(全部)文伴", True, 1 / 6),
+    ],
+)
+def test_cer(truth, hyp, hanzi, expected):
+    assert cer(truth, hyp, hanzi=hanzi) == pytest.approx(expected)
+
+
+def _reference_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def test_edit_distance_matches_the_classic_dp():
+    rng = random.Random(0)
+    for _ in range(200):
+        a = "".join(rng.choice("一二三ab") for _ in range(rng.randint(0, 12)))
+        b = "".join(rng.choice("一二三ab") for _ in range(rng.randint(0, 12)))
+        assert edit_distance(a, b) == _reference_distance(a, b), (a, b)
+
+
+def test_edit_distance_is_fast_on_a_page():
+    rng = random.Random(1)
+    a = "".join(rng.choice(HANZI) for _ in range(1500))
+    b = "".join(c if rng.random() > 0.1 else "x" for c in a)
+    t0 = time.perf_counter()
+    d = edit_distance(a, b)
+    assert time.perf_counter() - t0 < 1.0
+    assert 0 < d <= 1500 * 0.2
+
+
+# ------------------------------------------------------------------------ wrap
+
+
+def test_wrap_small_cases():
+    assert wrap("ab cd 一二三", 4, len) == ["ab", "cd 一", "二三"]
+    assert wrap("一二 hello", 6, len) == ["一二", "hello"]  # a word is never split
+    assert wrap("一二三，四", 3, len) == ["一二", "三，四"]  # no comma at a line start
+    assert wrap("一（二三", 2, len) == ["一", "（二", "三"]  # no bracket at a line end
+    assert wrap("abcdefgh", 3, len) == ["abc", "def", "gh"]  # wider than a line: cut
+
+
+def _random_paragraph(rng: random.Random) -> str:
+    words = ["SpinBox", "values", "-a", "--block-size=M", "I/O", "Unicode", "x"]
+    parts = []
+    for _ in range(rng.randint(1, 60)):
+        r = rng.random()
+        if r < 0.15:
+            parts.append(f" {rng.choice(words)} ")
+        elif r < 0.25:
+            parts.append(rng.choice(PUNCT))
+        else:
+            parts.append(rng.choice(HANZI))
+    return " ".join("".join(parts).split())
+
+
+@pytest.mark.parametrize("width", [60, 150, 400])
+def test_wrap_keeps_every_character_in_order_and_within_width(width):
+    measure = measure_fn(FONTS.at(25))
+    rng = random.Random(width)
+    for _ in range(40):
+        text = _random_paragraph(rng)
+        lines = wrap(text, width, measure)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert bench.prefix_of_lines(text, lines) == text
+        for line in lines:
+            assert line == line.strip() and "  " not in line
+            assert measure(line) <= width or len(line) == 1
+
+
+# ----------------------------------------------------------------------- pages
+
+
+def _docs(n_docs: int, n_paras: int, seed: int = 0):
+    rng = random.Random(seed)
+    for d in range(n_docs):
+        yield f"doc{d}", [_random_paragraph(rng) for _ in range(n_paras)]
+
+
+def test_fill_page_fills_without_overflow_and_cuts_cleanly():
+    spec = PageSpec(400, 300, 10, 16, 20)
+    docs = list(_docs(3, 20))
+    blocks, names = fill_page(iter(docs), spec, FONTS)
+    assert names == ["doc0"]
+    texts = [t for t, _ in blocks]
+    source = docs[0][1]
+    assert texts[:-1] == source[: len(texts) - 1]
+    assert source[len(texts) - 1].startswith(texts[-1])
+    lines, height = layout(blocks, spec, FONTS)
+    measure = measure_fn(FONTS.at(spec.size))
+    assert all(measure(ln.text) <= spec.text_width for ln in lines if ln.size == spec.size)
+    assert lines[-1].baseline < spec.height - spec.margin
+
+
+def test_write_page_writes_three_variants_with_truth(tmp_path):
+    blocks = [("一二三，这是大字。", True), ("我们在中国 Unicode 文字", False)]
+    page = bench.BenchPage(0, FONTS, blocks, ["doc0"])
+    bench.write_page(page, tmp_path, seed=0)
+    from PIL import Image
+
+    for variant, ext in (("page150", ".png"), ("screen96", ".png"), ("scan", ".jpg")):
+        img = tmp_path / variant / f"page-000{ext}"
+        truth = img.with_suffix(".txt").read_text(encoding="utf-8")
+        assert truth.replace("\n", "").replace(" ", "") == "一二三，这是大字。我们在中国Unicode文字"
+        assert Image.open(img).size[0] == (900 if variant == "screen96" else 1240)
+
+
+# --------------------------------------------------------------------- engines
+
+ECHO_TRUTH = (
+    "import sys, pathlib; "
+    "sys.stdout.buffer.write(pathlib.Path(sys.argv[1]).with_suffix('.txt').read_bytes())"
+)
+DROP_TWO = (
+    "import sys, pathlib; "
+    "t = pathlib.Path(sys.argv[1]).with_suffix('.txt').read_text(encoding='utf-8'); "
+    "sys.stdout.buffer.write(t[2:].encode('utf-8'))"
+)
+
+
+def _items(tmp_path: Path) -> list[Item]:
+    items = []
+    for i, text in enumerate(["一二三四五\n六七八九十", "我们 use Unicode\n文字"]):
+        img = tmp_path / f"page-{i:03d}.png"
+        img.write_bytes(b"not really an image")
+        img.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+        items.append(Item("page150", img, img.with_suffix(".txt")))
+    return items
+
+
+def test_engine_plumbing_with_an_echo_engine_gives_zero_cer(tmp_path):
+    echo = Engine("pageocr", (sys.executable, "-c", ECHO_TRUTH, "{image}"))
+    lossy = Engine("tesseract", (sys.executable, "-c", DROP_TWO, "{image}"))
+    results, dropped = evaluate(_items(tmp_path), [echo, lossy])
+    assert dropped == {}
+    assert [r.cer_all for r in results if r.engine == "pageocr"] == [0.0, 0.0]
+    assert all(r.seconds > 0 and not r.error for r in results)
+    first = results[0]
+    assert Path(first.output).read_text(encoding="utf-8") == Path(first.image).with_suffix(
+        ".txt").read_text(encoding="utf-8")  # fmt: skip
+    sums = {s.engine: s for s in summarize(results)}
+    assert sums["pageocr"].cer_all == 0.0 and sums["pageocr"].pages == 2
+    assert sums["tesseract"].cer_all == pytest.approx(4 / 24)
+    assert sums["tesseract"].cer_hanzi == pytest.approx(4 / 14)
+    assert "| page150 | pageocr | 2 | 0.00% | 0.00% |" in markdown_table(sums.values())
+    line = ratio_lines(list(sums.values()))[0]
+    assert line.startswith("page150: pageocr / tesseract: CER all 0.00×")
+
+
+def test_an_engine_failing_on_the_first_image_is_dropped(tmp_path):
+    fail = Engine("broken", (sys.executable, "-c", "import sys; sys.exit('no shipped model')"))
+    results, dropped = evaluate(_items(tmp_path), [fail])
+    assert results == []
+    assert "no shipped model" in dropped["broken"]
+
+
+def test_pageocr_engine_command():
+    eng = bench.pageocr_engine(Path("m.tflite"))
+    assert eng.command(Path("a.png")) == [sys.executable, "-m", "ocr_pipeline.cli", "read",
+                                          "a.png", "--model", "m.tflite"]  # fmt: skip
+
+
+# ----------------------------------------------------------------------- speed
+
+GROW = "import sys; b = bytearray(80 * 2**20); b[::4096] = b'x' * len(b[::4096]); sys.exit(0)"
+FAIL = "import sys; print('warming up', file=sys.stderr); sys.exit('no shipped model')"
+
+
+@pytest.mark.parametrize("gnu_time", [True, False])
+def test_measure_process_reports_time_rss_and_errors(gnu_time, monkeypatch, tmp_path):
+    if not gnu_time:
+        monkeypatch.setattr(bench, "GNU_TIME", tmp_path / "no-time")
+    elif not bench.GNU_TIME.is_file():
+        pytest.skip("no /usr/bin/time")
+    ok = bench.measure_process([sys.executable, "-c", GROW])
+    assert ok.error == "" and ok.seconds > 0 and ok.peak_rss_mb > 80
+    bad = bench.measure_process([sys.executable, "-c", FAIL])
+    assert bad.error == "exit 1: no shipped model"
+
+
+def test_sample_crops_shape():
+    from recognizer.fonts import read_faces
+
+    crops = bench.sample_crops(4, 32, HANZI, faces=read_faces(FONT))
+    assert crops.shape == (4, 32, 32) and crops.dtype.name == "uint8"
+    assert crops.max() > 128  # ink was drawn
+    noise = bench.sample_crops(3, 16, HANZI, faces=[])
+    assert noise.shape == (3, 16, 16)
+
+
+def test_site_sizes_leave_out_pip_and_setuptools(tmp_path):
+    for name in ("pip", "setuptools", "numpy", "pageocr-0.1.0.dist-info"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f.bin").write_bytes(b"x" * 300_000)
+    (tmp_path / "distutils-precedence.pth").write_text("x")
+    sizes = bench.site_sizes(tmp_path)
+    assert sorted(sizes) == ["numpy", "pageocr-0.1.0.dist-info"]
+    assert 0.29 < sizes["numpy"] < 0.4
