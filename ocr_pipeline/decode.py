@@ -21,6 +21,10 @@ MAX_WIDTH = 1.35
 #: that the recogniser happens to read confidently (a stroke of 川 as "l").
 CHAR_COST = 1.0
 
+#: A reading at least this probable, of a fitting width, is not second-guessed.
+#: (Label smoothing caps confident probabilities near 0.9.)
+CONFIDENT = 0.6
+
 #: Punctuation drawn alike in ASCII and full width; the neighbours decide.
 FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
 HALFWIDTH = {v: k for k, v in FULLWIDTH.items()}
@@ -59,6 +63,34 @@ def candidates(pieces: np.ndarray, line_height: float) -> list[Candidate]:
             if j > i + 1 and box[2] - box[0] > MAX_WIDTH * line_height:
                 break
             out.append(Candidate(i, j, box))
+    return out
+
+
+def alternatives(
+    groups: list[Candidate], pieces: np.ndarray, line_height: float, doubtful: list[int]
+) -> list[Candidate]:
+    """Other groupings of the pieces around doubtful characters.
+
+    Args:
+        groups: the segmenter's characters of one line, left to right.
+        pieces: int32 (N, 4) pieces of the line.
+        line_height: in pixels.
+        doubtful: indices into ``groups`` to reconsider.
+
+    Returns:
+        Candidates within each doubtful group and its neighbours on both sides
+        that are not already in ``groups``.
+    """
+    have = set(groups)
+    out: list[Candidate] = []
+    for n in doubtful:
+        lo = groups[max(n - 1, 0)].start
+        hi = groups[min(n + 1, len(groups) - 1)].end
+        for c in candidates(pieces[lo:hi], line_height):
+            c = Candidate(c.start + lo, c.end + lo, c.box)
+            if c not in have:
+                have.add(c)
+                out.append(c)
     return out
 
 

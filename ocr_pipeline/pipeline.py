@@ -13,8 +13,10 @@ import numpy as np
 
 from ocr_pipeline.decode import (
     CHAR_COST,
+    CONFIDENT,
+    Candidate,
+    alternatives,
     best_path,
-    candidates,
     fix_width_forms,
     geometry_score,
     is_hanzi,
@@ -80,6 +82,11 @@ class PageResult:
 def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     """Read one page.
 
+    The segmenter's own grouping of pieces into characters is classified first;
+    only where that reading is doubtful (low confidence, or a width that does
+    not suit the character read) are the other ways of grouping the nearby
+    pieces classified too, and the best path through each line wins.
+
     Args:
         gray: uint8 (H, W) page, either polarity.
         predictor: a :class:`recognizer.runtime.Predictor`.
@@ -90,20 +97,62 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     """
     seg = segment_page(gray)
     page = PageResult(width=gray.shape[1], height=gray.shape[0], angle=seg.angle, gray=seg.gray)
-    per_line = [_line_candidates(seg, i, predictor.input_size) for i in range(len(seg.lines))]
-    crops = [c for _, _, lc in per_line for c in lc]
-    if not crops:
-        page.lines = [LineResult(ln.box, ln.block) for ln in seg.lines]
-        return page
-    probs = predictor.predict(np.stack(crops))
-    chars = predictor.charset.chars
-    hanzi_mask = np.array([is_hanzi(c) for c in chars])
-    offset = 0
-    for i, (cands, height, lc) in enumerate(per_line):
-        p = probs[offset : offset + len(lc)]
-        offset += len(lc)
-        page.lines.append(_decode_line(seg, i, cands, height, p, chars, hanzi_mask, k))
+    scorer = _Scorer(seg, predictor, max(k, 1))
+    first = [
+        [Candidate(c.pieces[0], c.pieces[1], c.box) for c in seg.chars[i]]
+        for i in range(len(seg.lines))
+    ]
+    scorer.score([(i, c) for i, cands in enumerate(first) for c in cands])
+    extra = [
+        alternatives(first[i], seg.pieces[i], seg.lines[i].height, scorer.doubtful(i, first[i]))
+        for i in range(len(seg.lines))
+    ]
+    scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands])
+    for i, line in enumerate(seg.lines):
+        page.lines.append(_decode_line(line, first[i] + extra[i], len(seg.pieces[i]), scorer, i))
     return page
+
+
+class _Scorer:
+    """Classifies candidate characters in batches and remembers their top-k and score."""
+
+    def __init__(self, seg: Segmentation, predictor, k: int) -> None:
+        self.seg, self.predictor, self.k = seg, predictor, k
+        self.chars = predictor.charset.chars
+        self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
+        self.scores: dict[tuple[int, Candidate], float] = {}
+
+    def score(self, items: list[tuple[int, Candidate]]) -> None:
+        items = [it for it in items if it not in self.top]
+        if not items:
+            return
+        size = self.predictor.input_size
+        crops = np.stack(
+            [
+                normalize_crop(self.seg.ink, c.box, line=_span(self.seg.lines[i]), size=size)
+                for i, c in items
+            ]
+        )
+        probs = self.predictor.predict(crops)
+        order = np.argsort(-probs, axis=1)[:, : self.k]
+        for (i, c), ids, row in zip(items, order, probs):
+            self.top[(i, c)] = (ids.tolist(), row[ids].tolist())
+            best = self.chars[ids[0]]
+            width = c.box[2] - c.box[0]
+            geo = geometry_score(width, self.seg.lines[i].height, is_hanzi(best))
+            self.scores[(i, c)] = float(np.log(max(row[ids[0]], 1e-9))) - CHAR_COST + geo
+
+    def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
+        """Indices of candidates whose reading should be checked against regroupings."""
+        return [
+            n
+            for n, c in enumerate(cands)
+            if self.top[(i, c)][1][0] < CONFIDENT or self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
+        ]
+
+
+def _span(line) -> tuple[int, int]:
+    return line.box[1], line.box[3]
 
 
 def _spaced(a: str, b: str) -> bool:
@@ -116,46 +165,22 @@ def _fullwidth(ch: str) -> bool:
     return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’—…·"
 
 
-def _line_candidates(seg: Segmentation, i: int, size: int):
-    line = seg.lines[i]
-    top, bottom = line.box[1], line.box[3]
-    height = bottom - top
-    cands = candidates(seg.pieces[i], height)
-    crops = [
-        normalize_crop(seg.ink, c.box, line=(top, bottom), size=size, mode="line") for c in cands
-    ]
-    return cands, height, crops
-
-
 def _decode_line(
-    seg: Segmentation,
-    i: int,
-    cands,
-    height: int,
-    probs: np.ndarray,
-    chars: str,
-    hanzi_mask: np.ndarray,
-    k: int,
+    line, cands: list[Candidate], n_pieces: int, scorer: _Scorer, i: int
 ) -> LineResult:
-    line = seg.lines[i]
-    top = probs.argmax(axis=1)
-    conf = probs[np.arange(len(top)), top]
-    scores = np.log(np.maximum(conf, 1e-9)) - CHAR_COST
-    for n, c in enumerate(cands):
-        scores[n] += geometry_score(c.box[2] - c.box[0], height, bool(hanzi_mask[top[n]]))
-    path = best_path(len(seg.pieces[i]), cands, scores)
     result = LineResult(line.box, line.block)
-    for n in path:
-        order = np.argsort(-probs[n])[:k]
-        alts = [(chars[j], float(probs[n, j])) for j in order]
-        result.chars.append(CharResult(chars[top[n]], cands[n].box, float(conf[n]), alts))
-    fixed = fix_width_forms([c.char for c in result.chars])
-    for c, f in zip(result.chars, fixed):
+    if not n_pieces:
+        return result
+    scores = np.array([scorer.scores[(i, c)] for c in cands])
+    for n in best_path(n_pieces, cands, scores):
+        ids, probs = scorer.top[(i, cands[n])]
+        alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
+        result.chars.append(CharResult(alts[0][0], cands[n].box, alts[0][1], alts))
+    for c, f in zip(result.chars, fix_width_forms([c.char for c in result.chars])):
         c.char = f
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
-    gaps = word_gaps(boxes, height) if len(boxes) > 1 else np.zeros(0, bool)
+    gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
     result.spaces = [
-        bool(g) and _spaced(a.char, b.char)
-        for g, a, b in zip(gaps, result.chars, result.chars[1:])
+        bool(g) and _spaced(a.char, b.char) for g, a, b in zip(gaps, result.chars, result.chars[1:])
     ] + [False]
     return result
