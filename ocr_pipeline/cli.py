@@ -110,6 +110,7 @@ def synth(
     Example: pageocr synth -o data/synth --train 1000000
     """
     from recognizer.dataset import DatasetError, Plan, synthesize
+    from recognizer.fonts import FontError
 
     cs = _charset(charset)
     faces = _faces(font, heldout)
@@ -140,7 +141,7 @@ def synth(
                 workers=workers,
                 on_shard=lambda split, n: progress.advance(task, n),
             )
-        except DatasetError as err:
+        except (DatasetError, FontError) as err:
             fail(str(err))
     typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
 

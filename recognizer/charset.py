@@ -125,7 +125,7 @@ def _dedupe(chars: str) -> str:
 
 def _read_file(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is not a character
     except FileNotFoundError:
         raise CharsetError(f"charset file {path} does not exist") from None
     except UnicodeDecodeError:

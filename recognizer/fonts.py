@@ -83,6 +83,8 @@ def read_faces(path: str | os.PathLike, heldout: Sequence[str] = DEFAULT_HELDOUT
         FontError: the file is missing or not a font FreeType can open.
     """
     path = str(path)
+    if not os.path.isfile(path):
+        raise FontError(f"font file {path} does not exist")
     faces = []
     index = 0
     while True:
@@ -161,6 +163,7 @@ def discover(
         Faces sorted by family, style. Unreadable files are skipped with a warning
         when scanning directories; an explicitly named bad file raises FontError.
     """
+    paths = list(paths) if paths is not None else None
     explicit = paths is not None
     files = font_files(paths if explicit else system_font_dirs())
     faces: list[Face] = []

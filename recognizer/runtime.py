@@ -220,13 +220,12 @@ class _TensorFlow:
             else:
                 loaded = tf.saved_model.load(str(path))
                 self.fn = lambda x: loaded.serve(tf.constant(x))
+            zeros = np.zeros((1, *self._input_shape()), np.float32)
+            self.num_outputs = int(self._call(zeros).shape[-1])
         except ValueError as err:
             raise ModelError(f"refusing {path}: {err}") from None
         except Exception as err:  # keras raises many types for a broken archive
             raise ModelError(f"{path} is not a valid Keras/SavedModel model: {err}") from None
-        self.num_outputs = int(
-            self._call(np.zeros((1, *self._input_shape()), np.float32)).shape[-1]
-        )
 
     def _input_shape(self) -> tuple[int, ...]:
         if hasattr(self, "model"):

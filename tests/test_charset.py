@@ -1,0 +1,149 @@
+"""Charsets: the named GB2312 / ASCII / punctuation sets, unions, custom files, JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from recognizer.charset import PUNCT, Charset, CharsetError, script_of
+
+
+@pytest.mark.parametrize(
+    ("spec", "size", "first", "last"),
+    [
+        ("gb2312-1", 3755, "啊", "座"),
+        ("gb2312-2", 3008, "亍", "齄"),
+        ("gb2312", 6763, "啊", "齄"),
+        ("ascii", 94, "!", "~"),
+        ("digits", 10, "0", "9"),
+    ],
+)
+def test_named_sets(spec, size, first, last):
+    cs = Charset.from_spec(spec)
+    assert len(cs) == size
+    assert (cs.chars[0], cs.chars[-1]) == (first, last)
+    assert cs.spec == spec
+
+
+@pytest.mark.parametrize("spec", ["gb2312-1", "gb2312"])
+def test_gb2312_is_in_code_order(spec):
+    codes = [ch.encode("gb2312") for ch in Charset.from_spec(spec).chars]
+    assert all(len(c) == 2 for c in codes)
+    assert all(a < b for a, b in zip(codes, codes[1:], strict=False))
+    # a few well-known neighbours
+    assert codes[0] == b"\xb0\xa1" and codes[1] == "阿".encode("gb2312")
+
+
+def test_gb2312_is_level1_then_level2():
+    assert Charset.from_spec("gb2312").chars == (
+        Charset.from_spec("gb2312-1").chars + Charset.from_spec("gb2312-2").chars
+    )
+
+
+def test_ascii_is_printable_without_space():
+    chars = Charset.from_spec("ascii").chars
+    assert " " not in chars
+    assert all(33 <= ord(c) <= 126 for c in chars)
+
+
+def test_default_union_keeps_order_without_duplicates():
+    union = Charset.from_spec("gb2312-1+ascii+punct")
+    parts = [Charset.from_spec(p).chars for p in ("gb2312-1", "ascii", "punct")]
+    assert union.chars == "".join(parts)
+    assert len(union) == 3755 + 94 + len(PUNCT)
+    assert union.index("啊") == 0 and union.index("!") == 3755
+
+
+@pytest.mark.parametrize(
+    ("spec", "chars"),
+    [
+        ("digits+ascii", "0123456789" + "".join(chr(c) for c in range(33, 127) if not
+                                                 chr(c).isdigit())),
+        ("digits+digits", "0123456789"),
+        (" digits + punct ", "0123456789" + PUNCT),
+    ],
+)
+def test_union_drops_later_duplicates(spec, chars):
+    assert Charset.from_spec(spec).chars == chars
+
+
+def test_custom_file_ignores_whitespace_and_duplicates(tmp_path):
+    path = tmp_path / "chars.txt"
+    path.write_text("永 一\n二\t一\r\n三 永\u3000a\n\n", encoding="utf-8")
+    cs = Charset.from_spec(str(path))
+    assert cs.chars == "永一二三a"
+    assert cs.index("二") == 2
+    assert "一" in cs and "啊" not in cs
+
+
+def test_custom_file_without_txt_suffix(tmp_path):
+    path = tmp_path / "my.chars"
+    path.write_text("川儿", encoding="utf-8")
+    assert Charset.from_spec(str(path)).chars == "川儿"
+
+
+def test_custom_file_with_bom(tmp_path):
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("\ufeff永一".encode())
+    assert Charset.from_spec(str(path)).chars == "永一"
+
+
+@pytest.mark.parametrize("spec", ["gb2312-1+ascii+punct", "ascii", "digits+punct"])
+def test_json_round_trip(spec):
+    cs = Charset.from_spec(spec)
+    back = Charset.from_json(cs.to_json())
+    assert back == cs
+    assert (back.chars, back.spec) == (cs.chars, cs.spec)
+    assert back.index(cs.chars[-1]) == len(cs) - 1
+
+
+def test_json_keeps_non_ascii_readable():
+    assert "永" in Charset("永一", "x").to_json()
+
+
+def _write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_spec", "words"),
+    [
+        (lambda d: "gb2312-3", ["unknown charset", "gb2312-3"]),
+        (lambda d: "ascii+klingon", ["unknown charset", "klingon"]),
+        (lambda d: "nosuchset", ["unknown charset", "nosuchset"]),
+        (lambda d: "+", ["empty charset spec"]),
+        (lambda d: _write(d, "empty.txt", b""), ["empty.txt", "no characters"]),
+        (lambda d: _write(d, "blank.txt", b" \n\t\r\n"), ["blank.txt", "no characters"]),
+        (lambda d: str(d / "missing.txt"), ["missing.txt", "does not exist"]),
+        (lambda d: _write(d, "gbk.txt", "中文字".encode("gbk")), ["gbk.txt", "not UTF-8"]),
+    ],
+    ids=["unknown", "unknown-in-union", "unknown-bare", "empty-spec", "empty-file",
+         "whitespace-file", "missing-file", "non-utf8-file"],  # fmt: skip
+)
+def test_bad_specs_raise_charset_error(tmp_path, make_spec, words):
+    with pytest.raises(CharsetError) as info:
+        Charset.from_spec(make_spec(tmp_path))
+    message = str(info.value)
+    for word in words:
+        assert word in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("chars", "word"), [("", "empty"), ("永永", "duplicate")])
+def test_constructor_validates(chars, word):
+    with pytest.raises(CharsetError, match=word):
+        Charset(chars, "x")
+
+
+def test_charset_error_is_a_value_error():
+    assert issubclass(CharsetError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("ch", "script"),
+    [("永", "hanzi"), ("一", "hanzi"), ("a", "ascii"), ("~", "ascii"), ("!", "ascii"),
+     ("，", "punct"), ("。", "punct"), ("“", "punct"), (" ", "punct"), ("①", "punct")],
+)  # fmt: skip
+def test_script_of(ch, script):
+    assert script_of(ch) == script

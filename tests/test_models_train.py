@@ -1,0 +1,189 @@
+"""Model registry and the training loop: overfitting, exact resume, divergence, curves."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from conftest import TINY_CHARS, TINY_STEPS
+
+from recognizer import model as registry
+from recognizer.train import TrainConfig, TrainingDiverged, load_config, plot_curves, train
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+# ------------------------------------------------------------------ registry
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_model_builds_and_runs(name):
+    m = registry.build_model(name, num_classes=7)
+    s = registry.input_size(name)
+    assert m.name == name
+    assert m.input_shape == (None, s, s, 1)
+    assert m.output_shape == (None, 7)
+    x = np.random.default_rng(0).uniform(0, 255, (2, s, s, 1)).astype(np.float32)
+    out = np.asarray(m(x, training=False))
+    assert out.shape == (2, 7)
+    assert np.isfinite(out).all()
+
+
+def test_registry_has_the_documented_models():
+    assert {"vgg32", "tutorial64", "tiny"} <= set(registry.names())
+    assert registry.input_size("tutorial64") == 64
+    assert registry.input_size("vgg32") == registry.input_size("tiny") == 32
+
+
+def test_registering_a_name_twice_is_refused():
+    before = dict(registry._REGISTRY)
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register("tiny", input_size=32)(lambda n: None)
+    assert registry._REGISTRY == before
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="unknown model 'resnet9'.*tiny"):
+        registry.build_model("resnet9", 3)
+
+
+# ------------------------------------------------------------------ config
+
+
+def test_config_from_dict_refuses_unknown_keys():
+    with pytest.raises(ValueError, match="unknown config keys: bogus"):
+        TrainConfig.from_dict({"data": "d", "run_dir": "r", "bogus": 1})
+
+
+def test_load_config_toml(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[train]\ndata = "d"\nrun_dir = "r"\nmodel = "tiny"\nsteps = 7\njit = false\n')
+    cfg = load_config(path)
+    assert (cfg.data, cfg.run_dir, cfg.model, cfg.steps, cfg.jit) == ("d", "r", "tiny", 7, False)
+    assert cfg.lr == TrainConfig("d", "r").lr  # defaults fill the rest
+
+
+def test_shipped_config_loads():
+    from pathlib import Path
+
+    cfg = load_config(Path(__file__).resolve().parent.parent / "configs" / "default.toml")
+    assert cfg.model in registry.names()
+
+
+# ------------------------------------------------------------------ the trained fixture
+
+
+def test_tiny_model_learns_the_tiny_charset(trained_run):
+    row = trained_run.row
+    assert row["step"] == TINY_STEPS
+    assert row["val_top1"] >= 0.95
+    assert row["val_top5"] == 1.0
+    assert row["test_heldout_top1"] >= 0.75  # the held-out face, never trained on
+
+
+def test_saved_model_agrees_with_the_reported_accuracy(trained_run, val_batch):
+    import keras
+
+    m = keras.saving.load_model(trained_run.run_dir / "model.keras", compile=False)
+    x, y = val_batch
+    pred = np.asarray(m(x, training=False)).argmax(axis=1)
+    assert (pred == y).mean() >= 0.95
+
+
+def test_run_folder_contents(trained_run, tiny_data):
+    run = trained_run.run_dir
+    for name in ("config.json", "charset.json", "metrics.csv", "curves.png", "model.keras",
+                 "model.json"):  # fmt: skip
+        assert (run / name).is_file(), name
+    cfg = load_config(run / "config.json")
+    assert (cfg.model, cfg.steps, cfg.data) == ("tiny", TINY_STEPS, str(tiny_data))
+    info = json.loads((run / "model.json").read_text(encoding="utf-8"))
+    assert info["charset"]["chars"] == TINY_CHARS
+    assert (info["model"], info["input_size"]) == ("tiny", 32)
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [TINY_STEPS]
+    assert (run / "curves.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_size_mismatch_between_model_and_data(tmp_path, tiny_data):
+    cfg = TrainConfig(data=str(tiny_data), run_dir=str(tmp_path / "run"), model="tutorial64",
+                      steps=1, jit=False)  # fmt: skip
+    with pytest.raises(ValueError, match="--size 64"):
+        train(cfg)
+
+
+# ------------------------------------------------------------------ resume
+
+
+def _resume_cfg(data, run) -> TrainConfig:
+    return TrainConfig(data=str(data), run_dir=str(run), model="tiny", steps=20, batch_size=32,
+                       lr=0.01, eval_every=10, eval_batches=1, jit=False, warmup_steps=5,
+                       seed=3, deterministic=True)  # fmt: skip
+
+
+def _weights(run):
+    import keras
+
+    return keras.saving.load_model(run / "model.keras", compile=False).get_weights()
+
+
+def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, tiny_data):
+    import keras
+    import tensorflow as tf
+
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    train(_resume_cfg(tiny_data, whole))
+
+    train(_resume_cfg(tiny_data, split), stop_after=13)
+    assert not (split / "model.keras").exists()
+    assert tf.train.latest_checkpoint(str(split / "ckpt")).endswith("ckpt-13")
+    train(_resume_cfg(tiny_data, split))
+
+    a, b = _weights(whole), _weights(split)
+    assert len(a) == len(b) > 0
+    for wa, wb in zip(a, b, strict=True):
+        assert np.array_equal(wa, wb)
+    rows = list(csv.DictReader((split / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [10, 20]
+    # not vacuous: training moved the weights away from their (seeded) initial values
+    keras.utils.set_random_seed(3)
+    init = registry.build_model("tiny", len(TINY_CHARS)).get_weights()
+    assert any(not np.array_equal(w0, w) for w0, w in zip(init, a, strict=True))
+
+
+# ------------------------------------------------------------------ divergence
+
+
+def test_a_huge_learning_rate_raises_training_diverged(tmp_path, tiny_data):
+    import tensorflow as tf
+
+    run = tmp_path / "boom"
+    cfg = TrainConfig(data=str(tiny_data), run_dir=str(run), model="tiny", steps=40,
+                      batch_size=32, lr=1e6, eval_every=40, eval_batches=1, jit=False,
+                      warmup_steps=0)  # fmt: skip
+    with pytest.raises(TrainingDiverged, match="lower --lr") as info:
+        train(cfg)
+    assert "nan" in str(info.value).lower() or "inf" in str(info.value).lower()
+    assert tf.train.latest_checkpoint(str(run / "ckpt")) is None  # no NaN checkpoint
+    assert not (run / "model.keras").exists()
+
+
+# ------------------------------------------------------------------ curves
+
+
+def test_plot_curves_writes_a_png(tmp_path):
+    from PIL import Image
+
+    metrics = tmp_path / "metrics.csv"
+    cols = ["step", "time", "train_loss", "train_acc", "images_per_s", "val_top1", "val_top5"]
+    with metrics.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for step in (10, 20, 30):
+            w.writerow([step, 0, 1.0 / step, 0.5, 100, 0.4 + step / 100, 0.9])
+    out = tmp_path / "curves.png"
+    plot_curves(metrics, out)
+    assert out.read_bytes().startswith(PNG_MAGIC)
+    with Image.open(out) as img:
+        assert img.size[0] > 200 and img.size[1] > 100
