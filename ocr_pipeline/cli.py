@@ -514,6 +514,13 @@ def export(
     except dataset.DatasetError as err:
         fail(str(err))
     sample = np.concatenate(xs)[:samples]
+    if from_checkpoint:
+        from recognizer.train import model_from_checkpoint
+
+        try:
+            model_from_checkpoint(run_dir)
+        except ValueError as err:
+            fail(str(err))
     try:
         res = export_run(run_dir, out, sample, tuple(precision))
     except ExportError as err:

@@ -338,6 +338,29 @@ def save_model(model, charset: Charset, run: Path, name: str) -> Path:
     return path
 
 
+def model_from_checkpoint(run_dir: Path) -> Path:
+    """Write ``model.keras`` (and model.json) from a run's latest checkpoint.
+
+    For exporting a run that was stopped before its last step.
+
+    Raises:
+        ValueError: the folder has no checkpoint.
+    """
+    import tensorflow as tf
+
+    from recognizer.model import build_model
+
+    cfg = load_config(run_dir / "config.json")
+    charset = Charset.from_json((run_dir / "charset.json").read_text(encoding="utf-8"))
+    latest = tf.train.latest_checkpoint(str(run_dir / "ckpt"))
+    if latest is None:
+        raise ValueError(f"{run_dir} has no checkpoint")
+    model = build_model(cfg.model, len(charset))
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    log.info("model restored from %s", latest)
+    return save_model(model, charset, run_dir, cfg.model)
+
+
 def load_config(path: Path) -> TrainConfig:
     """A TrainConfig from a TOML file ([train] table) or a run folder's config.json."""
     import tomllib
