@@ -491,6 +491,9 @@ def export(
     precision: list[str] = typer.Option(
         ["fp32", "int8"], help="fp32, int8 (dynamic range), int8full."
     ),
+    from_checkpoint: bool = typer.Option(
+        False, help="Export the latest checkpoint of a run that did not finish."
+    ),
     samples: int = typer.Option(
         2048, help="Crops for the parity check (and int8full calibration)."
     ),
