@@ -1313,3 +1313,24 @@ def _process_facts(page: Path | None, model: Path | None, repeat: int, install_s
             sizes, why = install_size_mb(Path(__file__).resolve().parents[1])
         facts += _size_facts(sizes, why)
     return facts
+
+
+@bench_app.command("render")
+def render_cmd(
+    images: int = typer.Option(4000, help="Images rendered per measurement."),
+    processes: list[int] = typer.Option([1, 2], help="Worker counts to measure (repeatable)."),
+) -> None:
+    """Images/s of the dataset renderer (all system faces, default charset, augmented).
+
+    Example: pageocr bench render --images 4000 --processes 1 --processes 2
+    """
+    from recognizer.charset import DEFAULT_SPEC, Charset
+    from recognizer.dataset import FaceTable
+    from recognizer.fonts import discover
+    from recognizer.throughput import measure
+
+    charset = Charset.from_spec(DEFAULT_SPEC)
+    table = FaceTable.build(discover(), charset)
+    for n in processes:
+        rate = measure(images, n, table, charset)
+        typer.echo(f"{n} process(es): {rate:.0f} images/s")

@@ -1,11 +1,10 @@
 """Render throughput: images/s of the dataset renderer with 1..N processes.
 
-Run: python -m recognizer.throughput --images 4000
+Measured by ``pageocr bench render``.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -28,17 +27,3 @@ def measure(images: int, processes: int, table: FaceTable, charset: Charset) -> 
         list(pool.map(render_shard, ["train"] * plan.shards("train"), range(plan.shards("train"))))
         return images / (time.perf_counter() - t)
 
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--images", type=int, default=4000)
-    ap.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-    args = ap.parse_args()
-    charset = Charset.from_spec(DEFAULT_SPEC)
-    table = FaceTable.build(discover(), charset)
-    for n in args.processes:
-        print(f"{n} process(es): {measure(args.images, n, table, charset):.0f} images/s")
-
-
-if __name__ == "__main__":
-    main()
