@@ -938,8 +938,10 @@ def _engines(names: Sequence[str], model: Path | None, threads: int) -> list[Eng
 def _render_pages(n: int, seed: int, out: Path, man_dir: Path) -> list[BenchPage]:
     fonts = available_faces()
     if not fonts:
-        raise typer.BadParameter("no page fonts: install fonts-lxgw-wenkai, "
-                                 "fonts-arphic-gbsn00lp or fonts-wqy-zenhei, and fonts-liberation2")
+        raise typer.BadParameter(
+            "no page fonts: install fonts-lxgw-wenkai, "
+            "fonts-arphic-gbsn00lp or fonts-wqy-zenhei, and fonts-liberation2"
+        )
     if not manpage_files(man_dir):
         raise typer.BadParameter(f"no man pages in {man_dir}: apt-get install manpages-zh")
     pages = choose_pages(n, seed, fonts, allowed_chars(fonts), man_dir)
@@ -979,6 +981,7 @@ def pages_cmd(
         raise typer.Exit(1)
     items = _items(bench)
     with con.status("") as status:
+
         def tick(r: PageResult) -> None:
             status.update(f"{r.engine} {Path(r.image).parent.name}/{Path(r.image).name}: "
                           f"CER {r.cer_all:.2%} in {r.seconds:.1f} s")  # fmt: skip
@@ -1266,8 +1269,9 @@ def speed_cmd(
     crops: int = typer.Option(1024, min=1, help="Crops per throughput measurement."),
     repeat: int = typer.Option(3, min=1, help="Runs of `pageocr read` (median wall time)."),
     min_seconds: float = typer.Option(2.0, help="Least time per throughput measurement."),
-    install_size: bool = typer.Option(True, "--install-size/--no-install-size",
-                                      help="Measure a base install in a temporary venv."),
+    install_size: bool = typer.Option(
+        True, "--install-size/--no-install-size", help="Measure a base install in a temporary venv."
+    ),
     out: Path = typer.Option(Path("runs/bench-speed"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Crops/s per artefact and batch size, `pageocr read` wall time and RSS, install size.

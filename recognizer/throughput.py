@@ -9,9 +9,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from recognizer.charset import DEFAULT_SPEC, Charset
+from recognizer.charset import Charset
 from recognizer.dataset import FaceTable, Plan, _init_worker, render_shard
-from recognizer.fonts import discover
 from recognizer.render import Augment
 
 
@@ -20,10 +19,13 @@ def measure(images: int, processes: int, table: FaceTable, charset: Charset) -> 
     shard = 500
     plan = Plan(counts={"train": images}, shard_size=shard, size=32, seed=1)
     ctx = get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=ctx, initializer=_init_worker,
-                             initargs=(table, charset.chars, plan, Augment())) as pool:
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(table, charset.chars, plan, Augment()),
+    ) as pool:
         list(pool.map(render_shard, ["train"] * processes, range(processes)))  # warm up
         t = time.perf_counter()
         list(pool.map(render_shard, ["train"] * plan.shards("train"), range(plan.shards("train"))))
         return images / (time.perf_counter() - t)
-
