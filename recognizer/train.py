@@ -155,7 +155,11 @@ def train(
     )
     it = iter(train_ds)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
-    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, data=it)
+    # Dropout's random state lives in seed-generator variables that tf.train.Checkpoint
+    # does not reach through a Keras 3 model; name them, so a resumed run draws the
+    # same masks as an uninterrupted one.
+    rng = [v.value for v in model.variables if "seed_generator" in v.path]
+    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, data=it, rng=rng)
     manager = tf.train.CheckpointManager(ckpt, str(run / "ckpt"), max_to_keep=2)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
