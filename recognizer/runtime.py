@@ -17,6 +17,7 @@ given.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -177,6 +178,23 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence the C++ runtime's informational lines on file descriptor 2."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class _LiteRT:
     def __init__(self, path: Path) -> None:
         try:
@@ -186,8 +204,9 @@ class _LiteRT:
                 f"LiteRT is not installed ({err}); pip install ai-edge-litert"
             ) from None
         try:
-            self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
-            self.interp.allocate_tensors()
+            with _quiet_stderr():  # LiteRT announces its XNNPACK delegate on fd 2
+                self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+                self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as err:
             raise ModelError(f"{path} is not a valid TFLite model: {err}") from None
         self.inp = self.interp.get_input_details()[0]["index"]
