@@ -9,6 +9,7 @@ path through the line wins (dynamic programming over piece boundaries).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +20,26 @@ MAX_MERGE = 4
 MAX_WIDTH = 1.35
 #: Cost of each character on a path: favours whole characters over fragments
 #: that the recogniser happens to read confidently (a stroke of 川 as "l").
-CHAR_COST = 1.0
+CHAR_COST = 0.2
+
+#: Cost of passing between hanzi and Latin letters or digits with no space:
+#: real text does (``name和``), but a Latin word read with a hanzi in its
+#: middle ("V山e" for "Value") does it twice.
+SCRIPT_CHANGE = 2.0
+#: A gap wider than this many line heights is a space.
+SPACE_GAP = 0.25
+
+#: Bonus of the segmenter's own grouping over regroupings: its geometry is
+#: usually right, and the recogniser is overconfident on crops holding two or
+#: three Latin letters (it reads "alu" as 山).
+SEGMENTER_PRIOR = 0.4
 
 #: A reading at least this probable, of a fitting width, is not second-guessed.
 #: (Label smoothing caps confident probabilities near 0.9.)
 CONFIDENT = 0.6
+
+#: Distance between a mark's neighbours, in line heights, above which it is full width.
+FULLWIDTH_SPAN = 0.7
 
 #: Punctuation drawn alike in ASCII and full width; the neighbours decide.
 FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
@@ -94,78 +110,132 @@ def alternatives(
     return out
 
 
-def geometry_score(width: float, line_height: float, is_hanzi: bool) -> float:
-    """Log-domain penalty for a character of this width in this line.
+#: Non-hanzi characters drawn in separate strokes, which may span several pieces.
+MULTIPART = set('ij!?:;="%…÷“”‘’：；！？＝％¨')
+#: Latin characters allowed to be as wide as a hanzi.
+WIDE_ASCII = set("mwMW@%")
+
+
+def geometry_score(width: float, line_height: float, char: str, n_pieces: int = 1) -> float:
+    """Log-domain penalty for reading ``char`` in a box this wide made of ``n_pieces``.
 
     Hanzi fill most of the line's height in width; a narrow "hanzi" is usually
-    half of one (禾 of 和).  Anything much wider than the line is two characters.
+    half of one (禾 of 和).  Latin letters and digits are narrower than a
+    hanzi, and (but for i, j, punctuation and the like) one connected shape, so
+    several pieces read as one of them are usually two letters ("Op" as "w").
+    Anything much wider than the line is two characters.
     """
     r = width / max(line_height, 1.0)
     score = 0.0
-    if is_hanzi and r < 0.6:
-        score -= 2.0 + 12.0 * (0.6 - r)
+    if is_hanzi(char):
+        if r < 0.6:
+            score -= 2.0 + 12.0 * (0.6 - r)
+    else:
+        if n_pieces > 1 and char not in MULTIPART:
+            score -= 3.0
+        if char.isascii() and char not in WIDE_ASCII and r > 0.8:
+            score -= 2.0 + 10.0 * (r - 0.8)
     if r > 1.2:
         score -= 10.0 * (r - 1.2)
     return score
 
 
-def best_path(n_pieces: int, cands: list[Candidate], scores: np.ndarray) -> list[int]:
+def best_path(
+    n_pieces: int,
+    cands: list[Candidate],
+    scores: np.ndarray,
+    transition: Callable[[int, int], float] | None = None,
+) -> list[int]:
     """Indices of the candidates on the best-scoring path covering all pieces.
+
+    A Viterbi search over candidates: a path is a sequence of candidates, each
+    starting where the previous one ends.
 
     Args:
         n_pieces: pieces in the line.
         cands: candidates (each covers pieces start:end).
         scores: float (len(cands),) score of each candidate.
+        transition: score added when candidate ``a`` is followed by ``b``.
 
     Returns:
         Candidate indices, left to right.
     """
-    best = np.full(n_pieces + 1, -np.inf)
-    best[0] = 0.0
-    back = np.full(n_pieces + 1, -1)
-    ends: dict[int, list[int]] = {}
+    by_end: dict[int, list[int]] = {}
     for k, c in enumerate(cands):
-        ends.setdefault(c.end, []).append(k)
-    for j in range(1, n_pieces + 1):
-        for k in ends.get(j, []):
-            s = best[cands[k].start] + scores[k]
-            if s > best[j]:
-                best[j], back[j] = s, k
+        by_end.setdefault(c.end, []).append(k)
+    best = np.full(len(cands), -np.inf)
+    back = np.full(len(cands), -1)
+    for k in sorted(range(len(cands)), key=lambda k: cands[k].start):
+        start = cands[k].start
+        if start == 0:
+            best[k] = scores[k]
+            continue
+        for prev in by_end.get(start, []):
+            s = best[prev] + scores[k] + (transition(prev, k) if transition else 0.0)
+            if s > best[k]:
+                best[k], back[k] = s, prev
+    finals = by_end.get(n_pieces, [])
+    if not finals:
+        return []
+    k = max(finals, key=lambda k: best[k])
     path = []
-    j = n_pieces
-    while j > 0:
-        k = int(back[j])
-        path.append(k)
-        j = cands[k].start
+    while k >= 0:
+        path.append(int(k))
+        k = back[k]
     return path[::-1]
+
+
+def script(ch: str) -> str:
+    """'H' for hanzi, 'A' for Latin letters and digits, 'O' for anything else."""
+    if is_hanzi(ch):
+        return "H"
+    return "A" if ch.isascii() and ch.isalnum() else "O"
 
 
 def is_hanzi(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
-def fix_width_forms(chars: list[str]) -> list[str]:
-    """Choose ASCII or full-width forms of look-alike punctuation from the neighbours.
+def fix_width_forms(
+    chars: list[str], boxes: np.ndarray | None = None, line_height: float = 0.0
+) -> list[str]:
+    """Choose ASCII or full-width forms of look-alike punctuation (, ， ( （ ...).
 
-    A comma after a hanzi is "，", after a Latin word ","; brackets look at
-    the side they open to.
+    The glyphs differ little but their advance does: a full-width mark fills
+    an em-wide cell, so its neighbours stand about a line height apart, while
+    an ASCII comma (even with a space after it) leaves half that.  Where the
+    mark has no neighbour on one side, or no boxes are given, the script
+    around it decides: ASCII between Latin text, full width in Chinese text.
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes, or None.
+        line_height: the line's height in pixels (with ``boxes``).
     """
+    line_has_hanzi = any(is_hanzi(c) for c in chars)
     out = list(chars)
     for i, ch in enumerate(chars):
         base = HALFWIDTH.get(ch, ch)
         if base not in FULLWIDTH:
             continue
-        look = range(i + 1, len(chars)) if base == "(" else range(i - 1, -1, -1)
-        neighbour = next(
-            (
-                chars[j]
-                for j in look
-                if chars[j].strip() and HALFWIDTH.get(chars[j], chars[j]) not in FULLWIDTH
-            ),
-            None,
-        )
-        if neighbour is None and base != "(":
-            neighbour = next((chars[j] for j in range(i + 1, len(chars)) if chars[j].strip()), None)
-        if neighbour is not None:
-            out[i] = FULLWIDTH[base] if is_hanzi(neighbour) else base
+        if boxes is not None and 0 < i < len(chars) - 1 and line_height > 0:
+            span = boxes[i + 1][0] - boxes[i - 1][2]
+            out[i] = FULLWIDTH[base] if span > FULLWIDTH_SPAN * line_height else base
+            continue
+        left = _neighbour(chars, range(i - 1, -1, -1))
+        right = _neighbour(chars, range(i + 1, len(chars)))
+        sides = [c for c in (left, right) if c is not None]
+        ascii_context = bool(sides) and all(c.isascii() for c in sides)
+        if len(sides) == 1 and line_has_hanzi:
+            ascii_context = False
+        out[i] = base if ascii_context else FULLWIDTH[base]
     return out
+
+
+def _neighbour(chars: list[str], order: range) -> str | None:
+    """The first character in ``order`` that is neither a space nor a look-alike mark."""
+    for j in order:
+        c = chars[j]
+        if c.strip() and HALFWIDTH.get(c, c) not in FULLWIDTH:
+            return c
+    return None

@@ -14,12 +14,15 @@ import numpy as np
 from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
+    SCRIPT_CHANGE,
+    SEGMENTER_PRIOR,
+    SPACE_GAP,
     Candidate,
     alternatives,
     best_path,
     fix_width_forms,
     geometry_score,
-    is_hanzi,
+    script,
 )
 from segmentation.characters import word_gaps
 from segmentation.crops import normalize_crop
@@ -102,7 +105,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         [Candidate(c.pieces[0], c.pieces[1], c.box) for c in seg.chars[i]]
         for i in range(len(seg.lines))
     ]
-    scorer.score([(i, c) for i, cands in enumerate(first) for c in cands])
+    scorer.score([(i, c) for i, cands in enumerate(first) for c in cands], SEGMENTER_PRIOR)
     extra = [
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, scorer.doubtful(i, first[i]))
         for i in range(len(seg.lines))
@@ -122,7 +125,7 @@ class _Scorer:
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
 
-    def score(self, items: list[tuple[int, Candidate]]) -> None:
+    def score(self, items: list[tuple[int, Candidate]], prior: float = 0.0) -> None:
         items = [it for it in items if it not in self.top]
         if not items:
             return
@@ -139,16 +142,30 @@ class _Scorer:
             self.top[(i, c)] = (ids.tolist(), row[ids].tolist())
             best = self.chars[ids[0]]
             width = c.box[2] - c.box[0]
-            geo = geometry_score(width, self.seg.lines[i].height, is_hanzi(best))
-            self.scores[(i, c)] = float(np.log(max(row[ids[0]], 1e-9))) - CHAR_COST + geo
+            geo = geometry_score(width, self.seg.lines[i].height, best, c.end - c.start)
+            bonus = prior if c.end - c.start <= 2 else 0.0  # 3+ pieces: often Latin letters
+            self.scores[(i, c)] = float(np.log(max(row[ids[0]], 1e-9))) - CHAR_COST + geo + bonus
 
     def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
-        """Indices of candidates whose reading should be checked against regroupings."""
-        return [
-            n
-            for n, c in enumerate(cands)
-            if self.top[(i, c)][1][0] < CONFIDENT or self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
-        ]
+        """Indices of candidates whose reading should be checked against regroupings.
+
+        Those read without confidence or with a width unfit for the reading, and
+        groups of several pieces that could be Latin letters the segmenter took
+        for one hanzi: three or more pieces, or two beside a Latin letter or digit.
+        """
+        reads = [self.chars[self.top[(i, c)][0][0]] for c in cands]
+        out = []
+        for n, c in enumerate(cands):
+            weak = self.top[(i, c)][1][0] < CONFIDENT
+            misfit = self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
+            pieces = c.end - c.start
+            near_latin = any(script(reads[m]) == "A" for m in (n - 1, n + 1) if 0 <= m < len(cands))
+            if weak or misfit or pieces >= 3 or (pieces == 2 and near_latin):
+                out.append(n)
+        return out
+
+    def char(self, i: int, c: Candidate) -> str:
+        return self.chars[self.top[(i, c)][0][0]]
 
 
 def _span(line) -> tuple[int, int]:
@@ -172,13 +189,23 @@ def _decode_line(
     if not n_pieces:
         return result
     scores = np.array([scorer.scores[(i, c)] for c in cands])
-    for n in best_path(n_pieces, cands, scores):
+    kinds = [script(scorer.char(i, c)) for c in cands]
+    gap = SPACE_GAP * line.height
+
+    def transition(a: int, b: int) -> float:
+        if {kinds[a], kinds[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
+            return 0.0
+        return -SCRIPT_CHANGE
+
+    for n in best_path(n_pieces, cands, scores, transition):
         ids, probs = scorer.top[(i, cands[n])]
         alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
         result.chars.append(CharResult(alts[0][0], cands[n].box, alts[0][1], alts))
-    for c, f in zip(result.chars, fix_width_forms([c.char for c in result.chars])):
-        c.char = f
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
+    for c, f in zip(
+        result.chars, fix_width_forms([c.char for c in result.chars], boxes, line.height)
+    ):
+        c.char = f
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
     result.spaces = [
         bool(g) and _spaced(a.char, b.char) for g, a, b in zip(gaps, result.chars, result.chars[1:])

@@ -31,8 +31,9 @@ def render_page(lines, size=30, font_path=NOTO, margin=40, gap=1.8) -> Image.Ima
     img = Image.new("L", (width, margin * 2 + int(len(lines) * size * gap)), 255)
     draw = ImageDraw.Draw(img)
     for i, text in enumerate(lines):
-        draw.text((margin, margin + size + int(i * size * gap)), text, font=font, fill=0,
-                  anchor="ls")
+        draw.text(
+            (margin, margin + size + int(i * size * gap)), text, font=font, fill=0, anchor="ls"
+        )
     return img
 
 
@@ -58,9 +59,14 @@ def page_png(tmp_path_factory) -> Path:
     ],
 )
 def test_best_path(scores, want):
-    cands = [Candidate(0, 1, (0, 0, 1, 1)), Candidate(1, 2, (1, 0, 2, 1)),
-             Candidate(2, 3, (2, 0, 3, 1)), Candidate(0, 2, (0, 0, 2, 1)),
-             Candidate(1, 3, (1, 0, 3, 1)), Candidate(0, 3, (0, 0, 3, 1))]
+    cands = [
+        Candidate(0, 1, (0, 0, 1, 1)),
+        Candidate(1, 2, (1, 0, 2, 1)),
+        Candidate(2, 3, (2, 0, 3, 1)),
+        Candidate(0, 2, (0, 0, 2, 1)),
+        Candidate(1, 3, (1, 0, 3, 1)),
+        Candidate(0, 3, (0, 0, 3, 1)),
+    ]
     assert best_path(3, cands, np.array(scores, float)) == want
 
 
@@ -80,10 +86,26 @@ def test_candidates_cover_every_piece_and_respect_width():
         ("中(文)", "中（文）"),
         ("a（b）", "a(b)"),
         ("好!", "好！"),
+        ("value，命令", "value，命令"),
+        ("f(x, y)", "f(x, y)"),
+        ("value,", "value,"),
     ],
 )
 def test_fix_width_forms(chars, want):
     assert "".join(fix_width_forms(list(chars))) == want
+
+
+@pytest.mark.parametrize(
+    "next_x0, want",
+    [
+        (58, "值，命"),  # neighbours a full line height apart: a full-width cell
+        (36, "值,命"),  # comma plus a space: about half a line height
+    ],
+)
+def test_width_form_follows_the_advance(next_x0, want):
+    # line height 30; 值 ends at 28, the comma's ink is small and low
+    boxes = np.array([[0, 0, 28, 30], [31, 22, 35, 30], [next_x0, 0, next_x0 + 28, 30]])
+    assert "".join(fix_width_forms(list("值,命"), boxes, 30)) == want
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -156,8 +178,9 @@ def test_read_formats(page_png, tmp_path):
 def test_read_two_page_pdf(tmp_path):
     pdf = tmp_path / "two.pdf"
     pages = [render_page(PAGE_LINES[:1]), render_page(PAGE_LINES[1:2])]
-    pages[0].convert("RGB").save(pdf, save_all=True, append_images=[pages[1].convert("RGB")],
-                                 resolution=150)
+    pages[0].convert("RGB").save(
+        pdf, save_all=True, append_images=[pages[1].convert("RGB")], resolution=150
+    )
     res = runner.invoke(app, ["read", str(pdf), "--dpi", "150"])
     assert res.exit_code == 0, res.output
     assert [p.split() for p in res.stdout.split("\f")] == [PAGE_LINES[:1], PAGE_LINES[1:2]]
@@ -208,8 +231,9 @@ def test_read_without_tensorflow(page_png):
         "sys.exit(r.exit_code)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == PAGE_LINES
 
