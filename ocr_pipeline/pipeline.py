@@ -24,6 +24,7 @@ from ocr_pipeline.decode import (
     geometry_score,
     script,
 )
+from recognizer.runtime import top_ids
 from segmentation.characters import word_gaps
 from segmentation.crops import normalize_crop
 from segmentation.segment import Segmentation, segment_page
@@ -137,7 +138,7 @@ class _Scorer:
             ]
         )
         probs = self.predictor.predict(crops)
-        order = np.argsort(-probs, axis=1)[:, : self.k]
+        order = top_ids(probs, self.k)
         for (i, c), ids, row in zip(items, order, probs):
             self.top[(i, c)] = (ids.tolist(), row[ids].tolist())
             best = self.chars[ids[0]]
