@@ -154,7 +154,7 @@ class _Scorer:
         groups of several pieces that could be Latin letters the segmenter took
         for one hanzi: three or more pieces, or two beside a Latin letter or digit.
         """
-        reads = [self.chars[self.top[(i, c)][0][0]] for c in cands]
+        reads = [self.char(i, c) for c in cands]
         out = []
         for n, c in enumerate(cands):
             weak = self.top[(i, c)][1][0] < CONFIDENT
