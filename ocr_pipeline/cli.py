@@ -433,11 +433,15 @@ def segment(
     mode: str = typer.Option("line", help="Crop framing: line (keeps size and place) or tight."),
     page: int = typer.Option(1, min=1, help="Page of a PDF or multi-page TIFF."),
     dpi: int = typer.Option(200, min=36, max=1200),
-    debug: bool = typer.Option(False, help="Also write debug.png with the lines and cuts drawn."),
+    debug: Path | None = typer.Option(
+        None,
+        help="Also draw the lines and cuts on the page, to this PNG (outside the crop folder).",
+    ),
 ) -> None:
     """Cut a page into character crops (white on black, reading order) and their boxes.
 
-    Example: pageocr segment shot.png -o crops/ && pageocr classify crops/ --framing asis
+    Example: pageocr segment shot.png -o crops/ --debug cuts.png
+    then:    pageocr classify crops/ --framing asis
     """
     import json
 
@@ -476,8 +480,8 @@ def segment(
         "chars": records,
     }
     (out / "boxes.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
-    if debug:
-        cv2.imwrite(str(out / "debug.png"), draw_debug(seg))
+    if debug is not None:
+        cv2.imwrite(str(debug), draw_debug(seg))
     typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
 
 

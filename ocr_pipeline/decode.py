@@ -232,6 +232,22 @@ def fix_width_forms(
     return out
 
 
+def fix_lookalikes(chars: list[str]) -> list[str]:
+    """Resolve shapes a crop cannot tell apart, from the neighbours.
+
+    一 and a single em dash are the same stroke; Chinese writes its dash
+    doubled (——), so a lone "—" next to a hanzi is 一.
+    """
+    out = list(chars)
+    for i, ch in enumerate(chars):
+        if ch != "—":
+            continue
+        nb = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
+        if "—" not in nb and any(is_hanzi(c) for c in nb):
+            out[i] = "一"
+    return out
+
+
 def _neighbour(chars: list[str], order: range) -> str | None:
     """The first character in ``order`` that is neither a space nor a look-alike mark."""
     for j in order:

@@ -20,6 +20,7 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
+    fix_lookalikes,
     fix_width_forms,
     geometry_score,
     script,
@@ -204,7 +205,8 @@ def _decode_line(
         result.chars.append(CharResult(alts[0][0], cands[n].box, alts[0][1], alts))
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     for c, f in zip(
-        result.chars, fix_width_forms([c.char for c in result.chars], boxes, line.height)
+        result.chars,
+        fix_lookalikes(fix_width_forms([c.char for c in result.chars], boxes, line.height)),
     ):
         c.char = f
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)

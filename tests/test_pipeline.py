@@ -14,7 +14,13 @@ from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
 
 from ocr_pipeline.cli import app
-from ocr_pipeline.decode import Candidate, best_path, candidates, fix_width_forms
+from ocr_pipeline.decode import (
+    Candidate,
+    best_path,
+    candidates,
+    fix_lookalikes,
+    fix_width_forms,
+)
 from ocr_pipeline.images import InputError, load_pages, parse_pages
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -93,6 +99,14 @@ def test_candidates_cover_every_piece_and_respect_width():
 )
 def test_fix_width_forms(chars, want):
     assert "".join(fix_width_forms(list(chars))) == want
+
+
+@pytest.mark.parametrize(
+    "chars, want",
+    [("是—个", "是一个"), ("是——个", "是——个"), ("A—B", "A—B"), ("—个", "一个")],
+)
+def test_fix_lookalikes(chars, want):
+    assert "".join(fix_lookalikes(list(chars))) == want
 
 
 @pytest.mark.parametrize(
@@ -210,11 +224,12 @@ def test_bad_input_in_a_batch(tmp_path, page_png):
 
 def test_segment_then_classify_round_trip(tmp_path, page_png):
     out = tmp_path / "crops"
-    res = runner.invoke(app, ["segment", str(page_png), "-o", str(out), "--debug"])
+    debug = tmp_path / "cuts.png"
+    res = runner.invoke(app, ["segment", str(page_png), "-o", str(out), "--debug", str(debug)])
     assert res.exit_code == 0, res.output
     boxes = json.loads((out / "boxes.json").read_text())
     assert len(boxes["chars"]) == sum(len(t) for t in PAGE_LINES)
-    assert (out / "debug.png").exists()
+    assert Image.open(debug).size == Image.open(page_png).size
     res = runner.invoke(app, ["classify", str(out), "--framing", "asis"])
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[-1] == "".join(PAGE_LINES)
