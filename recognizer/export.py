@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from recognizer.runtime import _LiteRT, softmax
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
@@ -46,29 +48,16 @@ def sidecar(info: dict, precision: str) -> dict:
     }
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def parity(keras_logits: np.ndarray, other_logits: np.ndarray) -> Parity:
     """Top-1 agreement and max probability difference between two sets of logits."""
-    a, b = _softmax(keras_logits), _softmax(other_logits)
+    a, b = softmax(keras_logits), softmax(other_logits)
     agree = float((a.argmax(1) == b.argmax(1)).mean())
     return Parity(len(a), agree, float(np.abs(a - b).max()))
 
 
 def tflite_logits(path: Path, x: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path))
-    idx = it.get_input_details()[0]["index"]
-    it.resize_tensor_input(idx, list(x.shape))
-    it.allocate_tensors()
-    it.set_tensor(idx, x.astype(np.float32))
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"])
+    """Logits of a TFLite file for crops float32 (N, S, S, 1), through the runtime's LiteRT path."""
+    return _LiteRT(path)(x.astype(np.float32))
 
 
 def _representative(crops: np.ndarray):

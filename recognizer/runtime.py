@@ -162,7 +162,7 @@ class Predictor:
         if len(x) == 0:
             return np.zeros((0, len(self.charset)), np.float32)
         out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
-        return _softmax(np.concatenate(out).astype(np.float32))
+        return softmax(np.concatenate(out).astype(np.float32))
 
     def topk(self, crops: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """Top-k class ids (N, k) and their probabilities (N, k), best first."""
@@ -185,7 +185,8 @@ def top_ids(probs: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits (N, C), computed stably."""
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
