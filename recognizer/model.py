@@ -63,55 +63,48 @@ def _conv_bn(x, filters: int):
     return layers.ReLU()(x)
 
 
-@register("vgg32", input_size=32)
-def vgg32(num_classes: int):
-    """The default: a VGG-style net on 32x32 crops, sized for CPU speed.
+def _head(x, width: int, dropout: float, num_classes: int):
+    """Bottleneck (dense, batch norm, ReLU, dropout), then the class logits."""
+    from keras import layers
 
-    conv 32-32 / 64-64 / 128-128 (each pair followed by 2x2 max pooling),
-    conv 256 at 4x4, flattened (position matters: 、 vs ' vs ,), a 768-wide
-    bottleneck, dropout, dense to the classes.  Most parameters sit in the
-    two dense layers, most arithmetic in the convolutions.
-    """
+    x = layers.Dense(width, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(dropout)(x)
+    return layers.Dense(num_classes, name="logits", dtype="float32")(x)
+
+
+def _vgg32(name: str, widths: tuple[int, int, int, int], bottleneck: int, num_classes: int):
+    """VGG-style net on 32x32 crops: three pairs of convs each followed by 2x2 max
+    pooling, one conv at 4x4, flattened (position matters: 、 vs ' vs ,), a dense
+    bottleneck, dropout, dense to the classes."""
     import keras
     from keras import layers
 
     inp = keras.Input((32, 32, 1), name="image")
     x = layers.Rescaling(1 / 255.0)(inp)
-    for filters in (32, 64, 128):
+    for filters in widths[:3]:
         x = _conv_bn(x, filters)
         x = _conv_bn(x, filters)
         x = layers.MaxPooling2D()(x)
-    x = _conv_bn(x, 256)
+    x = _conv_bn(x, widths[3])
     x = layers.Flatten()(x)
-    x = layers.Dense(768, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Dropout(0.2)(x)
-    out = layers.Dense(num_classes, name="logits", dtype="float32")(x)
-    return keras.Model(inp, out, name="vgg32")
+    return keras.Model(inp, _head(x, bottleneck, 0.2, num_classes), name=name)
+
+
+@register("vgg32", input_size=32)
+def vgg32(num_classes: int):
+    """The default, sized for CPU speed: conv 32-32 / 64-64 / 128-128, conv 256 at 4x4,
+    a 768-wide bottleneck.  Most parameters sit in the two dense layers, most
+    arithmetic in the convolutions."""
+    return _vgg32("vgg32", (32, 64, 128, 256), 768, num_classes)
 
 
 @register("vgg32s", input_size=32)
 def vgg32s(num_classes: int):
     """A lighter vgg32 for reading speed: conv 16-16 / 32-32 / 64-64, conv 128 at 4x4,
     a 512-wide bottleneck (~14 M multiply-adds per crop against vgg32's ~48 M)."""
-    import keras
-    from keras import layers
-
-    inp = keras.Input((32, 32, 1), name="image")
-    x = layers.Rescaling(1 / 255.0)(inp)
-    for filters in (16, 32, 64):
-        x = _conv_bn(x, filters)
-        x = _conv_bn(x, filters)
-        x = layers.MaxPooling2D()(x)
-    x = _conv_bn(x, 128)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Dropout(0.2)(x)
-    out = layers.Dense(num_classes, name="logits", dtype="float32")(x)
-    return keras.Model(inp, out, name="vgg32s")
+    return _vgg32("vgg32s", (16, 32, 64, 128), 512, num_classes)
 
 
 @register("tutorial64", input_size=64)
@@ -126,12 +119,7 @@ def tutorial64(num_classes: int):
         x = _conv_bn(x, filters)
         x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(1024, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Dropout(0.3)(x)
-    out = layers.Dense(num_classes, name="logits", dtype="float32")(x)
-    return keras.Model(inp, out, name="tutorial64")
+    return keras.Model(inp, _head(x, 1024, 0.3, num_classes), name="tutorial64")
 
 
 @register("tiny", input_size=32)
