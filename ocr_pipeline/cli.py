@@ -153,7 +153,9 @@ def train(
     out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (overrides the config)."),
     resume: Path | None = typer.Option(None, help="Continue the run in this folder."),
     model: str | None = typer.Option(None, help="Registered model name."),
-    steps: int | None = typer.Option(None, help="Total optimisation steps."),
+    steps: int | None = typer.Option(
+        None, help="Total optimisation steps (with --resume: lengthen or shorten the run)."
+    ),
     batch_size: int | None = typer.Option(None),
     lr: float | None = typer.Option(None, help="Peak learning rate."),
     eval_every: int | None = typer.Option(None),
@@ -190,8 +192,16 @@ def train(
         "lr": lr,
         "eval_every": eval_every,
     }
+    if resume is not None:
+        # A run keeps its data, model and optimiser settings; only its length (and how
+        # often it evaluates) may change, e.g. to train an existing run for longer.
+        resumable = ("steps", "eval_every")
+        locked = [k for k, v in overrides.items() if v is not None and k not in resumable]
+        if locked:
+            fail(f"--resume keeps the run's settings; cannot change {', '.join(locked)}")
+        overrides = {k: v for k, v in overrides.items() if k in resumable}
     for key, value in overrides.items():
-        if value is not None and resume is None:
+        if value is not None:
             setattr(cfg, key, value)
     if mixed_precision:
         cfg.mixed_precision = True

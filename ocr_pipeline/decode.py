@@ -235,15 +235,16 @@ def fix_width_forms(
 def fix_lookalikes(chars: list[str]) -> list[str]:
     """Resolve shapes a crop cannot tell apart, from the neighbours.
 
-    一 and a single em dash are the same stroke; Chinese writes its dash
-    doubled (——), so a lone "—" next to a hanzi is 一.
+    一, a single em dash and a full-width minus are the same stroke; Chinese
+    writes its dash doubled (——) and a minus between numbers, so a lone "—" or
+    "－" next to a hanzi is 一.
     """
     out = list(chars)
     for i, ch in enumerate(chars):
-        if ch != "—":
+        if ch not in "—－":
             continue
         nb = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
-        if "—" not in nb and any(is_hanzi(c) for c in nb):
+        if not any(c in "—－" for c in nb) and any(is_hanzi(c) for c in nb):
             out[i] = "一"
     return out
 

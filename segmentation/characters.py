@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from segmentation.lines import Box, runs
 
 #: Pieces wider than this multiple of the line height are cut at projection valleys.
 WIDE_FACTOR = 1.25
+#: Separate glyphs in one span (kerned letters) may overlap by this fraction of the line height.
+KERN_OVERLAP = 0.15
+#: ... and must each be at least this fraction of the line height tall.
+KERN_MIN_HEIGHT = 0.35
 #: A merged character may be at most this multiple of the em (estimated character size) wide.
 MAX_CHAR_WIDTH = 1.02
 #: A merged hanzi must be at least this fraction of the em wide (keeps "ll" apart).
@@ -29,12 +34,15 @@ MARK_SIZE = 0.5
 MIN_CHAR_HEIGHT = 0.86
 
 
-def cut_pieces(mask: np.ndarray, line_box: Box) -> np.ndarray:
+def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None) -> np.ndarray:
     """Over-segment one line into atomic pieces, left to right.
 
     Args:
         mask: uint8 or bool array (H, W), ink non-zero.
         line_box: (x0, y0, x1, y1) of the line, exclusive ends.
+        joined: optional bool array (H, W), the ink at a fainter level: shapes
+            of the mask that touch in it are one glyph broken by a thin stroke
+            (the legs of a small "m"), not kerned letters, and stay together.
 
     Returns:
         int32 array (N, 4) as x0, y0, x1, y1 (exclusive ends, page coordinates);
@@ -42,6 +50,7 @@ def cut_pieces(mask: np.ndarray, line_box: Box) -> np.ndarray:
     """
     x0, y0, x1, y1 = (int(v) for v in line_box)
     sub = np.asarray(mask)[y0:y1, x0:x1] > 0
+    faint = None if joined is None else np.asarray(joined)[y0:y1, x0:x1] > 0
     if sub.size == 0:
         return np.zeros((0, 4), np.int32)
     profile = sub.sum(axis=0)
@@ -51,10 +60,58 @@ def cut_pieces(mask: np.ndarray, line_box: Box) -> np.ndarray:
         spans += _split_wide(profile, s, e, height)
     boxes = []
     for s, e in spans:
-        rows = np.flatnonzero(sub[:, s:e].any(axis=1))
-        if rows.size:
-            boxes.append((x0 + s, y0 + int(rows[0]), x0 + e, y0 + int(rows[-1]) + 1))
+        link = None if faint is None else faint[:, s:e]
+        for a, b in _split_kerned(sub[:, s:e], height, link):
+            rows = np.flatnonzero(sub[:, s + a : s + b].any(axis=1))
+            if rows.size:
+                boxes.append((x0 + s + a, y0 + int(rows[0]), x0 + s + b, y0 + int(rows[-1]) + 1))
     return np.array(boxes, np.int32).reshape(-1, 4)
+
+
+def _split_kerned(
+    span: np.ndarray, height: int, joined: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """Split a span (bool (h, w) with no blank column) into glyphs that only
+    overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
+    components, each at least ``KERN_MIN_HEIGHT`` of the line tall, whose
+    x-ranges overlap by at most ``KERN_OVERLAP`` of the line height and which
+    do not touch in ``joined`` (bool (h, w), fainter ink).  Marks (the dot of i)
+    and deeply interleaved parts (辶 under 文) stay together.
+
+    Returns:
+        (start, end) column ranges within the span, left to right; they may overlap.
+    """
+    w = span.shape[1]
+    if w < 0.4 * height:
+        return [(0, w)]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(span.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return [(0, w)]
+    tall = [k for k in range(1, n) if stats[k, cv2.CC_STAT_HEIGHT] >= KERN_MIN_HEIGHT * height]
+    if len(tall) < 2:
+        return [(0, w)]
+    link = {k: k for k in tall}
+    if joined is not None:
+        _, faint_labels = cv2.connectedComponents((joined | span).astype(np.uint8), connectivity=8)
+        for k in tall:
+            link[k] = int(faint_labels[labels == k][0])
+    comps = sorted((int(stats[k, 0]), int(stats[k, 0] + stats[k, 2]), link[k]) for k in tall)
+    groups = [[comps[0][0], comps[0][1], {comps[0][2]}]]
+    for a, b, k in comps[1:]:
+        last = groups[-1]
+        if last[1] - a > KERN_OVERLAP * height or k in last[2]:
+            last[1] = max(last[1], b)
+            last[2].add(k)
+        else:
+            groups.append([a, b, {k}])
+    if len(groups) < 2:
+        return [(0, w)]
+    # every column belongs to some range: small marks join the range they fall in
+    groups[0][0], groups[-1][1] = 0, w
+    for left, right in zip(groups[:-1], groups[1:]):
+        if right[0] > left[1]:  # a gap filled only by small components
+            left[1] = right[0]
+    return [(a, b) for a, b, _ in groups]
 
 
 def _split_wide(profile: np.ndarray, s: int, e: int, height: int) -> list[tuple[int, int]]:

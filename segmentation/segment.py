@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from segmentation.binarize import ink_image, threshold_ink, to_gray
+from segmentation.binarize import INK_THRESHOLD, faint_threshold, ink_image, ink_mask, to_gray
 from segmentation.characters import cut_pieces, group_pieces
 from segmentation.clean import clean
 from segmentation.crops import Mode, normalize_crop
@@ -80,16 +80,17 @@ def segment_page(image: np.ndarray) -> Segmentation:
     """
     gray = to_gray(image)
     ink = ink_image(gray)
-    mask = clean(threshold_ink(ink))
+    mask = clean(ink_mask(ink))
     angle = estimate_skew(mask)
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
         ink = ink_image(gray)
-        mask = clean(threshold_ink(ink))
+        mask = clean(ink_mask(ink))
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
+    joined = ink >= (faint_threshold(ink) + INK_THRESHOLD) // 2
     for index, line in enumerate(seg.lines):
-        pieces = cut_pieces(mask, line.box)
+        pieces = cut_pieces(mask, line.box, joined)
         groups = group_pieces(pieces, line.height)
         seg.pieces.append(pieces)
         seg.chars.append([_char_box(pieces, g, index) for g in groups])

@@ -56,8 +56,10 @@ def test_default_union_keeps_order_without_duplicates():
 @pytest.mark.parametrize(
     ("spec", "chars"),
     [
-        ("digits+ascii", "0123456789" + "".join(chr(c) for c in range(33, 127) if not
-                                                 chr(c).isdigit())),
+        (
+            "digits+ascii",
+            "0123456789" + "".join(chr(c) for c in range(33, 127) if not chr(c).isdigit()),
+        ),
         ("digits+digits", "0123456789"),
         (" digits + punct ", "0123456789" + PUNCT),
     ],
@@ -118,8 +120,16 @@ def _write(tmp_path, name, data: bytes):
         (lambda d: str(d / "missing.txt"), ["missing.txt", "does not exist"]),
         (lambda d: _write(d, "gbk.txt", "中文字".encode("gbk")), ["gbk.txt", "not UTF-8"]),
     ],
-    ids=["unknown", "unknown-in-union", "unknown-bare", "empty-spec", "empty-file",
-         "whitespace-file", "missing-file", "non-utf8-file"],  # fmt: skip
+    ids=[
+        "unknown",
+        "unknown-in-union",
+        "unknown-bare",
+        "empty-spec",
+        "empty-file",
+        "whitespace-file",
+        "missing-file",
+        "non-utf8-file",
+    ],  # fmt: skip
 )
 def test_bad_specs_raise_charset_error(tmp_path, make_spec, words):
     with pytest.raises(CharsetError) as info:

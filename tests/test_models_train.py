@@ -187,3 +187,20 @@ def test_plot_curves_writes_a_png(tmp_path):
     assert out.read_bytes().startswith(PNG_MAGIC)
     with Image.open(out) as img:
         assert img.size[0] > 200 and img.size[1] > 100
+
+
+def test_cli_resume_lengthens_a_run_but_keeps_its_settings(tmp_path, tiny_data):
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    run = tmp_path / "run"
+    train(_resume_cfg(tiny_data, run), stop_after=10)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["train", "--resume", str(run), "--lr", "0.5"])
+    assert refused.exit_code != 0 and "cannot change lr" in refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    done = runner.invoke(app, ["train", "--resume", str(run), "--steps", "30"])
+    assert done.exit_code == 0, done.output
+    assert json.loads((run / "config.json").read_text())["steps"] == 30
+    assert [int(r["step"]) for r in csv.DictReader((run / "metrics.csv").open())] == [10, 20, 30]

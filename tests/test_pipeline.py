@@ -103,7 +103,14 @@ def test_fix_width_forms(chars, want):
 
 @pytest.mark.parametrize(
     "chars, want",
-    [("是—个", "是一个"), ("是——个", "是——个"), ("A—B", "A—B"), ("—个", "一个")],
+    [
+        ("是—个", "是一个"),
+        ("是——个", "是——个"),
+        ("A—B", "A—B"),
+        ("—个", "一个"),
+        ("是－个", "是一个"),
+        ("３－２", "３－２"),
+    ],
 )
 def test_fix_lookalikes(chars, want):
     assert "".join(fix_lookalikes(list(chars))) == want

@@ -171,8 +171,10 @@ def test_a_sidecar_of_another_size_is_refused(tmp_path, exported, chars):
         (lambda d: None, "no sidecar"),
         (lambda d: d.write_text("{not json"), "not a valid model description"),
         (lambda d: d.write_text(json.dumps({"input_size": 32})), "not a valid model description"),
-        (lambda d: d.write_text(json.dumps({"input_size": 32, "charset": {"chars": "一一"}})),
-         "not a valid model description"),
+        (
+            lambda d: d.write_text(json.dumps({"input_size": 32, "charset": {"chars": "一一"}})),
+            "not a valid model description",
+        ),
     ],
     ids=["missing", "not-json", "no-charset", "duplicate-chars"],
 )

@@ -13,7 +13,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from segmentation import binarize, cut_pieces, find_lines, segment_page
-from segmentation.binarize import ink_image, to_gray
+from segmentation.binarize import (
+    LOW_THRESHOLD,
+    faint_threshold,
+    ink_image,
+    ink_mask,
+    threshold_ink,
+    to_gray,
+)
 from segmentation.characters import group_pieces, word_gaps
 from segmentation.clean import clean
 from segmentation.deskew import estimate_skew, rotate
@@ -436,3 +443,65 @@ def test_segment_page_two_columns(tmp_path):
     debug = draw_debug(seg)
     assert debug.shape == page.image.shape + (3,) and debug.dtype == np.uint8
     cv2.imwrite(str(tmp_path / "debug.png"), debug)
+
+
+# ---------------------------------------------------------------- faint marks, kerning
+
+
+def test_faint_mark_kept_without_joining_letters():
+    """A thin 。 that never reaches half the ink level is kept whole, while two
+    strokes whose anti-aliased gap is faint stay apart."""
+    ink = np.zeros((40, 60), np.uint8)
+    cv2.circle(ink, (10, 20), 3, 110, 1)  # faint ring: below INK_THRESHOLD everywhere
+    ink[10:30, 30:33] = 255  # two solid strokes ...
+    ink[10:30, 34:37] = 255
+    ink[10:30, 33] = 90  # ... with a faint anti-aliased column between them
+    strict = threshold_ink(ink)
+    mask = ink_mask(ink)
+    assert strict[13:28, 6:15].max() == 0
+    assert (mask[13:28, 6:15] > 0).sum() >= 12
+    assert mask[10:30, 33].max() == 0
+    n, _ = cv2.connectedComponents((mask > 0).astype(np.uint8))
+    assert n - 1 == 3
+
+
+def test_faint_level_follows_noise():
+    rng = np.random.default_rng(0)
+    clean_ink = np.zeros((200, 200), np.uint8)
+    noisy = np.clip(rng.normal(0, 12, (200, 200)), 0, 255).astype(np.uint8)
+    assert faint_threshold(clean_ink) == LOW_THRESHOLD
+    assert faint_threshold(noisy) > LOW_THRESHOLD + 20
+
+
+def _two_shapes(overlap: int, bridge: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A "V" and an "o" side by side in a 30 px line, their x-ranges overlapping by
+    ``overlap`` px without touching; ``bridge`` joins them with faint ink."""
+    mask = np.zeros((30, 60), np.uint8)
+    cv2.line(mask, (5, 5), (13, 25), 255, 2)
+    cv2.line(mask, (13, 25), (21, 5), 255, 2)
+    cx = 27 - overlap  # the V ends at x = 22, the o starts at cx - 5
+    cv2.ellipse(mask, (cx, 21), (4, 4), 0, 0, 360, 255, 2)
+    joined = mask > 0
+    if bridge:
+        joined = joined.copy()
+        joined[8:20, 15:cx] = True
+    return mask, joined
+
+
+@pytest.mark.parametrize("overlap", [0, 2])
+def test_kerned_letters_are_cut_apart(overlap):
+    mask, joined = _two_shapes(overlap)
+    assert not np.any(mask.any(axis=0)[5:30] == 0)  # no blank column between them
+    pieces = cut_pieces(mask, (0, 0, 60, 30), joined)
+    assert len(pieces) == 2
+    assert pieces[0][0] == 4 and pieces[1][2] == 33 - overlap
+
+
+def test_shapes_joined_by_faint_ink_or_deeply_nested_stay_whole():
+    mask, joined = _two_shapes(2, bridge=True)
+    assert len(cut_pieces(mask, (0, 0, 60, 30), joined)) == 1
+    nested = np.zeros((30, 40), np.uint8)  # 辶-like: one shape under another
+    cv2.rectangle(nested, (8, 3), (30, 15), 255, 2)
+    cv2.line(nested, (3, 26), (36, 26), 255, 2)
+    cv2.line(nested, (3, 8), (3, 26), 255, 2)
+    assert len(cut_pieces(nested, (0, 0, 40, 30))) == 1
