@@ -41,6 +41,9 @@ CONFIDENT = 0.6
 #: Distance between a mark's neighbours, in line heights, above which it is full width.
 FULLWIDTH_SPAN = 0.7
 
+#: A dot whose centre is below this fraction of the line height is a full stop.
+LOW_DOT = 0.62
+
 #: Punctuation drawn alike in ASCII and full width; the neighbours decide.
 FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
 HALFWIDTH = {v: k for k, v in FULLWIDTH.items()}
@@ -229,6 +232,39 @@ def fix_width_forms(
         if len(sides) == 1 and line_has_hanzi:
             ascii_context = False
         out[i] = base if ascii_context else FULLWIDTH[base]
+    return out
+
+
+#: A "." at least this many times taller than wide is a comma.
+COMMA_ASPECT = 1.6
+#: Middle dots, which a blurred full stop looks like once its ring fills in.
+MIDDLE_DOTS = set("·•∙")
+
+
+def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int, int]) -> list[str]:
+    """A middle dot (· •) sits at mid-height; one in the lower part of the line
+    is a full stop whose ring blurred shut: 。 after or before a hanzi, else ".".
+    A full stop is round; a "." box clearly taller than wide is a small comma
+    whose tail the crop lost (the full-width form is chosen later, by the advance).
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes.
+        line_box: (x0, y0, x1, y1) of the line.
+    """
+    top, height = line_box[1], max(line_box[3] - line_box[1], 1)
+    out = list(chars)
+    for i, ch in enumerate(chars):
+        w, h = boxes[i][2] - boxes[i][0], boxes[i][3] - boxes[i][1]
+        if ch == "." and h >= 3 and h >= COMMA_ASPECT * w:
+            out[i] = ","
+        if ch not in MIDDLE_DOTS:
+            continue
+        centre = ((boxes[i][1] + boxes[i][3]) / 2 - top) / height
+        if centre < LOW_DOT:
+            continue
+        beside = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
+        out[i] = "。" if any(is_hanzi(c) for c in beside) else "."
     return out
 
 

@@ -20,6 +20,7 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
+    fix_dots,
     fix_lookalikes,
     fix_width_forms,
     geometry_score,
@@ -206,7 +207,11 @@ def _decode_line(
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     for c, f in zip(
         result.chars,
-        fix_lookalikes(fix_width_forms([c.char for c in result.chars], boxes, line.height)),
+        fix_lookalikes(
+            fix_width_forms(
+                fix_dots([c.char for c in result.chars], boxes, line.box), boxes, line.height
+            )
+        ),
     ):
         c.char = f
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)

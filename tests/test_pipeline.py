@@ -18,6 +18,7 @@ from ocr_pipeline.decode import (
     Candidate,
     best_path,
     candidates,
+    fix_dots,
     fix_lookalikes,
     fix_width_forms,
 )
@@ -99,6 +100,23 @@ def test_candidates_cover_every_piece_and_respect_width():
 )
 def test_fix_width_forms(chars, want):
     assert "".join(fix_width_forms(list(chars))) == want
+
+
+@pytest.mark.parametrize(
+    "chars, dot_box, want",
+    [
+        ("值•命", (32, 22, 36, 26), "值。命"),  # low in the line: a blurred full stop
+        ("值•命", (32, 13, 36, 17), "值•命"),  # at mid-height: a real middle dot
+        ("ab•c", (32, 22, 36, 26), "ab.c"),
+        ("值.命", (32, 19, 34, 26), "值,命"),  # taller than wide: a comma
+        ("值.命", (32, 22, 35, 25), "值.命"),
+    ],
+)
+def test_fix_dots(chars, dot_box, want):
+    n = len(chars)
+    boxes = np.array([(i * 12, 2, i * 12 + 10, 28) for i in range(n)], np.int32)
+    boxes[chars.index(next(c for c in chars if c in "•."))] = dot_box
+    assert "".join(fix_dots(list(chars), boxes, (0, 2, 100, 28))) == want
 
 
 @pytest.mark.parametrize(
