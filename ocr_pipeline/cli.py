@@ -550,13 +550,19 @@ def export(
     typer.echo(f"exported to {out}")
 
 
-def _add_bench() -> None:
+def _add_bench(argv: list[str]) -> None:
+    """Register the ``bench`` commands, unless the command line runs another command:
+    their module is the largest, and ``read`` should start fast."""
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    others = {c.name or c.callback.__name__ for c in app.registered_commands}
+    if args and args[0] in others:
+        return
     from ocr_pipeline.bench import bench_app
 
     app.add_typer(bench_app, name="bench", help="Benchmarks: page accuracy vs Tesseract, speed.")
 
 
-_add_bench()
+_add_bench(sys.argv)
 
 
 def main() -> None:  # pragma: no cover - console entry point
