@@ -268,6 +268,50 @@ def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int,
     return out
 
 
+#: Letters whose capital is the small letter drawn larger: only size tells them apart.
+SAME_SHAPE_CASE = set("cosvwxzCOSVWXZ")
+#: Letters and digits of cap or ascender height, and letters of x-height, that are
+#: recognised by shape alone; they give the line's two reference heights.
+TALL_LETTERS = set("ABDEFGHKLMNPRTbdfhklt0123456789")
+SHORT_LETTERS = set("aemnru")
+#: Without Latin references, caps are about this fraction of the hanzi height and
+#: x-height letters less: the threshold between the two.
+CASE_OF_HANZI = 0.63
+
+
+def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
+    """Choose the case of c/C, o/O, s/S, v/V, w/W, x/X, z/Z by their height.
+
+    The references are the line's own letters whose case their shape shows:
+    the median height of the tall ones (capitals, ascenders, digits) and of the
+    x-height ones; the threshold lies midway (or at 0.84 of the tall / 1.19 of
+    the short height when the line has only one kind, or at ``CASE_OF_HANZI``
+    of the hanzi height when it has neither).
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes.
+    """
+    heights = (boxes[:, 3] - boxes[:, 1]).astype(np.float64) if len(chars) else np.zeros(0)
+    tall = [h for c, h in zip(chars, heights) if c in TALL_LETTERS]
+    short = [h for c, h in zip(chars, heights) if c in SHORT_LETTERS]
+    hanzi = [h for c, h in zip(chars, heights) if is_hanzi(c)]
+    if tall and short:
+        threshold = (np.median(tall) + np.median(short)) / 2
+    elif tall:
+        threshold = 0.84 * np.median(tall)
+    elif short:
+        threshold = 1.19 * np.median(short)
+    elif hanzi:
+        threshold = CASE_OF_HANZI * np.median(hanzi)
+    else:
+        return list(chars)
+    return [
+        (c.upper() if h >= threshold else c.lower()) if c in SAME_SHAPE_CASE else c
+        for c, h in zip(chars, heights)
+    ]
+
+
 def fix_lookalikes(chars: list[str]) -> list[str]:
     """Resolve shapes a crop cannot tell apart, from the neighbours.
 

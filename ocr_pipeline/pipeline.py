@@ -20,6 +20,7 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
+    fix_case,
     fix_dots,
     fix_lookalikes,
     fix_width_forms,
@@ -209,7 +210,9 @@ def _decode_line(
         result.chars,
         fix_lookalikes(
             fix_width_forms(
-                fix_dots([c.char for c in result.chars], boxes, line.box), boxes, line.height
+                fix_dots(fix_case([c.char for c in result.chars], boxes), boxes, line.box),
+                boxes,
+                line.height,
             )
         ),
     ):

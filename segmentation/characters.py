@@ -61,16 +61,14 @@ def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None
     boxes = []
     for s, e in spans:
         link = None if faint is None else faint[:, s:e]
-        for a, b in _split_kerned(sub[:, s:e], height, link):
-            rows = np.flatnonzero(sub[:, s + a : s + b].any(axis=1))
-            if rows.size:
-                boxes.append((x0 + s + a, y0 + int(rows[0]), x0 + s + b, y0 + int(rows[-1]) + 1))
+        for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link):
+            boxes.append((x0 + s + a, y0 + top, x0 + s + b, y0 + bottom))
     return np.array(boxes, np.int32).reshape(-1, 4)
 
 
 def _split_kerned(
     span: np.ndarray, height: int, joined: np.ndarray | None = None
-) -> list[tuple[int, int]]:
+) -> list[tuple[int, int, int, int]]:
     """Split a span (bool (h, w) with no blank column) into glyphs that only
     overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
     components, each at least ``KERN_MIN_HEIGHT`` of the line tall, whose
@@ -79,17 +77,22 @@ def _split_kerned(
     and deeply interleaved parts (辶 under 文) stay together.
 
     Returns:
-        (start, end) column ranges within the span, left to right; they may overlap.
+        (start, end, top, bottom) per glyph, left to right: column range within
+        the span (ranges may overlap) and the rows of the glyph's own ink (a
+        kerned T's bar over the c beside it is not the c's); none for a blank span.
     """
     w = span.shape[1]
+    whole = _rows_of(span, 0, w)
+    if whole is None:
+        return []
     if w < 0.4 * height:
-        return [(0, w)]
+        return [(0, w, *whole)]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(span.astype(np.uint8), connectivity=8)
     if n <= 2:
-        return [(0, w)]
+        return [(0, w, *whole)]
     tall = [k for k in range(1, n) if stats[k, cv2.CC_STAT_HEIGHT] >= KERN_MIN_HEIGHT * height]
     if len(tall) < 2:
-        return [(0, w)]
+        return [(0, w, *whole)]
     link = {k: k for k in tall}
     if joined is not None:
         _, faint_labels = cv2.connectedComponents((joined | span).astype(np.uint8), connectivity=8)
@@ -105,13 +108,26 @@ def _split_kerned(
         else:
             groups.append([a, b, {k}])
     if len(groups) < 2:
-        return [(0, w)]
+        return [(0, w, *whole)]
     # every column belongs to some range: small marks join the range they fall in
     groups[0][0], groups[-1][1] = 0, w
     for left, right in zip(groups[:-1], groups[1:]):
         if right[0] > left[1]:  # a gap filled only by small components
             left[1] = right[0]
-    return [(a, b) for a, b, _ in groups]
+    out = []
+    for a, b, _ in groups:
+        # rows of the components that lie mostly inside this range
+        inside = [k for k in range(1, n) if a <= stats[k, 0] + stats[k, 2] / 2 < b]
+        top = min(int(stats[k, 1]) for k in inside) if inside else whole[0]
+        bottom = max(int(stats[k, 1] + stats[k, 3]) for k in inside) if inside else whole[1]
+        out.append((a, b, top, bottom))
+    return out
+
+
+def _rows_of(span: np.ndarray, a: int, b: int) -> tuple[int, int] | None:
+    """(top, bottom) rows of the ink in columns a:b of a span, exclusive end; None if blank."""
+    rows = np.flatnonzero(span[:, a:b].any(axis=1))
+    return (int(rows[0]), int(rows[-1]) + 1) if rows.size else None
 
 
 def _split_wide(profile: np.ndarray, s: int, e: int, height: int) -> list[tuple[int, int]]:

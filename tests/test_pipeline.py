@@ -18,6 +18,7 @@ from ocr_pipeline.decode import (
     Candidate,
     best_path,
     candidates,
+    fix_case,
     fix_dots,
     fix_lookalikes,
     fix_width_forms,
@@ -100,6 +101,24 @@ def test_candidates_cover_every_piece_and_respect_width():
 )
 def test_fix_width_forms(chars, want):
     assert "".join(fix_width_forms(list(chars))) == want
+
+
+@pytest.mark.parametrize(
+    "chars, heights, want",
+    [
+        ("Open", (20, 18, 14, 14), "Open"),  # O as tall as the p's body + ascender refs
+        ("open", (14, 18, 14, 14), "open"),
+        ("OpenCV", (20, 18, 14, 14, 20, 20), "OpenCV"),
+        ("openc v", (20, 18, 14, 14, 14, 0, 14), "Openc v"),
+        ("Tcl", (20, 14, 20), "Tcl"),  # tall references only
+        ("TCl", (20, 14, 20), "Tcl"),
+        ("是so", (28, 20, 13), "是So"),  # no Latin reference: the hanzi height
+        ("xyz", (14, 14, 14), "xyz"),  # no reference at all: unchanged
+    ],
+)
+def test_fix_case(chars, heights, want):
+    boxes = np.array([(i * 20, 30 - h, i * 20 + 12, 30) for i, h in enumerate(heights)])
+    assert "".join(fix_case(list(chars), boxes)) == want
 
 
 @pytest.mark.parametrize(
