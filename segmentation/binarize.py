@@ -217,12 +217,14 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     if low >= INK_THRESHOLD:
         return strong * 255
     count, labels = cv2.connectedComponents((ink >= low).astype(np.uint8), connectivity=8)
-    _, strong_labels = cv2.connectedComponents(strong, connectivity=8)
+    n_strong, strong_labels = cv2.connectedComponents(strong, connectivity=8)
     on = strong > 0
     area = np.bincount(labels.ravel(), minlength=count)
     strong_area = np.bincount(labels[on], minlength=count)
-    pairs = np.unique(np.stack([labels[on], strong_labels[on]]), axis=1)
-    pieces = np.bincount(pairs[0], minlength=count)
+    # each solid piece lies inside one faint component: count the pieces per component
+    home = np.zeros(n_strong, np.int64)
+    home[strong_labels[on]] = labels[on]
+    pieces = np.bincount(home[1:], minlength=count)
     faint = (pieces <= 1) & (strong_area < FAINT_SHARE * area)
     faint[0] = False
     return (on | faint[labels]).astype(np.uint8) * 255
