@@ -249,7 +249,8 @@ MODEL_OPT = typer.Option(
     None,
     "--model",
     "-m",
-    help="Model file (.tflite/.keras with its .json) or run folder; default: the shipped model.",
+    help="A shipped model by name (default, fast) or a model file (.tflite/.keras with its "
+    ".json) or run folder; default: the shipped default model.",
 )
 RUNTIME_OPT = typer.Option(
     "auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf."
@@ -495,6 +496,10 @@ def segment(
     typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
 
 
+#: Val crops that calibrate full-integer quantisation.
+CALIBRATION_CROPS = 2048
+
+
 @app.command()
 def export(
     run_dir: Path = typer.Argument(..., help="A finished run folder (model.keras, model.json)."),
@@ -508,11 +513,14 @@ def export(
     from_checkpoint: bool = typer.Option(
         False, help="Export the latest checkpoint of a run that did not finish."
     ),
-    samples: int = typer.Option(
-        2048, help="Crops for the parity check (and int8full calibration)."
+    samples: int = typer.Option(2048, help="Crops for the parity check."),
+    check_split: str = typer.Option(
+        "val", help="Split the parity check reads: val or test-heldout."
     ),
 ) -> None:
     """Export a run as SavedModel and TFLite (fp32 / int8), each with its sidecar JSON.
+
+    int8full calibrates on the first 2048 val crops, whatever split checks parity.
 
     Example: pageocr export runs/default -o runs/default/export
     """
@@ -526,11 +534,18 @@ def export(
     if not (run_dir / "config.json").is_file():
         fail(f"{run_dir} is not a run folder (no config.json)")
     data_dir = data or Path(json.loads((run_dir / "config.json").read_text())["data"])
-    try:
-        xs = [x.numpy() for x, _ in dataset.load(data_dir, "val", 256).take(-(-samples // 256))]
-    except dataset.DatasetError as err:
-        fail(str(err))
-    sample = np.concatenate(xs)[:samples]
+
+    def crops(split: str, n: int):
+        try:
+            xs = [x.numpy() for x, _ in dataset.load(data_dir, split, 256).take(-(-n // 256))]
+        except dataset.DatasetError as err:
+            fail(str(err))
+        return np.concatenate(xs)[:n]
+
+    if check_split not in ("val", "test-heldout"):
+        fail(f"--check-split must be val or test-heldout, not {check_split!r}")
+    sample = crops(check_split, samples)
+    calibration = crops("val", CALIBRATION_CROPS)
     if from_checkpoint:
         from recognizer.train import model_from_checkpoint
 
@@ -539,7 +554,7 @@ def export(
         except ValueError as err:
             fail(str(err))
     try:
-        res = export_run(run_dir, out, sample, tuple(precision))
+        res = export_run(run_dir, out, sample, tuple(precision), representative=calibration)
     except ExportError as err:
         fail(str(err))
     for name, p in res.items():

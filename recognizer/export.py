@@ -35,6 +35,10 @@ class Parity:
     max_prob_diff: float
 
 
+#: Crops per forward pass in the parity check.
+BATCH = 256
+
+
 def sidecar(info: dict, precision: str) -> dict:
     return {
         "format": FORMAT_VERSION,
@@ -57,7 +61,10 @@ def parity(keras_logits: np.ndarray, other_logits: np.ndarray) -> Parity:
 
 def tflite_logits(path: Path, x: np.ndarray) -> np.ndarray:
     """Logits of a TFLite file for crops float32 (N, S, S, 1), through the runtime's LiteRT path."""
-    return _LiteRT(path)(x.astype(np.float32))
+    run = _LiteRT(path)
+    return np.concatenate(
+        [run(x[i : i + BATCH].astype(np.float32)) for i in range(0, len(x), BATCH)]
+    )
 
 
 def _representative(crops: np.ndarray):
@@ -104,7 +111,9 @@ def export_run(
         shutil.rmtree(saved)
     model.export(str(saved), verbose=False)
     (saved / "model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
-    ref = model(sample, training=False).numpy()
+    ref = np.concatenate(
+        [model(sample[i : i + BATCH], training=False).numpy() for i in range(0, len(sample), BATCH)]
+    )
     results = {}
     for precision in precisions:
         conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))

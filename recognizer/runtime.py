@@ -62,6 +62,25 @@ class ModelInfo:
             raise ModelError(f"{side} is not a valid model description: {err}") from None
 
 
+def shipped_names() -> list[str]:
+    """Names of the models shipped in the package (``default``, ``fast``, ...)."""
+    return sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
+
+
+def shipped(name: str | os.PathLike | None) -> Path:
+    """The path a model argument means: None is the default model, a bare name such as
+    ``fast`` that is not a file here is the shipped model of that name, anything
+    else a path."""
+    if name is None:
+        return DEFAULT_MODEL
+    path = Path(name)
+    if not path.exists() and path.name == str(name) and not path.suffix:
+        candidate = MODELS_DIR / f"{name}.tflite"
+        if candidate.is_file():
+            return candidate
+    return path
+
+
 def gpu_visible() -> bool:
     """True when TensorFlow is installed and sees a GPU (imports it only if installed)."""
     import importlib.util
@@ -93,7 +112,7 @@ class Predictor:
     def __init__(
         self, path: str | os.PathLike | None = None, runtime: str = "auto", batch_size: int = 256
     ) -> None:
-        path = Path(path) if path is not None else DEFAULT_MODEL
+        path = shipped(path)
         if runtime not in ("auto", "litert", "tf"):
             raise ModelError(f"unknown runtime {runtime!r}; use auto, litert or tf")
         if not path.exists():
@@ -101,7 +120,9 @@ class Predictor:
                 raise ModelError(
                     "no shipped model in this install (recognizer/models/default.tflite)"
                 )
-            raise ModelError(f"model {path} does not exist")
+            raise ModelError(
+                f"model {path} does not exist (shipped models: {', '.join(shipped_names())})"
+            )
         path = self._resolve(path, runtime)
         self.path = path
         self.info = ModelInfo.read(path)
@@ -174,22 +195,37 @@ class Predictor:
 def top_ids(probs: np.ndarray, k: int) -> np.ndarray:
     """Ids of the k largest values of each row, largest first: int (N, k).
 
-    A partial sort: a full one over thousands of classes per crop costs more
-    than the model's int8 forward pass.
+    A few arg-max passes for small k, else a partial sort: a full sort over
+    thousands of classes per crop costs more than the model's int8 forward pass.
     """
-    k = min(k, probs.shape[1])
-    if k == 0 or len(probs) == 0:
-        return np.zeros((len(probs), k), np.int64)
+    n, c = probs.shape
+    k = min(k, c)
+    if k == 0 or n == 0:
+        return np.zeros((n, k), np.int64)
+    if k <= ARGMAX_PASSES:
+        work = np.array(probs, copy=True)
+        out = np.empty((n, k), np.int64)
+        rows = np.arange(n)
+        for j in range(k):
+            out[:, j] = work.argmax(axis=1)
+            work[rows, out[:, j]] = -np.inf
+        return out
     part = np.argpartition(-probs, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(probs, part, axis=1), axis=1)
     return np.take_along_axis(part, order, axis=1)
 
 
+#: Up to this k, :func:`top_ids` takes k arg-max passes instead of a partial sort.
+ARGMAX_PASSES = 8
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of logits (N, C), computed stably."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    """Row-wise softmax of logits (N, C), computed stably, in float32, in one buffer."""
+    z = np.array(logits, np.float32, copy=True)
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
 
 
 @contextlib.contextmanager

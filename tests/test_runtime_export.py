@@ -253,3 +253,31 @@ def test_evaluate_maps_labels_through_characters(tiny_data, val_batch):
     assert rep.top1 / rep.total == pytest.approx(share["永"])
     assert rep.top5 / rep.total == pytest.approx(1 - share["一"])  # 一 is not in the model
     assert rep.confusions[("?", "永")] == round(share["一"] * 80)
+
+
+def test_shipped_models_by_name(tmp_path, monkeypatch):
+    from recognizer import runtime
+
+    assert {"default", "fast"} <= set(runtime.shipped_names())
+    assert runtime.shipped(None) == runtime.DEFAULT_MODEL
+    assert runtime.shipped("fast") == runtime.MODELS_DIR / "fast.tflite"
+    assert Predictor("fast").info.name == "vgg32s"
+    with pytest.raises(ModelError, match="shipped models: default, fast"):
+        Predictor("quick")
+    # a file or folder of that name in the working directory wins over the shipped model
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fast").mkdir()
+    assert runtime.shipped("fast") == runtime.Path("fast")
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 9, 20])
+def test_top_ids_equal_a_full_sort(k):
+    from recognizer.runtime import top_ids
+
+    rng = np.random.default_rng(k)
+    probs = rng.random((50, 300)).astype(np.float32)
+    probs[7] = 0.25  # ties: any order of equal values is a right answer
+    ids = top_ids(probs, k)
+    want = np.sort(probs, axis=1)[:, ::-1][:, :k]
+    assert np.array_equal(np.take_along_axis(probs, ids, axis=1), want)
+    assert all(len(set(row)) == k for row in ids.tolist())
