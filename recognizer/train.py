@@ -313,11 +313,15 @@ def plot_curves(metrics_csv: Path, out_png: Path) -> None:
     ax1.plot(steps, [float(r["train_loss"]) for r in rows], label="train loss")
     ax1.set_xlabel("step")
     ax1.legend()
+    lowest = 1.0
     for key in ("train_acc", "val_top1", "val_top5", "test_heldout_top1", "test_heldout_top5"):
         if rows and key in rows[0]:
-            ax2.plot(steps, [float(r[key]) for r in rows], label=key)
+            values = [float(r[key]) for r in rows]
+            ax2.plot(steps, values, label=key)
+            lowest = min([lowest, *values])
     ax2.set_xlabel("step")
-    ax2.set_ylim(0, 1)
+    # late differences of a tenth of a point matter: zoom on the range the curves use
+    ax2.set_ylim(max(0.0, lowest - 0.02), 1.0)
     ax2.grid(alpha=0.3)
     ax2.legend(loc="lower right")
     fig.tight_layout()
