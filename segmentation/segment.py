@@ -88,6 +88,9 @@ def segment_page(image: np.ndarray) -> Segmentation:
         mask = clean(ink_mask(ink))
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
+    # halfway between the faint and the solid level: low enough to join the two halves
+    # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
+    # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
     joined = ink >= (faint_threshold(ink) + INK_THRESHOLD) // 2
     for index, line in enumerate(seg.lines):
         pieces = cut_pieces(mask, line.box, joined)
