@@ -312,6 +312,57 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
     ]
 
 
+#: Look-alikes of I and 1 (and of O and 0) that the rest of a word decides.
+AS_CAPITAL = {"l": "I", "1": "I", "|": "I", "0": "O"}
+AS_DIGIT = {"I": "1", "l": "1", "|": "1", "O": "0", "o": "0"}
+
+
+def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
+    """Read I/l/1 and O/0 as the rest of their word is written.
+
+    A word is a run of ASCII letters and digits, ended by anything else or a
+    space.  In a word of capitals ("UNlX", at least two other letters, all
+    capitals, no digit) a look-alike is a capital; in a number ("I024", all
+    other characters digits) it is a digit.  Mixed words ("X11", "getItem")
+    are left as read.
+
+    Args:
+        chars: the characters of one line, left to right.
+        spaces: ``spaces[i]`` is True where a space follows ``chars[i]``.
+    """
+    out = list(chars)
+    word: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch.isascii() and (ch.isalnum() or ch == "|"):
+            word.append(i)
+        elif word:
+            _fix_word(out, chars, word)
+            word = []
+        if word and i < len(spaces) and spaces[i]:
+            _fix_word(out, chars, word)
+            word = []
+    if word:
+        _fix_word(out, chars, word)
+    return out
+
+
+def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
+    """Apply :func:`fix_words`' rules to the positions ``word`` of one word."""
+    for kind, table in (("caps", AS_CAPITAL), ("digits", AS_DIGIT)):
+        odd = [i for i in word if chars[i] in table]
+        rest = [chars[i] for i in word if chars[i] not in table]
+        if not odd:
+            continue
+        if kind == "caps" and len(rest) >= 2 and all(c.isalpha() and c.isupper() for c in rest):
+            for i in odd:
+                out[i] = table[chars[i]]
+            return
+        if kind == "digits" and rest and all(c.isdigit() for c in rest):
+            for i in odd:
+                out[i] = table[chars[i]]
+            return
+
+
 def fix_lookalikes(chars: list[str]) -> list[str]:
     """Resolve shapes a crop cannot tell apart, from the neighbours.
 

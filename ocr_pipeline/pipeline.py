@@ -24,6 +24,7 @@ from ocr_pipeline.decode import (
     fix_dots,
     fix_lookalikes,
     fix_width_forms,
+    fix_words,
     geometry_score,
     script,
 )
@@ -221,4 +222,6 @@ def _decode_line(
     result.spaces = [
         bool(g) and _spaced(a.char, b.char) for g, a, b in zip(gaps, result.chars, result.chars[1:])
     ] + [False]
+    for c, f in zip(result.chars, fix_words([c.char for c in result.chars], result.spaces)):
+        c.char = f
     return result

@@ -22,6 +22,7 @@ from ocr_pipeline.decode import (
     fix_dots,
     fix_lookalikes,
     fix_width_forms,
+    fix_words,
 )
 from ocr_pipeline.images import InputError, load_pages, parse_pages
 
@@ -101,6 +102,28 @@ def test_candidates_cover_every_piece_and_respect_width():
 )
 def test_fix_width_forms(chars, want):
     assert "".join(fix_width_forms(list(chars))) == want
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("是类UNlX的", "是类UNIX的"),  # a word of capitals
+        ("GUl（图形", "GUI（图形"),
+        ("使用I024跟", "使用1024跟"),  # a number
+        ("1O24", "1024"),
+        ("UNlX is", "UNIX is"),  # the space ends the word
+        ("SQL l0", "SQL 10"),
+        ("getItem", "getItem"),  # mixed words are left as read
+        ("X11", "X11"),
+        ("Tcl", "Tcl"),
+        ("I am", "I am"),
+    ],
+)
+def test_fix_words(text, want):
+    chars = [c for c in text if c != " "]
+    spaces = [i + 1 < len(text) and text[i + 1] == " " for i, c in enumerate(text) if c != " "]
+    fixed = fix_words(chars, spaces)
+    assert "".join(c + " " * s for c, s in zip(fixed, spaces)) == want
 
 
 @pytest.mark.parametrize(
