@@ -322,9 +322,9 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
 
     A word is a run of ASCII letters and digits, ended by anything else or a
     space.  In a word of capitals ("UNlX", at least two other letters, all
-    capitals, no digit) a look-alike is a capital; in a number ("I024", all
-    other characters digits) it is a digit.  Mixed words ("X11", "getItem")
-    are left as read.
+    capitals, no digit) a look-alike is a capital, but for a digit ending the
+    word (SHA1); in a number ("I024", all other characters digits) it is a
+    digit.  Mixed words ("X11", "getItem") are left as read.
 
     Args:
         chars: the characters of one line, left to right.
@@ -355,7 +355,8 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
             continue
         if kind == "caps" and len(rest) >= 2 and all(c.isalpha() and c.isupper() for c in rest):
             for i in odd:
-                out[i] = table[chars[i]]
+                if not (chars[i].isdigit() and i == word[-1]):  # SHA1, COM1 end in a digit
+                    out[i] = table[chars[i]]
             return
         if kind == "digits" and rest and all(c.isdigit() for c in rest):
             for i in odd:

@@ -113,6 +113,8 @@ def test_fix_width_forms(chars, want):
         ("1O24", "1024"),
         ("UNlX is", "UNIX is"),  # the space ends the word
         ("SQL l0", "SQL 10"),
+        ("SHA1", "SHA1"),  # a digit ending a word of capitals stays
+        ("CLl", "CLI"),
         ("getItem", "getItem"),  # mixed words are left as read
         ("X11", "X11"),
         ("Tcl", "Tcl"),
