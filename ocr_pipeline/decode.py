@@ -292,7 +292,7 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
         chars: the characters of one line, left to right.
         boxes: int (N, 4) their boxes.
     """
-    heights = (boxes[:, 3] - boxes[:, 1]).astype(np.float64) if len(chars) else np.zeros(0)
+    heights = (boxes[:, 3] - boxes[:, 1]).astype(np.float64)
     tall = [h for c, h in zip(chars, heights) if c in TALL_LETTERS]
     short = [h for c, h in zip(chars, heights) if c in SHORT_LETTERS]
     hanzi = [h for c, h in zip(chars, heights) if is_hanzi(c)]

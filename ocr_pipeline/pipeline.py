@@ -207,21 +207,14 @@ def _decode_line(
         alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
         result.chars.append(CharResult(alts[0][0], cands[n].box, alts[0][1], alts))
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
-    for c, f in zip(
-        result.chars,
-        fix_lookalikes(
-            fix_width_forms(
-                fix_dots(fix_case([c.char for c in result.chars], boxes), boxes, line.box),
-                boxes,
-                line.height,
-            )
-        ),
-    ):
-        c.char = f
+    chars = [c.char for c in result.chars]
+    chars = fix_case(chars, boxes)
+    chars = fix_dots(chars, boxes, line.box)
+    chars = fix_width_forms(chars, boxes, line.height)
+    chars = fix_lookalikes(chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
-    result.spaces = [
-        bool(g) and _spaced(a.char, b.char) for g, a, b in zip(gaps, result.chars, result.chars[1:])
-    ] + [False]
-    for c, f in zip(result.chars, fix_words([c.char for c in result.chars], result.spaces)):
+    result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
+    result.spaces.append(False)
+    for c, f in zip(result.chars, fix_words(chars, result.spaces)):
         c.char = f
     return result
