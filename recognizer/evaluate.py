@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from recognizer.charset import Charset, script_of
+from recognizer.runtime import top_ids
 
 
 def topk_accuracy(
@@ -33,7 +34,7 @@ def topk_accuracy(
     hit1 = hit5 = total = 0
     for x, y in ds:
         logits = model(x, training=False).numpy()
-        top5 = np.argsort(-logits, axis=1)[:, :5]
+        top5 = top_ids(logits, 5)
         yy = y.numpy()[:, None]
         hit1 += int((top5[:, :1] == yy).sum())
         hit5 += int((top5 == yy).any(axis=1).sum())
@@ -116,7 +117,7 @@ def evaluate(
     rep = Report()
     for x, y, fid in dataset.load(data, split, batch_size, with_face=True):
         probs = predict(x.numpy())
-        top5 = np.argsort(-probs, axis=1)[:, :5]
+        top5 = top_ids(probs, 5)
         truth = remap[y.numpy()]
         for img, t, tops, f in zip(x.numpy(), truth, top5, fid.numpy()):
             ch = charset.chars[t] if t >= 0 else "?"
