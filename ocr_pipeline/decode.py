@@ -38,8 +38,15 @@ SEGMENTER_PRIOR = 0.4
 #: (Label smoothing caps confident probabilities near 0.9.)
 CONFIDENT = 0.6
 
-#: Distance between a mark's neighbours, in line heights, above which it is full width.
-FULLWIDTH_SPAN = 0.7
+#: Gap on a mark's open side (after , ) : ..., before (), in line heights, from which
+#: it is full width: the empty part of its em-wide cell.
+FULLWIDTH_OPEN = 0.55
+#: Gaps on both sides at least this wide: a full-width mark centred in its cell.
+FULLWIDTH_CENTRED = 0.35
+#: At a line's end, a mark closer than this to its one neighbour (in line heights),
+#: which the recogniser reads as ASCII by this margin in probability, is ASCII.
+ASCII_HUG = 0.25
+ASCII_PREFERRED = 0.15
 
 #: A dot whose centre is below this fraction of the line height is a full stop.
 LOW_DOT = 0.62
@@ -200,20 +207,33 @@ def is_hanzi(ch: str) -> bool:
 
 
 def fix_width_forms(
-    chars: list[str], boxes: np.ndarray | None = None, line_height: float = 0.0
+    chars: list[str],
+    boxes: np.ndarray | None = None,
+    line_height: float = 0.0,
+    ascii_margin: list[float] | None = None,
 ) -> list[str]:
     """Choose ASCII or full-width forms of look-alike punctuation (, ， ( （ ...).
 
-    The glyphs differ little but their advance does: a full-width mark fills
-    an em-wide cell, so its neighbours stand about a line height apart, while
-    an ASCII comma (even with a space after it) leaves half that.  Where the
-    mark has no neighbour on one side, or no boxes are given, the script
-    around it decides: ASCII between Latin text, full width in Chinese text.
+    The glyphs differ little but their cells do.  A full-width mark fills an
+    em-wide cell and sits at one side of it: a closing mark (， ） ：) leaves
+    most of the cell empty after it, an opening one (（) before it, and a
+    centred one (as some faces draw ：) on both sides.  An ASCII mark is narrow
+    and hugs its neighbours, at most a space away on its open side.  So the gap
+    on the open side, and the smaller of the two gaps, tell the forms apart.
+
+    At the start or end of a line only one gap is known: the mark is taken as
+    full width in Chinese text unless the recogniser prefers the ASCII form
+    (``ascii_margin``) and the mark hugs its one neighbour.  Without boxes,
+    the script around the mark decides: ASCII between Latin text, full width
+    in Chinese text.  Between two Latin letters or digits a mark is ASCII
+    (a justified line may space a Latin comma as wide as a full-width cell).
 
     Args:
         chars: the characters of one line, left to right.
         boxes: int (N, 4) their boxes, or None.
         line_height: the line's height in pixels (with ``boxes``).
+        ascii_margin: per character, the recogniser's probability of the ASCII
+            form minus that of the full-width form (0 where unknown).
     """
     line_has_hanzi = any(is_hanzi(c) for c in chars)
     out = list(chars)
@@ -221,17 +241,31 @@ def fix_width_forms(
         base = HALFWIDTH.get(ch, ch)
         if base not in FULLWIDTH:
             continue
-        if boxes is not None and 0 < i < len(chars) - 1 and line_height > 0:
-            span = boxes[i + 1][0] - boxes[i - 1][2]
-            out[i] = FULLWIDTH[base] if span > FULLWIDTH_SPAN * line_height else base
-            continue
         left = _neighbour(chars, range(i - 1, -1, -1))
         right = _neighbour(chars, range(i + 1, len(chars)))
         sides = [c for c in (left, right) if c is not None]
         ascii_context = bool(sides) and all(c.isascii() for c in sides)
         if len(sides) == 1 and line_has_hanzi:
             ascii_context = False
-        out[i] = base if ascii_context else FULLWIDTH[base]
+        full = not ascii_context
+        if (
+            boxes is not None
+            and line_height > 0
+            and len(chars) > 1
+            and not (len(sides) == 2 and ascii_context)
+        ):
+            gap_left = (boxes[i][0] - boxes[i - 1][2]) / line_height if i > 0 else None
+            gap_right = (
+                (boxes[i + 1][0] - boxes[i][2]) / line_height if i + 1 < len(chars) else None
+            )
+            if gap_left is not None and gap_right is not None:
+                open_side = gap_left if base == "(" else gap_right
+                full = open_side >= FULLWIDTH_OPEN or min(gap_left, gap_right) >= FULLWIDTH_CENTRED
+            else:
+                known = gap_left if gap_right is None else gap_right
+                margin = ascii_margin[i] if ascii_margin is not None else 0.0
+                full = line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
+        out[i] = FULLWIDTH[base] if full else base
     return out
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
+    FULLWIDTH,
+    HALFWIDTH,
     SCRIPT_CHANGE,
     SEGMENTER_PRIOR,
     SPACE_GAP,
@@ -187,6 +189,15 @@ def _fullwidth(ch: str) -> bool:
     return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’—…·"
 
 
+def _ascii_margin(c: CharResult) -> float:
+    """The recogniser's probability of a mark's ASCII form minus its full-width form's."""
+    base = HALFWIDTH.get(c.char, c.char)
+    if base not in FULLWIDTH:
+        return 0.0
+    probs = dict(c.alternatives)
+    return probs.get(base, 0.0) - probs.get(FULLWIDTH[base], 0.0)
+
+
 def _decode_line(
     line, cands: list[Candidate], n_pieces: int, scorer: _Scorer, i: int
 ) -> LineResult:
@@ -210,7 +221,7 @@ def _decode_line(
     chars = [c.char for c in result.chars]
     chars = fix_case(chars, boxes)
     chars = fix_dots(chars, boxes, line.box)
-    chars = fix_width_forms(chars, boxes, line.height)
+    chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
     chars = fix_lookalikes(chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
     result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]

@@ -191,6 +191,38 @@ def test_width_form_follows_the_advance(next_x0, want):
     assert "".join(fix_width_forms(list("值,命"), boxes, 30)) == want
 
 
+@pytest.mark.parametrize(
+    "boxes, margin, want",
+    [
+        # ASCII ")" hugging 韩, then a space before 便: narrow gaps, span 0.8 line heights
+        ([[0, 0, 28, 30], [30, 4, 36, 30], [48, 0, 76, 30]], 0.0, "韩)便"),
+        # full-width "）" at the left of its em cell: a wide gap after it
+        ([[0, 0, 28, 30], [31, 4, 36, 30], [60, 0, 88, 30]], 0.0, "韩）便"),
+        # a mark centred in its cell: wide gaps on both sides
+        ([[0, 0, 28, 30], [40, 10, 44, 24], [56, 0, 84, 30]], 0.0, "韩：便"),
+    ],
+)
+def test_width_form_follows_the_cell(boxes, margin, want):
+    chars = [want[0], "：" if "：" in want else ")", want[2]]
+    got = fix_width_forms(chars, np.array(boxes), 30, [0.0, margin, 0.0])
+    assert "".join(got) == want
+
+
+@pytest.mark.parametrize(
+    "gap, margin, want",
+    [
+        (1, 0.3, "如下:"),  # read as ASCII, hugging its neighbour
+        (1, 0.0, "如下："),  # no preference: full width in Chinese text
+        (8, 0.3, "如下："),  # a gap after 下: the left part of a full-width cell
+    ],
+)
+def test_width_form_at_line_end(gap, margin, want):
+    x = 58 + gap
+    boxes = np.array([[0, 0, 28, 30], [30, 0, 58, 30], [x, 10, x + 4, 28]])
+    got = fix_width_forms(list("如下:"), boxes, 30, [0.0, 0.0, margin])
+    assert "".join(got) == want
+
+
 # --- inputs -----------------------------------------------------------------------------
 
 
