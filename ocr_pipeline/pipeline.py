@@ -129,6 +129,7 @@ class _Scorer:
     def __init__(self, seg: Segmentation, predictor, k: int) -> None:
         self.seg, self.predictor, self.k = seg, predictor, k
         self.chars = predictor.charset.chars
+        self.index = {ch: n for n, ch in enumerate(self.chars)}
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
 
@@ -151,7 +152,18 @@ class _Scorer:
             width = c.box[2] - c.box[0]
             geo = geometry_score(width, self.seg.lines[i].height, best, c.end - c.start)
             bonus = prior if c.end - c.start <= 2 else 0.0  # 3+ pieces: often Latin letters
-            self.scores[(i, c)] = float(np.log(max(row[ids[0]], 1e-9))) - CHAR_COST + geo + bonus
+            p = row[ids[0]] + self._twin_probability(row, best)
+            self.scores[(i, c)] = float(np.log(max(p, 1e-9))) - CHAR_COST + geo + bonus
+
+    def _twin_probability(self, row: np.ndarray, char: str) -> float:
+        """Probability of the other width form of a mark (, for ，): the two forms
+        differ in the space around them, which the line's geometry settles later
+        (``fix_width_forms``), so the mark is as likely as both together."""
+        base = HALFWIDTH.get(char, char)
+        if base not in FULLWIDTH:
+            return 0.0
+        twin = self.index.get(FULLWIDTH[base] if char == base else base)
+        return 0.0 if twin is None else float(row[twin])
 
     def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
         """Indices of candidates whose reading should be checked against regroupings.
