@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ocr_pipeline import language
 from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
@@ -235,6 +236,7 @@ def _decode_line(
     chars = fix_dots(chars, boxes, line.box)
     chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
     chars = fix_lookalikes(chars)
+    chars = language.correct_line(chars, result.chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
     result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
     result.spaces.append(False)

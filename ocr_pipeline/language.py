@@ -1,0 +1,384 @@
+"""Character language model: hanzi the recogniser confused, corrected from context.
+
+On small or blurred text the CNN mistakes hanzi for near look-alikes (模式 read
+棋式, 冲突 read 中突), but its top-k list usually still holds the right one.
+After a line's best path is chosen, :func:`correct` runs a Viterbi over the
+top-k alternatives of each run of hanzi and scores a reading as
+
+    sum_i  log p_cnn(c_i)  +  LAMBDA * log P(c_i | c_{i-1})  -  SWITCH_COST * [c_i != top-1]
+
+so a lower-ranked alternative wins only where the context speaks for it
+clearly.  Anything that is not a hanzi of the model (Latin, digits,
+punctuation, a line end) is a boundary: the hanzi after it is scored by its
+unigram probability, and non-hanzi are never changed.
+
+The model
+---------
+A character bigram model implied by a *word* unigram model: text is taken to
+be a sequence of words drawn independently by frequency, so the expected count
+of the character pair ``ab`` is its count inside words plus the chance that a
+word ending in ``a`` is followed by one starting with ``b``::
+
+    n(ab) = sum_w f_w * #ab(w)  +  E(a) * S(b) / F
+    P(b | a) = (n(ab) + BETA * P(b)) / (n(a.) + BETA)
+
+with ``f_w`` the word frequencies, ``E(a)`` / ``S(b)`` the frequency of words
+ending with ``a`` / starting with ``b``, ``F`` the total, and a Dirichlet prior
+of weight ``BETA`` towards the unigram ``P(b)``.  Only the in-word pairs are
+stored (sparse); the cross-word term is two vectors.
+
+Source and licence
+------------------
+Built only from the word list ``jieba/dict.txt`` of the PyPI package
+``jieba`` 0.42.1 (MIT licence, (c) 2013 Sun Junyi; ~349k words with
+frequencies), restricted to the recogniser's hanzi (GB2312 level 1).  No man
+pages (the page benchmark's text) or other benchmark text went into it.  The
+shipped file ``ocr_pipeline/data/bigram.npz`` is rebuilt with::
+
+    pip download jieba==0.42.1 --no-deps -d /tmp/jieba
+    python -m ocr_pipeline.language build /tmp/jieba/jieba-0.42.1.tar.gz
+
+jieba is needed only for building, never at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tarfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+#: Where the shipped model lives.
+DATA = Path(__file__).with_name("data") / "bigram.npz"
+
+#: Weight of the language model's log-probabilities against the CNN's.
+LAMBDA = 0.7
+#: Log-score a reading pays for each character it changes from the CNN's top-1:
+#: the margin by which the context must prefer the change.
+SWITCH_COST = 3.0
+#: Alternatives the CNN gives less than this probability are not considered.
+MIN_ALT_PROB = 0.01
+#: Floor of the CNN probabilities before the log.
+PROB_FLOOR = 1e-6
+#: Weight of the Dirichlet prior that pulls P(b | a) towards the unigram P(b),
+#: in the word-frequency units of the source (jieba: one word is >= 3).
+BETA = 200.0
+#: Pseudo-count of every character, so none has probability zero.
+UNIGRAM_PSEUDO = 1.0
+
+
+@dataclass(frozen=True)
+class BigramModel:
+    """A character bigram model over ``chars`` (see the module docstring).
+
+    Attributes:
+        chars: the vocabulary, V characters; ids are positions in it.
+        keys: int64 (E,), sorted ids ``a * V + b`` of the pairs seen inside words.
+        pair: float64 (E,), their in-word counts ``sum_w f_w * #ab(w)``.
+        total: float64 (V,), ``n(a.)``: the frequency of ``a`` anywhere.
+        ends: float64 (V,), ``E(a) / F``: frequency of words ending with ``a``, per word.
+        starts: float64 (V,), ``S(b)``: frequency of words starting with ``b``.
+        unigram: float64 (V,), ``P(b)``, sums to 1.
+        source: where the counts came from.
+    """
+
+    chars: str
+    keys: np.ndarray
+    pair: np.ndarray
+    total: np.ndarray
+    ends: np.ndarray
+    starts: np.ndarray
+    unigram: np.ndarray
+    source: str = ""
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Character -> id."""
+        return _index(self.chars)
+
+    def log_prob(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``log P(b | a)``, elementwise; ``a == -1`` is a boundary (gives ``log P(b)``).
+
+        Args:
+            a, b: int (N,) character ids, ``a`` may be -1.
+
+        Returns:
+            float64 (N,).
+        """
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        out = np.log(self.unigram[b])
+        inside = a >= 0
+        if not inside.any():
+            return out
+        ai, bi = a[inside], b[inside]
+        q = ai * len(self.chars) + bi
+        pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
+        seen = np.where(self.keys[pos] == q, self.pair[pos], 0.0)
+        n = seen + self.ends[ai] * self.starts[bi] + BETA * self.unigram[bi]
+        out[inside] = np.log(n) - np.log(self.total[ai] + BETA)
+        return out
+
+
+@lru_cache(maxsize=8)
+def _index(chars: str) -> dict[str, int]:
+    return {c: i for i, c in enumerate(chars)}
+
+
+def save(model: BigramModel, path: Path) -> None:
+    """Write ``model`` compactly: float32 counts, the pair keys as uint32."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        chars=np.array(model.chars),
+        keys=model.keys.astype(np.uint32),
+        pair=model.pair.astype(np.float32),
+        total=model.total.astype(np.float32),
+        ends=model.ends.astype(np.float32),
+        starts=model.starts.astype(np.float32),
+        source=np.array(model.source),
+    )
+
+
+def load(path: Path | str = DATA) -> BigramModel:
+    """Read a model written by :func:`save`."""
+    with np.load(path, allow_pickle=False) as d:
+        chars = str(d["chars"])
+        total = d["total"].astype(np.float64)
+        return BigramModel(
+            chars=chars,
+            keys=d["keys"].astype(np.int64),
+            pair=d["pair"].astype(np.float64),
+            total=total,
+            ends=d["ends"].astype(np.float64),
+            starts=d["starts"].astype(np.float64),
+            unigram=total / total.sum(),
+            source=str(d["source"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def shipped() -> BigramModel | None:
+    """The shipped model, loaded once per process; None if the file is missing."""
+    return load(DATA) if DATA.exists() else None
+
+
+def correct_line(chars: list[str], results: Sequence) -> list[str]:
+    """The pipeline's hook: :func:`correct` with the shipped model.
+
+    Args:
+        chars: the line's characters as read so far (after the rule-based fixes).
+        results: the line's ``CharResult``s, parallel to ``chars``; where a
+            character is changed its ``confidence`` becomes the CNN's
+            probability of the new character (``char`` is left to the caller).
+
+    Returns:
+        The corrected characters; ``chars`` itself if there is no shipped model.
+    """
+    model = shipped()
+    if model is None:
+        return chars
+    fixed = correct(chars, [r.alternatives for r in results], model)
+    for r, old, new in zip(results, chars, fixed):
+        if new != old:
+            r.confidence = dict(r.alternatives)[new]
+    return fixed
+
+
+def correct(
+    chars: Sequence[str],
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+    model: BigramModel,
+    lam: float = LAMBDA,
+    switch_cost: float = SWITCH_COST,
+    min_prob: float = MIN_ALT_PROB,
+) -> list[str]:
+    """Re-read each run of hanzi of a line by the best path through its alternatives.
+
+    Args:
+        chars: the line's characters as read so far.
+        alternatives: per character, the CNN's top-k (character, probability),
+            best first.  A character that differs from its top-1 (already changed
+            by an earlier rule) is kept as it is, and so is every character that
+            is not in the model's vocabulary.
+        model: the bigram model.
+        lam: weight of the language model (:data:`LAMBDA`).
+        switch_cost: cost of each change from the top-1 (:data:`SWITCH_COST`).
+        min_prob: smallest CNN probability of an alternative considered.
+
+    Returns:
+        The corrected characters, same length as ``chars``.
+    """
+    index = model.index
+    out = list(chars)
+    # per position: candidate ids and their unary scores; None = boundary
+    options: list[tuple[list[int], list[float]] | None] = []
+    for ch, alts in zip(chars, alternatives):
+        if ch not in index:
+            options.append(None)
+        elif not alts or alts[0][0] != ch:
+            options.append(([index[ch]], [0.0]))
+        else:
+            ids, unary = [], []
+            for rank, (alt, p) in enumerate(alts):
+                if alt in index and (rank == 0 or p >= min_prob) and index[alt] not in ids:
+                    ids.append(index[alt])
+                    unary.append(np.log(max(p, PROB_FLOOR)) - (switch_cost if rank else 0.0))
+            options.append((ids, unary))
+    for start, end in _runs([o is not None for o in options]):
+        run = options[start:end]
+        if all(len(ids) == 1 for ids, _ in run):
+            continue
+        best = viterbi([ids for ids, _ in run], [u for _, u in run], model, lam)
+        for n, cid in enumerate(best):
+            out[start + n] = model.chars[cid]
+    return out
+
+
+def viterbi(
+    ids: Sequence[Sequence[int]],
+    unary: Sequence[Sequence[float]],
+    model: BigramModel,
+    lam: float = LAMBDA,
+) -> list[int]:
+    """The best sequence of character ids through per-position candidates.
+
+    Args:
+        ids: per position, candidate ids (each list non-empty).
+        unary: per position, the candidates' own scores (same shapes as ``ids``).
+        model: gives the transition scores ``lam * log P(b | a)``; the first
+            position is scored by its unigram probability.
+        lam: weight of the language model.
+
+    Returns:
+        One id per position.
+    """
+    prev = np.asarray(ids[0], np.int64)
+    score = np.asarray(unary[0], np.float64) + lam * model.log_prob(np.full_like(prev, -1), prev)
+    back: list[np.ndarray] = []
+    for cur_ids, cur_unary in zip(ids[1:], unary[1:]):
+        cur = np.asarray(cur_ids, np.int64)
+        a = np.repeat(prev, len(cur))
+        b = np.tile(cur, len(prev))
+        trans = lam * model.log_prob(a, b).reshape(len(prev), len(cur))
+        total = score[:, None] + trans
+        arg = total.argmax(axis=0)
+        back.append(arg)
+        score = total[arg, np.arange(len(cur))] + np.asarray(cur_unary, np.float64)
+        prev = cur
+    k = int(score.argmax())
+    path = [k]
+    for arg in reversed(back):
+        k = int(arg[k])
+        path.append(k)
+    path.reverse()
+    return [int(ids[n][k]) for n, k in enumerate(path)]
+
+
+def _runs(mask: Sequence[bool]) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in ``mask``."""
+    runs, start = [], None
+    for n, m in enumerate([*mask, False]):
+        if m and start is None:
+            start = n
+        elif not m and start is not None:
+            runs.append((start, n))
+            start = None
+    return runs
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+def read_jieba_dict(path: Path | str) -> list[tuple[str, float]]:
+    """(word, frequency) from jieba's ``dict.txt``, or from its sdist ``.tar.gz``."""
+    path = Path(path)
+    if path.name.endswith((".tar.gz", ".tgz")):
+        with tarfile.open(path) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("jieba/dict.txt"))
+            text = tar.extractfile(member).read().decode("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    words = []
+    for row in text.splitlines():
+        parts = row.split()
+        if len(parts) >= 2:
+            words.append((parts[0], float(parts[1])))
+    return words
+
+
+def build(words: Iterable[tuple[str, float]], chars: str, source: str = "") -> BigramModel:
+    """Count a :class:`BigramModel` over ``chars`` from (word, frequency) pairs.
+
+    A word is split at characters outside ``chars``; each piece counts as a word.
+    """
+    index = {c: i for i, c in enumerate(chars)}
+    v = len(chars)
+    total = np.full(v, UNIGRAM_PSEUDO)
+    ends = np.zeros(v)
+    starts = np.zeros(v)
+    pairs: dict[int, float] = {}
+    n_words = 0.0
+    for word, f in words:
+        for piece in _pieces(word, index):
+            ids = [index[c] for c in piece]
+            n_words += f
+            starts[ids[0]] += f
+            ends[ids[-1]] += f
+            for i in ids:
+                total[i] += f
+            for a, b in zip(ids, ids[1:]):
+                pairs[a * v + b] = pairs.get(a * v + b, 0.0) + f
+    keys = np.array(sorted(pairs), np.int64)
+    pair = np.array([pairs[k] for k in keys], np.float64)
+    return BigramModel(
+        chars=chars,
+        keys=keys,
+        pair=pair,
+        total=total,
+        ends=ends / max(n_words, 1.0),
+        starts=starts,
+        unigram=total / total.sum(),
+        source=source,
+    )
+
+
+def _pieces(word: str, index: dict[str, int]) -> list[str]:
+    """The maximal runs of ``word`` made of characters in ``index``."""
+    out, cur = [], ""
+    for c in word:
+        if c in index:
+            cur += c
+        elif cur:
+            out.append(cur)
+            cur = ""
+    if cur:
+        out.append(cur)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m ocr_pipeline.language build JIEBA_DICT [-o OUT]``."""
+    parser = argparse.ArgumentParser(prog="python -m ocr_pipeline.language")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the bigram model from jieba's dict.txt")
+    b.add_argument("dict", help="jieba's dict.txt or the jieba sdist .tar.gz")
+    b.add_argument("-o", "--out", default=str(DATA))
+    b.add_argument("--charset", default="gb2312-1", help="vocabulary (a recognizer charset spec)")
+    args = parser.parse_args(argv)
+    from recognizer.charset import Charset
+
+    chars = "".join(Charset.from_spec(args.charset).chars)
+    source = f"jieba dict.txt ({Path(args.dict).name}, MIT licence); charset {args.charset}"
+    model = build(read_jieba_dict(args.dict), chars, source)
+    save(model, Path(args.out))
+    size = Path(args.out).stat().st_size
+    print(f"{args.out}: {len(chars)} chars, {len(model.keys)} pairs, {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

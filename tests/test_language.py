@@ -1,0 +1,118 @@
+"""The character language model: the Viterbi over alternatives, building, the shipped file."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from ocr_pipeline import language as L
+from recognizer.charset import Charset
+
+#: A hand-made corpus: 模式 is a common word, 棋 only a word of its own.
+WORDS = [("模式", 5000.0), ("棋", 200.0), ("的", 30000.0), ("中国", 8000.0), ("冲突", 2000.0)]
+CHARS = "模棋式的中国冲突民"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return L.build(WORDS, CHARS, "test")
+
+
+def test_strong_bigram_evidence_picks_a_lower_alternative(tiny):
+    chars = ["的", "棋", "式"]
+    alts = [[("的", 0.9)], [("棋", 0.40), ("模", 0.30)], [("式", 0.9)]]
+    assert L.correct(chars, alts, tiny) == ["的", "模", "式"]
+
+
+def test_weak_evidence_keeps_the_top1(tiny):
+    # no word holds 棋 or 模 beside 的: only the unigrams differ, not by enough
+    chars = ["的", "棋", "的"]
+    alts = [[("的", 0.9)], [("棋", 0.40), ("模", 0.30)], [("的", 0.9)]]
+    assert L.correct(chars, alts, tiny) == chars
+    # a strong context does not overturn a confident CNN
+    alts = [[("的", 0.9)], [("棋", 0.97), ("模", 0.011)], [("式", 0.9)]]
+    assert L.correct(["的", "棋", "式"], alts, tiny) == ["的", "棋", "式"]
+    # nor picks an alternative below MIN_ALT_PROB
+    alts = [[("的", 0.9)], [("棋", 0.5), ("模", 0.001)], [("式", 0.9)]]
+    assert L.correct(["的", "棋", "式"], alts, tiny) == ["的", "棋", "式"]
+
+
+def test_non_hanzi_are_boundaries_and_never_change(tiny):
+    # "x" could be read 模 before 式, but only hanzi are re-read
+    chars = ["x", "式"]
+    alts = [[("x", 0.5), ("模", 0.45)], [("式", 0.9)]]
+    assert L.correct(chars, alts, tiny) == chars
+    # a comma cuts the context: 棋 , 式 is not 模式
+    chars = ["棋", ",", "式"]
+    alts = [[("棋", 0.40), ("模", 0.30)], [(",", 0.9)], [("式", 0.9)]]
+    assert L.correct(chars, alts, tiny) == chars
+
+
+def test_characters_changed_by_an_earlier_rule_stay(tiny):
+    chars = ["模", "式"]  # the CNN's top-1 was 棋, a rule made it 模: kept as it is
+    alts = [[("棋", 0.6), ("民", 0.3)], [("式", 0.9)]]
+    assert L.correct(chars, alts, tiny) == ["模", "式"]
+
+
+def test_viterbi_uses_both_neighbours(tiny):
+    # 中 vs 冲 is decided by the right neighbour, 国 vs 民 by the left
+    chars = ["中", "突", "的", "中", "民"]
+    alts = [
+        [("中", 0.4), ("冲", 0.35)],
+        [("突", 0.9)],
+        [("的", 0.9)],
+        [("中", 0.9)],
+        [("民", 0.4), ("国", 0.35)],
+    ]
+    assert L.correct(chars, alts, tiny) == ["冲", "突", "的", "中", "国"]
+
+
+def test_log_prob_is_a_distribution(tiny):
+    v = len(CHARS)
+    for a in range(-1, v):
+        p = np.exp(L.BigramModel.log_prob(tiny, np.full(v, a), np.arange(v)))
+        assert p.sum() == pytest.approx(1.0, abs=0.02)
+        assert (p > 0).all()
+
+
+def test_correct_line_updates_the_confidence(monkeypatch, tiny):
+    @dataclass
+    class R:
+        char: str
+        confidence: float
+        alternatives: list
+
+    monkeypatch.setattr(L, "shipped", lambda: tiny)
+    results = [R("棋", 0.4, [("棋", 0.4), ("模", 0.3)]), R("式", 0.9, [("式", 0.9)])]
+    assert L.correct_line(["棋", "式"], results) == ["模", "式"]
+    assert results[0].confidence == 0.3 and results[1].confidence == 0.9
+
+
+def test_build_and_save_round_trip(tmp_path, tiny):
+    text = "".join(f"{w} {int(f)} n\n" for w, f in WORDS) + "AT&T 3 nz\n"
+    (tmp_path / "dict.txt").write_text(text, "utf-8")
+    model = L.build(L.read_jieba_dict(tmp_path / "dict.txt"), CHARS, "test")
+    L.save(model, tmp_path / "m.npz")
+    back = L.load(tmp_path / "m.npz")
+    assert back.chars == CHARS and back.source == "test"
+    a, b = np.meshgrid(np.arange(-1, len(CHARS)), np.arange(len(CHARS)))
+    np.testing.assert_allclose(
+        back.log_prob(a.ravel(), b.ravel()), tiny.log_prob(a.ravel(), b.ravel()), rtol=1e-5
+    )
+
+
+def test_shipped_model_loads_fast_and_covers_the_charset():
+    assert L.DATA.exists() and L.DATA.stat().st_size < 3_000_000
+    t = time.perf_counter()
+    model = L.load()
+    assert time.perf_counter() - t < 0.2  # ~20 ms; loose for a busy machine
+    hanzi = Charset.from_spec("gb2312-1").chars
+    assert set(hanzi) <= set(model.index)
+    assert "jieba" in model.source
+    ix = model.index
+    lp = model.log_prob(np.array([ix["模"], ix["冲"]]), np.array([ix["式"], ix["突"]]))
+    lq = model.log_prob(np.array([ix["棋"], ix["中"]]), np.array([ix["式"], ix["突"]]))
+    assert (lp > lq + 3).all()
