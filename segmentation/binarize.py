@@ -22,6 +22,9 @@ INK_THRESHOLD = 128
 LOW_THRESHOLD = 48
 #: A faint-level component is a faint mark when solid ink is under this share of it.
 FAINT_SHARE = 0.5
+#: ... and it may hold several solid specks (a blurred 。 whose ring is solid in a few
+#: places) when none of them is more than this share of it.
+SPECK_SHARE = 0.2
 #: Faint level increase per unit of background noise (75th percentile of the ink image).
 NOISE_FACTOR = 6.0
 #: Longest side of the copy used to estimate polarity and background.
@@ -203,8 +206,10 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     drawn with thin strokes (a 13 px 。 or ， on screen) may not reach that level
     at all, or only in a pixel or two.  So each connected component at the faint
     level (:func:`faint_threshold`) that is mostly faint (solid ink is under
-    ``FAINT_SHARE`` of it) and holds at most one piece of solid ink is added
-    whole; nothing found at the solid level grows or joins another.
+    ``FAINT_SHARE`` of it) and holds at most one piece of solid ink, or only
+    specks of it (none over ``SPECK_SHARE`` of the component: the ring of a
+    blurred 。), is added whole; no letter found at the solid level grows or
+    joins another.
 
     Args:
         ink: uint8 array (H, W), white ink on black.
@@ -225,7 +230,10 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     home = np.zeros(n_strong, np.int64)
     home[strong_labels[on]] = labels[on]
     pieces = np.bincount(home[1:], minlength=count)
-    faint = (pieces <= 1) & (strong_area < FAINT_SHARE * area)
+    largest = np.zeros(count, np.int64)
+    np.maximum.at(largest, home[1:], np.bincount(strong_labels[on], minlength=n_strong)[1:])
+    specks = largest <= SPECK_SHARE * area
+    faint = ((pieces <= 1) | specks) & (strong_area < FAINT_SHARE * area)
     faint[0] = False
     return (on | faint[labels]).astype(np.uint8) * 255
 
