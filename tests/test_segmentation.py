@@ -465,6 +465,22 @@ def test_faint_mark_kept_without_joining_letters():
     assert n - 1 == 3
 
 
+def test_blurred_ring_with_solid_specks_is_kept_whole():
+    """A blurred 。 reaches the solid level in a few separate specks of its ring:
+    the whole ring is kept, while two solid strokes joined by faint ink, each a
+    large part of their faint shape, stay apart."""
+    ink = np.zeros((40, 60), np.uint8)
+    cv2.circle(ink, (10, 20), 4, 110, 1)
+    for x, y in ((6, 20), (14, 20), (10, 16)):  # three solid specks on the ring
+        ink[y, x] = 200
+    ink[10:30, 30:33] = 255
+    ink[10:30, 34:37] = 255
+    ink[10:30, 33] = 90
+    mask = ink_mask(ink)
+    assert (mask[14:27, 4:17] > 0).sum() >= 20  # the ring, not just its specks
+    assert mask[10:30, 33].max() == 0
+
+
 def test_faint_level_follows_noise():
     rng = np.random.default_rng(0)
     clean_ink = np.zeros((200, 200), np.uint8)
