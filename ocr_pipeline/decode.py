@@ -302,6 +302,36 @@ def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int,
     return out
 
 
+#: A "…" read from dots at least this many line heights wide holds three of them.
+THREE_DOTS = 0.45
+
+
+def ellipsis_dots(
+    box: tuple[int, int, int, int], pieces: np.ndarray, line_box: tuple[int, int, int, int]
+) -> list[tuple[int, int, int, int]] | None:
+    """The ASCII full stops a "…" reading really is, or None if it is an ellipsis.
+
+    Chinese faces draw … at mid-height; dots on the baseline are ASCII periods
+    ("..." or "..", as in ``[FILE...]``) that the recogniser took together.
+
+    Args:
+        box: (x0, y0, x1, y1) of the "…" reading.
+        pieces: int (N, 4) the pieces it was read from.
+        line_box: (x0, y0, x1, y1) of its line.
+
+    Returns:
+        One box per dot, left to right, or None.
+    """
+    top, height = line_box[1], max(line_box[3] - line_box[1], 1)
+    if ((box[1] + box[3]) / 2 - top) / height < LOW_DOT:
+        return None
+    if len(pieces) >= 2:
+        return [tuple(int(v) for v in p) for p in pieces]
+    n = 3 if box[2] - box[0] >= THREE_DOTS * height else 2
+    edges = np.linspace(box[0], box[2], n + 1).round().astype(int)
+    return [(int(a), box[1], int(b), box[3]) for a, b in zip(edges, edges[1:])]
+
+
 #: Letters whose capital is the small letter drawn larger: only size tells them apart.
 SAME_SHAPE_CASE = set("cosvwxzCOSVWXZ")
 #: Letters and digits of cap or ascender height, and letters of x-height, that are

@@ -23,6 +23,7 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
+    ellipsis_dots,
     fix_case,
     fix_dots,
     fix_lookalikes,
@@ -120,7 +121,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     ]
     scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands])
     for i, line in enumerate(seg.lines):
-        page.lines.append(_decode_line(line, first[i] + extra[i], len(seg.pieces[i]), scorer, i))
+        page.lines.append(_decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i))
     return page
 
 
@@ -212,9 +213,10 @@ def _ascii_margin(c: CharResult) -> float:
 
 
 def _decode_line(
-    line, cands: list[Candidate], n_pieces: int, scorer: _Scorer, i: int
+    line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int
 ) -> LineResult:
     result = LineResult(line.box, line.block)
+    n_pieces = len(pieces)
     if not n_pieces:
         return result
     scores = np.array([scorer.scores[(i, c)] for c in cands])
@@ -229,7 +231,14 @@ def _decode_line(
     for n in best_path(n_pieces, cands, scores, transition):
         ids, probs = scorer.top[(i, cands[n])]
         alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
-        result.chars.append(CharResult(alts[0][0], cands[n].box, alts[0][1], alts))
+        c = cands[n]
+        dots = (
+            ellipsis_dots(c.box, pieces[c.start : c.end], line.box) if alts[0][0] == "…" else None
+        )
+        if dots:
+            result.chars += [CharResult(".", box, alts[0][1], [(".", alts[0][1])]) for box in dots]
+        else:
+            result.chars.append(CharResult(alts[0][0], c.box, alts[0][1], alts))
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     chars = [c.char for c in result.chars]
     chars = fix_case(chars, boxes)

@@ -18,6 +18,7 @@ from ocr_pipeline.decode import (
     Candidate,
     best_path,
     candidates,
+    ellipsis_dots,
     fix_case,
     fix_dots,
     fix_lookalikes,
@@ -221,6 +222,16 @@ def test_width_form_at_line_end(gap, margin, want):
     boxes = np.array([[0, 0, 28, 30], [30, 0, 58, 30], [x, 10, x + 4, 28]])
     got = fix_width_forms(list("如下:"), boxes, 30, [0.0, 0.0, margin])
     assert "".join(got) == want
+
+
+def test_low_ellipsis_is_ascii_dots():
+    line = (0, 0, 200, 30)
+    mid = (10, 13, 40, 17)  # a Chinese face's … at mid-height
+    assert ellipsis_dots(mid, np.array([mid]), line) is None
+    dots = np.array([[10, 24, 13, 27], [18, 24, 21, 27], [26, 24, 29, 27]])
+    assert ellipsis_dots((10, 24, 29, 27), dots, line) == [tuple(d) for d in dots.tolist()]
+    assert len(ellipsis_dots((10, 24, 29, 27), dots[:1], line)) == 3  # one blob, wide
+    assert len(ellipsis_dots((10, 24, 20, 27), dots[:1], line)) == 2  # one blob, narrow
 
 
 # --- inputs -----------------------------------------------------------------------------
