@@ -385,10 +385,12 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     """Read I/l/1 and O/0 as the rest of their word is written.
 
     A word is a run of ASCII letters and digits, ended by anything else or a
-    space.  In a word of capitals ("UNlX", at least two other letters, all
-    capitals, no digit) a look-alike is a capital, but for a digit ending the
-    word (SHA1); in a number ("I024", all other characters digits) it is a
-    digit.  Mixed words ("X11", "getItem") are left as read.
+    space.  In a word of capitals ("UNlX": all other characters capitals, at
+    least two of them, or one if the look-alike is a letter: "lP") a look-alike
+    is a capital, but for a digit ending the word (SHA1).  In a number ("I024",
+    all other characters digits) it is a digit.  An l starting a word before a
+    capital is an I ("lPv6": no word starts so).  Other mixed words ("X11",
+    "getItem") are left as read.
 
     Args:
         chars: the characters of one line, left to right.
@@ -412,12 +414,17 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
 
 def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
     """Apply :func:`fix_words`' rules to the positions ``word`` of one word."""
+    if len(word) >= 2 and chars[word[0]] in "l|" and chars[word[1]].isupper():
+        out[word[0]] = "I"  # no word starts "lP": IPv6, IEEE
     for kind, table in (("caps", AS_CAPITAL), ("digits", AS_DIGIT)):
         odd = [i for i in word if chars[i] in table]
         rest = [chars[i] for i in word if chars[i] not in table]
         if not odd:
             continue
-        if kind == "caps" and len(rest) >= 2 and all(c.isalpha() and c.isupper() for c in rest):
+        capitals = bool(rest) and all(c.isalpha() and c.isupper() for c in rest)
+        # one other capital is enough for a letter ("lP" -> IP), not for a digit (1G)
+        enough = len(rest) >= 2 or all(chars[i].isalpha() or chars[i] == "|" for i in odd)
+        if kind == "caps" and capitals and enough:
             for i in odd:
                 if not (chars[i].isdigit() and i == word[-1]):  # SHA1, COM1 end in a digit
                     out[i] = table[chars[i]]

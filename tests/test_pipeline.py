@@ -120,6 +120,11 @@ def test_fix_width_forms(chars, want):
         ("X11", "X11"),
         ("Tcl", "Tcl"),
         ("I am", "I am"),
+        ("在lP地址", "在IP地址"),  # one other capital is enough for a letter ...
+        ("1G", "1G"),  # ... not for a digit
+        ("lv", "lv"),
+        ("lPv6", "IPv6"),  # an l starting a word before a capital
+        ("htmlParser", "htmlParser"),
     ],
 )
 def test_fix_words(text, want):
