@@ -58,11 +58,14 @@ HALFWIDTH = {v: k for k, v in FULLWIDTH.items()}
 
 @dataclass(frozen=True)
 class Candidate:
-    """Pieces ``start:end`` of a line as one character, with its box."""
+    """Pieces ``start:end`` of a line as one character, with its box; or, with
+    ``parts``, as the characters those candidates read (two letters that touch
+    and form one piece)."""
 
     start: int
     end: int
     box: tuple[int, int, int, int]
+    parts: tuple[Candidate, ...] = ()
 
 
 def candidates(pieces: np.ndarray, line_height: float) -> list[Candidate]:

@@ -33,7 +33,7 @@ from ocr_pipeline.decode import (
     script,
 )
 from recognizer.runtime import top_ids
-from segmentation.characters import word_gaps
+from segmentation.characters import touching_split, word_gaps
 from segmentation.crops import normalize_crop
 from segmentation.segment import Segmentation, segment_page
 
@@ -115,14 +115,39 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         for i in range(len(seg.lines))
     ]
     scorer.score([(i, c) for i, cands in enumerate(first) for c in cands], SEGMENTER_PRIOR)
+    doubt = [scorer.doubtful(i, first[i]) for i in range(len(seg.lines))]
     extra = [
-        alternatives(first[i], seg.pieces[i], seg.lines[i].height, scorer.doubtful(i, first[i]))
+        alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
+        + _touching_pairs(seg, i, [first[i][n] for n in doubt[i]])
         for i in range(len(seg.lines))
     ]
-    scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands])
+    parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
+    scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands if not c.parts] + parts)
     for i, line in enumerate(seg.lines):
         page.lines.append(_decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i))
     return page
+
+
+#: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
+#: may be two letters that touch.
+TOUCH_WIDTH = 0.5
+TOUCH_HEIGHT = 0.8
+
+
+def _touching_pairs(seg: Segmentation, i: int, doubtful: list[Candidate]) -> list[Candidate]:
+    """Readings of doubtful single pieces as two letters that touch (a blurred
+    "re" read as m), split where the segmenter finds their touching point."""
+    height = seg.lines[i].height
+    out = []
+    for c in doubtful:
+        w, h = c.box[2] - c.box[0], c.box[3] - c.box[1]
+        if c.end - c.start != 1 or w < TOUCH_WIDTH * height or h > TOUCH_HEIGHT * height:
+            continue
+        halves = touching_split(seg.mask, c.box)
+        if halves:
+            left, right = (Candidate(c.start, c.end, box) for box in halves)
+            out.append(Candidate(c.start, c.end, c.box, (left, right)))
+    return out
 
 
 class _Scorer:
@@ -219,26 +244,28 @@ def _decode_line(
     n_pieces = len(pieces)
     if not n_pieces:
         return result
-    scores = np.array([scorer.scores[(i, c)] for c in cands])
-    kinds = [script(scorer.char(i, c)) for c in cands]
+    reads = [c.parts or (c,) for c in cands]
+    scores = np.array([sum(scorer.scores[(i, p)] for p in r) for r in reads])
+    first = [script(scorer.char(i, r[0])) for r in reads]
+    last = [script(scorer.char(i, r[-1])) for r in reads]
     gap = SPACE_GAP * line.height
 
     def transition(a: int, b: int) -> float:
-        if {kinds[a], kinds[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
+        if {last[a], first[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
             return 0.0
         return -SCRIPT_CHANGE
 
     for n in best_path(n_pieces, cands, scores, transition):
-        ids, probs = scorer.top[(i, cands[n])]
-        alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
-        c = cands[n]
-        dots = (
-            ellipsis_dots(c.box, pieces[c.start : c.end], line.box) if alts[0][0] == "…" else None
-        )
-        if dots:
-            result.chars += [CharResult(".", box, alts[0][1], [(".", alts[0][1])]) for box in dots]
-        else:
-            result.chars.append(CharResult(alts[0][0], c.box, alts[0][1], alts))
+        for c in reads[n]:
+            ids, probs = scorer.top[(i, c)]
+            alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
+            dots = None
+            if alts[0][0] == "…":
+                dots = ellipsis_dots(c.box, pieces[c.start : c.end], line.box)
+            if dots:
+                result.chars += [CharResult(".", b, alts[0][1], [(".", alts[0][1])]) for b in dots]
+            else:
+                result.chars.append(CharResult(alts[0][0], c.box, alts[0][1], alts))
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     chars = [c.char for c in result.chars]
     chars = fix_case(chars, boxes)

@@ -151,6 +151,51 @@ def _split_wide(profile: np.ndarray, s: int, e: int, height: int) -> list[tuple[
     return out
 
 
+#: Part of a piece's width, from each side, in which a touching point is looked for.
+TOUCH_MARGIN = 0.25
+#: A touching point has at most this share of the piece's median column of ink.
+TOUCH_DEPTH = 0.5
+#: A half whose ink ends above this share of the piece's height is an arm (of T).
+TOUCH_ARM = 0.5
+
+
+def touching_split(mask: np.ndarray, box: Box) -> tuple[Box, Box] | None:
+    """Where two letters touch (a blurred "re", "oo", "TE"), the two halves of a piece.
+
+    The lowest column of ink in the middle half of the piece is the touching
+    point if it is much thinner than the piece's typical column; the segmenter
+    only proposes the split, the recogniser decides whether the halves are
+    letters.
+
+    Args:
+        mask: uint8 or bool array (H, W), ink non-zero.
+        box: (x0, y0, x1, y1) of one piece, exclusive ends.
+
+    Returns:
+        The halves' boxes (each the tight box of its own ink), left first; None
+        where the piece has no such point.
+    """
+    x0, y0, x1, y1 = (int(v) for v in box)
+    sub = np.asarray(mask)[y0:y1, x0:x1] > 0
+    w = sub.shape[1]
+    lo, hi = round(TOUCH_MARGIN * w), w - round(TOUCH_MARGIN * w)
+    if sub.size == 0 or hi - lo < 1 or lo < 2:
+        return None
+    profile = sub.sum(axis=0)
+    inner = profile[lo:hi].astype(np.float64)
+    centre = np.abs(np.arange(lo, hi) - (w - 1) / 2) / w
+    cut = lo + int(np.argmin(inner + 0.01 * centre))
+    if profile[cut] > TOUCH_DEPTH * np.median(profile[profile > 0]):
+        return None
+    halves = []
+    for a, b in ((0, cut), (cut + 1, w)):
+        rows = _rows_of(sub, a, b)
+        if rows is None or rows[1] <= TOUCH_ARM * sub.shape[0]:
+            return None  # the arm of a T, not a letter (an underscore after g is one)
+        halves.append((x0 + a, y0 + rows[0], x0 + b, y0 + rows[1]))
+    return halves[0], halves[1]
+
+
 def group_pieces(pieces: np.ndarray, line_height: float) -> list[tuple[int, int]]:
     """Group consecutive pieces into characters using geometry only.
 

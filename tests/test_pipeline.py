@@ -283,6 +283,21 @@ def test_decompression_bomb_is_refused(tmp_path):
 # --- read end to end (shipped model) ----------------------------------------------------
 
 
+@pytest.mark.parametrize("size", [22, 26])
+def test_read_splits_touching_letters(size):
+    """Bold, blurred Latin letters touch ("rr", "oo"); the decoder reads them as
+    the two letters the segmenter's touching point proposes, not as one m."""
+    import cv2
+
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    img = Image.new("L", (600, 60), 255)
+    ImageDraw.Draw(img).text((10, 15), "我们的error在root中", font=ImageFont.truetype(NOTO, size))
+    gray = cv2.GaussianBlur(cv2.erode(np.array(img), np.ones((1, 2), np.uint8)), (3, 3), 0)
+    assert read_image(gray, Predictor()).text == "我们的error在root中"
+
+
 def test_read_reproduces_a_rendered_page(page_png):
     res = runner.invoke(app, ["read", str(page_png)])
     assert res.exit_code == 0, res.output

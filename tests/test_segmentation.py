@@ -21,7 +21,7 @@ from segmentation.binarize import (
     threshold_ink,
     to_gray,
 )
-from segmentation.characters import group_pieces, word_gaps
+from segmentation.characters import group_pieces, touching_split, word_gaps
 from segmentation.clean import clean
 from segmentation.deskew import estimate_skew, rotate
 from segmentation.segment import crops, draw_debug
@@ -521,3 +521,27 @@ def test_shapes_joined_by_faint_ink_or_deeply_nested_stay_whole():
     cv2.line(nested, (3, 26), (36, 26), 255, 2)
     cv2.line(nested, (3, 8), (3, 26), 255, 2)
     assert len(cut_pieces(nested, (0, 0, 40, 30))) == 1
+
+
+# ---------------------------------------------------------------- touching letters
+
+
+def test_touching_letters_are_split_at_their_thinnest_column():
+    mask = np.zeros((20, 30), np.uint8)
+    cv2.ellipse(mask, (7, 10), (5, 6), 0, 0, 360, 255, 2)  # an "o" ...
+    cv2.ellipse(mask, (22, 10), (5, 6), 0, 0, 360, 255, 2)  # ... and another
+    mask[9:11, 12:18] = 255  # touching through a 2-pixel bridge
+    halves = touching_split(mask, (1, 3, 29, 18))
+    assert halves is not None
+    (a0, _, a1, _), (b0, _, b1, _) = halves
+    assert a0 == 1 and 13 <= a1 <= 17 and a1 <= b0 <= 18 and b1 == 29
+
+
+def test_solid_shapes_and_arms_are_not_split():
+    blob = np.zeros((20, 30), np.uint8)
+    blob[3:18, 1:27] = 255  # no thin column
+    assert touching_split(blob, (1, 3, 27, 18)) is None
+    tee = np.zeros((20, 30), np.uint8)
+    tee[3:5, 1:27] = 255  # a T: its arms are thin, but hold no letter
+    tee[3:18, 12:15] = 255
+    assert touching_split(tee, (1, 3, 27, 18)) is None
