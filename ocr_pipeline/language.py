@@ -167,6 +167,44 @@ def shipped() -> BigramModel | None:
     return load(DATA) if DATA.exists() else None
 
 
+#: Weight of the context evidence between neighbouring hanzi in the line's path search.
+PATH_WEIGHT = 0.3
+#: Bound of that evidence (log units) either way: unseen pairs are common across words.
+PATH_BOUND = 3.0
+
+
+def context_scores(
+    pairs: Sequence[tuple[str, str]], model: BigramModel | None = None
+) -> np.ndarray:
+    """How much each hanzi ``a`` speaks for the hanzi ``b`` after it, for the path search.
+
+    ``PATH_WEIGHT * clip(log P(b | a) - log P(b))``: positive where ``a`` makes
+    ``b`` likelier than it is anywhere (缓 before 冲), negative where less;
+    zero for pairs with a character outside the model.  Unlike a full bigram
+    probability it does not favour paths of fewer characters.
+
+    Args:
+        pairs: (a, b) character pairs.
+        model: the bigram model; the shipped one if None.
+
+    Returns:
+        float64 (len(pairs),).
+    """
+    model = model or shipped()
+    out = np.zeros(len(pairs))
+    if model is None or not pairs:
+        return out
+    index = model.index
+    known = [n for n, (a, b) in enumerate(pairs) if a in index and b in index]
+    if not known:
+        return out
+    ia = np.array([index[pairs[n][0]] for n in known])
+    ib = np.array([index[pairs[n][1]] for n in known])
+    gain = model.log_prob(ia, ib) - np.log(model.unigram[ib])
+    out[known] = PATH_WEIGHT * np.clip(gain, -PATH_BOUND, PATH_BOUND)
+    return out
+
+
 def correct_line(chars: list[str], results: Sequence) -> list[str]:
     """The pipeline's hook: :func:`correct` with the shipped model.
 

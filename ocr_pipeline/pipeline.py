@@ -250,9 +250,16 @@ def _decode_line(
     last = [script(scorer.char(i, r[-1])) for r in reads]
     gap = SPACE_GAP * line.height
 
+    ends: dict[int, list[int]] = {}
+    for k, c in enumerate(cands):
+        ends.setdefault(c.end, []).append(k)
+    edges = [(a, b) for b, c in enumerate(cands) for a in ends.get(c.start, ())]
+    chars = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
+    context = dict(zip(edges, language.context_scores(chars)))
+
     def transition(a: int, b: int) -> float:
         if {last[a], first[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
-            return 0.0
+            return context.get((a, b), 0.0)
         return -SCRIPT_CHANGE
 
     for n in best_path(n_pieces, cands, scores, transition):

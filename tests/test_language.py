@@ -116,3 +116,11 @@ def test_shipped_model_loads_fast_and_covers_the_charset():
     lp = model.log_prob(np.array([ix["模"], ix["冲"]]), np.array([ix["式"], ix["突"]]))
     lq = model.log_prob(np.array([ix["棋"], ix["中"]]), np.array([ix["式"], ix["突"]]))
     assert (lp > lq + 3).all()
+
+
+def test_context_scores_favour_words_and_are_bounded(tiny):
+    s = L.context_scores([("冲", "突"), ("中", "突"), ("x", "突"), ("模", "式")], tiny)
+    assert s[0] > 0 and s[3] > 0  # 冲突, 模式: words
+    assert s[1] < s[0]  # 中 does not speak for 突
+    assert s[2] == 0.0  # outside the model
+    assert np.all(np.abs(s) <= L.PATH_WEIGHT * L.PATH_BOUND + 1e-9)
