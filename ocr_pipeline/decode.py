@@ -228,8 +228,8 @@ def fix_width_forms(
     full width in Chinese text unless the recogniser prefers the ASCII form
     (``ascii_margin``) and the mark hugs its one neighbour.  Without boxes,
     the script around the mark decides: ASCII between Latin text, full width
-    in Chinese text.  Between two Latin letters or digits a mark is ASCII
-    (a justified line may space a Latin comma as wide as a full-width cell).
+    in Chinese text.  In a line without hanzi, a mark between two Latin letters
+    or digits is ASCII (a justified line may space a comma as wide as a cell).
 
     Args:
         chars: the characters of one line, left to right.
@@ -251,12 +251,8 @@ def fix_width_forms(
         if len(sides) == 1 and line_has_hanzi:
             ascii_context = False
         full = not ascii_context
-        if (
-            boxes is not None
-            and line_height > 0
-            and len(chars) > 1
-            and not (len(sides) == 2 and ascii_context)
-        ):
+        latin_text = len(sides) == 2 and ascii_context and not line_has_hanzi
+        if boxes is not None and line_height > 0 and len(chars) > 1 and not latin_text:
             gap_left = (boxes[i][0] - boxes[i - 1][2]) / line_height if i > 0 else None
             gap_right = (
                 (boxes[i + 1][0] - boxes[i][2]) / line_height if i + 1 < len(chars) else None
@@ -382,6 +378,8 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
 #: Look-alikes of I and 1 (and of O and 0) that the rest of a word decides.
 AS_CAPITAL = {"l": "I", "1": "I", "|": "I", "0": "O"}
 AS_DIGIT = {"I": "1", "l": "1", "|": "1", "O": "0", "o": "0"}
+#: Brackets around a lone l that is a 1.
+OPENING, CLOSING = set("([（［"), set(")]）］")
 
 
 def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
@@ -392,8 +390,8 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     least two of them, or one if the look-alike is a letter: "lP") a look-alike
     is a capital, but for a digit ending the word (SHA1).  In a number ("I024",
     all other characters digits) it is a digit.  An l starting a word before a
-    capital is an I ("lPv6": no word starts so).  Other mixed words ("X11",
-    "getItem") are left as read.
+    capital is an I ("lPv6": no word starts so), and an l alone in brackets a
+    1 ("ls(l)").  Other mixed words ("X11", "getItem") are left as read.
 
     Args:
         chars: the characters of one line, left to right.
@@ -412,6 +410,9 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
             word = []
     if word:
         _fix_word(out, chars, word)
+    for i in range(1, len(chars) - 1):  # (l) and [l]: a man page section, a list number
+        if chars[i] in "l|" and chars[i - 1] in OPENING and chars[i + 1] in CLOSING:
+            out[i] = "1"
     return out
 
 

@@ -150,6 +150,10 @@ def _touching_pairs(seg: Segmentation, i: int, doubtful: list[Candidate]) -> lis
     return out
 
 
+#: A mark closer than this to the hanzi after it (in line heights) may be part of it.
+HUGGING_GAP = 0.15
+
+
 class _Scorer:
     """Classifies candidate characters in batches and remembers their top-k and score."""
 
@@ -195,20 +199,31 @@ class _Scorer:
     def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
         """Indices of candidates whose reading should be checked against regroupings.
 
-        Those read without confidence or with a width unfit for the reading, and
+        Those read without confidence or with a width unfit for the reading,
         groups of several pieces that could be Latin letters the segmenter took
-        for one hanzi: three or more pieces, or two beside a Latin letter or digit.
+        for one hanzi (three or more pieces, or two beside a Latin letter or
+        digit), and a mark hugging the hanzi after it, with none of the space a
+        full-width mark leaves or an ASCII one before its space: the left dot of
+        心 under 息 read as a comma (both are checked).
         """
         reads = [self.char(i, c) for c in cands]
-        out = []
+        height = self.seg.lines[i].height
+        out: set[int] = set()
         for n, c in enumerate(cands):
             weak = self.top[(i, c)][1][0] < CONFIDENT
             misfit = self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
             pieces = c.end - c.start
             near_latin = any(script(reads[m]) == "A" for m in (n - 1, n + 1) if 0 <= m < len(cands))
             if weak or misfit or pieces >= 3 or (pieces == 2 and near_latin):
-                out.append(n)
-        return out
+                out.add(n)
+            if (
+                n + 1 < len(cands)
+                and script(reads[n]) == "O"
+                and script(reads[n + 1]) == "H"
+                and cands[n + 1].box[0] - c.box[2] < HUGGING_GAP * height
+            ):
+                out.update((n, n + 1))
+        return sorted(out)
 
     def char(self, i: int, c: Candidate) -> str:
         return self.chars[self.top[(i, c)][0][0]]

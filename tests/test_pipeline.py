@@ -125,6 +125,8 @@ def test_fix_width_forms(chars, want):
         ("lv", "lv"),
         ("lPv6", "IPv6"),  # an l starting a word before a capital
         ("htmlParser", "htmlParser"),
+        ("见ls(l)和[l]", "见ls(1)和[1]"),  # alone in brackets: a section or list number
+        ("(a)(I)", "(a)(I)"),
     ],
 )
 def test_fix_words(text, want):
@@ -212,6 +214,20 @@ def test_width_form_follows_the_cell(boxes, margin, want):
     chars = [want[0], "：" if "：" in want else ")", want[2]]
     got = fix_width_forms(chars, np.array(boxes), 30, [0.0, margin, 0.0])
     assert "".join(got) == want
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("用AB,CD", "用AB，CD"),  # Chinese text: the cell decides, even between Latin words
+        ("xAB,CD", "xAB,CD"),  # Latin text: ASCII however wide the space
+    ],
+)
+def test_width_form_between_latin_words(text, want):
+    # the comma hugs B and leaves most of a cell empty after it
+    xs = [0, 30, 50, 70, 98, 118]
+    boxes = np.array([[x, 0, x + (4 if c == "," else 18), 30] for x, c in zip(xs, text)])
+    assert "".join(fix_width_forms(list(text), boxes, 30)) == want
 
 
 @pytest.mark.parametrize(
