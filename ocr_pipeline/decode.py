@@ -230,6 +230,8 @@ def fix_width_forms(
     the script around the mark decides: ASCII between Latin text, full width
     in Chinese text.  In a line without hanzi, a mark between two Latin letters
     or digits is ASCII (a justified line may space a comma as wide as a cell).
+    The full-width symbols ＝ ＜ ＞ ＋, rare in Chinese text, need a cell's
+    empty space on both sides.
 
     Args:
         chars: the characters of one line, left to right.
@@ -241,6 +243,9 @@ def fix_width_forms(
     line_has_hanzi = any(is_hanzi(c) for c in chars)
     out = list(chars)
     for i, ch in enumerate(chars):
+        if ch in SYMBOL_HALFWIDTH:
+            out[i] = _symbol_form(ch, i, boxes, line_height)
+            continue
         base = HALFWIDTH.get(ch, ch)
         if base not in FULLWIDTH:
             continue
@@ -266,6 +271,18 @@ def fix_width_forms(
                 full = line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
         out[i] = FULLWIDTH[base] if full else base
     return out
+
+
+#: Full-width symbols, which Chinese text seldom uses: ASCII unless centred in a cell.
+SYMBOL_HALFWIDTH = dict(zip("＝＜＞＋", "=<>+", strict=True))
+
+
+def _symbol_form(ch: str, i: int, boxes: np.ndarray | None, line_height: float) -> str:
+    """A full-width = < > + only with a cell's empty space on both sides."""
+    if boxes is None or line_height <= 0 or not 0 < i < len(boxes) - 1:
+        return SYMBOL_HALFWIDTH[ch]
+    gaps = boxes[i][0] - boxes[i - 1][2], boxes[i + 1][0] - boxes[i][2]
+    return ch if min(gaps) >= FULLWIDTH_OPEN * line_height else SYMBOL_HALFWIDTH[ch]
 
 
 #: A "." at least this many times taller than wide is a comma.

@@ -230,6 +230,14 @@ def test_width_form_between_latin_words(text, want):
     assert "".join(fix_width_forms(list(text), boxes, 30)) == want
 
 
+def test_fullwidth_symbols_need_a_cell():
+    boxes = np.array([[0, 0, 18, 30], [20, 10, 34, 20], [36, 0, 54, 30]])
+    assert "".join(fix_width_forms(list("E＝n"), boxes, 30)) == "E=n"
+    wide = np.array([[0, 0, 18, 30], [40, 10, 54, 20], [74, 0, 92, 30]])
+    assert "".join(fix_width_forms(list("中＝文"), wide, 30)) == "中＝文"
+    assert "".join(fix_width_forms(list("a＜b"))) == "a<b"
+
+
 @pytest.mark.parametrize(
     "gap, margin, want",
     [
