@@ -108,13 +108,19 @@ def alternatives(
 
     Returns:
         Candidates within each doubtful group and its neighbours on both sides
-        that are not already in ``groups``.
+        (neighbourhoods that overlap taken as one) that are not already in ``groups``.
     """
     have = set(groups)
     out: list[Candidate] = []
+    windows: list[list[int]] = []  # overlapping neighbourhoods merge: 亻 门 read "( i ]"
     for n in doubtful:
         lo = groups[max(n - 1, 0)].start
         hi = groups[min(n + 1, len(groups) - 1)].end
+        if windows and lo < windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    for lo, hi in windows:
         for c in candidates(pieces[lo:hi], line_height):
             c = Candidate(c.start + lo, c.end + lo, c.box)
             if c not in have:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from ocr_pipeline.cli import app
 from ocr_pipeline.decode import (
     Candidate,
+    alternatives,
     best_path,
     candidates,
     ellipsis_dots,
@@ -86,6 +87,16 @@ def test_candidates_cover_every_piece_and_respect_width():
     singles = {(c.start, c.end) for c in cands if c.end == c.start + 1}
     assert singles == {(0, 1), (1, 2), (2, 3), (3, 4)}
     assert all(c.box[2] - c.box[0] <= 1.35 * 20 for c in cands if c.end > c.start + 1)
+
+
+def test_regroupings_span_overlapping_neighbourhoods():
+    # five narrow pieces of a 20 px line, each its own group; the 2nd and 4th are doubtful:
+    # the three in the middle (亻 and the two strokes of 门) may be one character
+    pieces = np.array([[x, 0, x + 4, 20] for x in (0, 6, 12, 18, 24)], np.int32)
+    groups = [Candidate(k, k + 1, tuple(int(v) for v in p)) for k, p in enumerate(pieces)]
+    got = {(c.start, c.end) for c in alternatives(groups, pieces, 20, [1, 3])}
+    assert (1, 4) in got and (0, 3) in got and (2, 5) in got
+    assert not {(g.start, g.end) for g in groups} & got
 
 
 @pytest.mark.parametrize(
