@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from ocr_pipeline import language
@@ -150,6 +151,8 @@ def _touching_pairs(seg: Segmentation, i: int, doubtful: list[Candidate]) -> lis
     return out
 
 
+#: Lines at least this tall (pixels) have letters apart at the joined ink level.
+JOINED_MIN_HEIGHT = 20
 #: A mark closer than this to the hanzi after it (in line heights) may be part of it.
 HUGGING_GAP = 0.15
 
@@ -181,10 +184,24 @@ class _Scorer:
             self.top[(i, c)] = (ids.tolist(), row[ids].tolist())
             best = self.chars[ids[0]]
             width = c.box[2] - c.box[0]
-            geo = geometry_score(width, self.seg.lines[i].height, best, c.end - c.start)
+            geo = geometry_score(width, self.seg.lines[i].height, best, self._shapes(i, c))
             bonus = prior if c.end - c.start <= 2 else 0.0  # 3+ pieces: often Latin letters
             p = row[ids[0]] + self._twin_probability(row, best)
             self.scores[(i, c)] = float(np.log(max(p, 1e-9))) - CHAR_COST + geo + bonus
+
+    def _shapes(self, i: int, c: Candidate) -> int:
+        """Pieces of a candidate, counting as one those that touch at the joined
+        level: a letter broken at a thin stroke in a scan (the stem and arch of h).
+        Not in lines under ``JOINED_MIN_HEIGHT`` pixels, where the anti-aliasing
+        between letters (n i) reaches that level too."""
+        n = c.end - c.start
+        if n < 2 or self.seg.lines[i].height < JOINED_MIN_HEIGHT:
+            return n
+        x0, y0, x1, y1 = c.box
+        sub = (self.seg.ink[y0:y1, x0:x1] >= self.seg.joined_level).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+        big = stats[1:, cv2.CC_STAT_AREA] >= 3
+        return min(n, max(int(big.sum()), 1))
 
     def _twin_probability(self, row: np.ndarray, char: str) -> float:
         """Probability of the other width form of a mark (, for ，): the two forms

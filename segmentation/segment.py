@@ -57,6 +57,8 @@ class Segmentation:
         lines: lines in reading order.
         pieces: per line, int32 (N, 4) atomic pieces (x0, y0, x1, y1), left to right.
         chars: per line, the characters in reading order.
+        joined_level: ink level (0..255) at which shapes of the mask that touch
+            are one glyph broken at a thin stroke rather than two letters.
     """
 
     gray: np.ndarray
@@ -66,6 +68,7 @@ class Segmentation:
     lines: list[Line] = field(default_factory=list)
     pieces: list[np.ndarray] = field(default_factory=list)
     chars: list[list[CharBox]] = field(default_factory=list)
+    joined_level: int = INK_THRESHOLD
 
 
 def segment_page(image: np.ndarray) -> Segmentation:
@@ -91,7 +94,8 @@ def segment_page(image: np.ndarray) -> Segmentation:
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
-    joined = ink >= (faint_threshold(ink) + INK_THRESHOLD) // 2
+    seg.joined_level = (faint_threshold(ink) + INK_THRESHOLD) // 2
+    joined = ink >= seg.joined_level
     for index, line in enumerate(seg.lines):
         pieces = cut_pieces(mask, line.box, joined)
         groups = group_pieces(pieces, line.height)

@@ -99,6 +99,26 @@ def test_regroupings_span_overlapping_neighbourhoods():
     assert not {(g.start, g.end) for g in groups} & got
 
 
+@pytest.mark.parametrize("height, bridge, want", [(30, 90, 1), (30, 0, 2), (16, 90, 2)])
+def test_pieces_touching_in_faint_ink_count_as_one_shape(height, bridge, want):
+    """The stem and arch of a scanned h, apart in the mask but joined by fainter
+    ink, are one shape for the geometry, but not in a line of screen size."""
+    from types import SimpleNamespace
+
+    from ocr_pipeline.pipeline import _Scorer
+    from segmentation.segment import Line, Segmentation
+
+    ink = np.zeros((height, 40), np.uint8)
+    ink[2:-2, 5:8] = 255  # stem
+    ink[10:-2, 10:14] = 255  # arch
+    ink[10:12, 8:10] = bridge  # the thin joint, faint
+    seg = Segmentation(gray=255 - ink, ink=ink, mask=(ink >= 128).astype(np.uint8) * 255)
+    seg.joined_level = 80
+    seg.lines = [Line(box=(0, 0, 40, height), block=0)]
+    scorer = _Scorer(seg, SimpleNamespace(charset=SimpleNamespace(chars="h")), 1)
+    assert scorer._shapes(0, Candidate(0, 2, (5, 2, 14, height - 2))) == want
+
+
 @pytest.mark.parametrize(
     "chars, want",
     [
