@@ -87,7 +87,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
     angle = estimate_skew(mask)
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
-        ink = ink_image(gray)
+        ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
         mask = clean(ink_mask(ink))
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
