@@ -153,8 +153,10 @@ def _split_wide(profile: np.ndarray, s: int, e: int, height: int) -> list[tuple[
 
 #: Part of a piece's width, from each side, in which a touching point is looked for.
 TOUCH_MARGIN = 0.25
-#: A touching point has at most this share of the piece's median column of ink.
+#: A touching point has at most this share of the piece's median column of ink,
+#: or of its fullest column (the arm of an r touching the next letter's stem).
 TOUCH_DEPTH = 0.5
+TOUCH_THIN = 0.25
 #: A half whose ink ends above this share of the piece's height is an arm (of T).
 TOUCH_ARM = 0.5
 
@@ -185,7 +187,10 @@ def touching_split(mask: np.ndarray, box: Box) -> tuple[Box, Box] | None:
     inner = profile[lo:hi].astype(np.float64)
     centre = np.abs(np.arange(lo, hi) - (w - 1) / 2) / w
     cut = lo + int(np.argmin(inner + 0.01 * centre))
-    if profile[cut] > TOUCH_DEPTH * np.median(profile[profile > 0]):
+    if (
+        profile[cut] > TOUCH_DEPTH * np.median(profile[profile > 0])
+        and profile[cut] > TOUCH_THIN * profile.max()
+    ):
         return None
     halves = []
     for a, b in ((0, cut), (cut + 1, w)):

@@ -537,6 +537,18 @@ def test_touching_letters_are_split_at_their_thinnest_column():
     assert a0 == 1 and 13 <= a1 <= 17 and a1 <= b0 <= 18 and b1 == 29
 
 
+def test_letters_touching_by_an_arm_are_split():
+    """An r whose arm runs into the next letter's stem ("rr"): the joint is as
+    thin as the arm, but much thinner than the stems."""
+    mask = np.zeros((20, 30), np.uint8)
+    mask[6:18, 2:5] = 255  # stem of r
+    mask[6:8, 5:13] = 255  # its arm, reaching ...
+    mask[6:18, 13:16] = 255  # ... the stem of the next r
+    mask[6:8, 16:24] = 255
+    halves = touching_split(mask, (2, 6, 24, 18))
+    assert halves is not None and 5 <= halves[0][2] <= 13
+
+
 def test_solid_shapes_and_arms_are_not_split():
     blob = np.zeros((20, 30), np.uint8)
     blob[3:18, 1:27] = 255  # no thin column
