@@ -48,8 +48,11 @@ FULLWIDTH_CENTRED = 0.35
 ASCII_HUG = 0.25
 ASCII_PREFERRED = 0.15
 
-#: A dot whose centre is below this fraction of the line height is a full stop.
-LOW_DOT = 0.62
+#: A dot whose centre is below this fraction of the line height is a full stop
+#: (a blurred 。 fills in to a dot, its centre a little above its foot).
+LOW_DOT = 0.56
+#: An ellipsis whose centre is below this fraction of the line height is ASCII dots.
+LOW_ELLIPSIS = 0.62
 
 #: Punctuation drawn alike in ASCII and full width; the neighbours decide.
 FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
@@ -345,7 +348,7 @@ def ellipsis_dots(
         One box per dot, left to right, or None.
     """
     top, height = line_box[1], max(line_box[3] - line_box[1], 1)
-    if ((box[1] + box[3]) / 2 - top) / height < LOW_DOT:
+    if ((box[1] + box[3]) / 2 - top) / height < LOW_ELLIPSIS:
         return None
     if len(pieces) >= 2:
         return [tuple(int(v) for v in p) for p in pieces]

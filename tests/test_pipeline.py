@@ -190,6 +190,7 @@ def test_fix_case(chars, heights, want):
     [
         ("值•命", (32, 22, 36, 26), "值。命"),  # low in the line: a blurred full stop
         ("值•命", (32, 13, 36, 17), "值•命"),  # at mid-height: a real middle dot
+        ("值•命", (32, 14, 37, 20), "值。命"),  # a filled-in 。, centre a little above its foot
         ("ab•c", (32, 22, 36, 26), "ab.c"),
         ("值.命", (32, 19, 34, 26), "值,命"),  # taller than wide: a comma
         ("值.命", (32, 22, 35, 25), "值.命"),
