@@ -165,9 +165,10 @@ def touching_split(mask: np.ndarray, box: Box) -> tuple[Box, Box] | None:
     """Where two letters touch (a blurred "re", "oo", "TE"), the two halves of a piece.
 
     The lowest column of ink in the middle half of the piece is the touching
-    point if it is much thinner than the piece's typical column; the segmenter
-    only proposes the split, the recogniser decides whether the halves are
-    letters.
+    point if it is much thinner than the piece's typical column or its fullest
+    one, and each half reaches below the middle of the piece (a T's arms hold
+    no letter); the segmenter only proposes the split, the recogniser decides
+    whether the halves are letters.
 
     Args:
         mask: uint8 or bool array (H, W), ink non-zero.
