@@ -52,6 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
+from segmentation.lines import runs
+
 #: Where the shipped model lives.
 DATA = Path(__file__).with_name("data") / "bigram.npz"
 
@@ -267,7 +269,7 @@ def correct(
                     ids.append(index[alt])
                     unary.append(np.log(max(p, PROB_FLOOR)) - (switch_cost if rank else 0.0))
             options.append((ids, unary))
-    for start, end in _runs([o is not None for o in options]):
+    for start, end in runs(np.array([o is not None for o in options], bool)):
         run = options[start:end]
         if all(len(ids) == 1 for ids, _ in run):
             continue
@@ -315,18 +317,6 @@ def viterbi(
         path.append(k)
     path.reverse()
     return [int(ids[n][k]) for n, k in enumerate(path)]
-
-
-def _runs(mask: Sequence[bool]) -> list[tuple[int, int]]:
-    """[start, end) of each run of True in ``mask``."""
-    runs, start = [], None
-    for n, m in enumerate([*mask, False]):
-        if m and start is None:
-            start = n
-        elif not m and start is not None:
-            runs.append((start, n))
-            start = None
-    return runs
 
 
 # -- building ------------------------------------------------------------------------------
