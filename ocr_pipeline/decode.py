@@ -59,6 +59,12 @@ FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
 HALFWIDTH = {v: k for k, v in FULLWIDTH.items()}
 
 
+def width_forms(ch: str) -> tuple[str, str] | None:
+    """The (ASCII, full-width) forms of a look-alike mark such as , or ，; None for others."""
+    base = HALFWIDTH.get(ch, ch)
+    return (base, FULLWIDTH[base]) if base in FULLWIDTH else None
+
+
 @dataclass(frozen=True)
 class Candidate:
     """Pieces ``start:end`` of a line as one character, with its box; or, with
@@ -162,6 +168,15 @@ def geometry_score(width: float, line_height: float, char: str, n_pieces: int = 
     return score
 
 
+def ending_at(cands: list[Candidate]) -> dict[int, list[int]]:
+    """Indices of the candidates ending at each piece boundary: the ones a path
+    may take just before a candidate starting there."""
+    out: dict[int, list[int]] = {}
+    for k, c in enumerate(cands):
+        out.setdefault(c.end, []).append(k)
+    return out
+
+
 def best_path(
     n_pieces: int,
     cands: list[Candidate],
@@ -182,9 +197,7 @@ def best_path(
     Returns:
         Candidate indices, left to right.
     """
-    by_end: dict[int, list[int]] = {}
-    for k, c in enumerate(cands):
-        by_end.setdefault(c.end, []).append(k)
+    by_end = ending_at(cands)
     best = np.full(len(cands), -np.inf)
     back = np.full(len(cands), -1)
     for k in sorted(range(len(cands)), key=lambda k: cands[k].start):
@@ -255,9 +268,10 @@ def fix_width_forms(
         if ch in SYMBOL_HALFWIDTH:
             out[i] = _symbol_form(ch, i, boxes, line_height)
             continue
-        base = HALFWIDTH.get(ch, ch)
-        if base not in FULLWIDTH:
+        forms = width_forms(ch)
+        if forms is None:
             continue
+        base, wide = forms
         left = _neighbour(chars, range(i - 1, -1, -1))
         right = _neighbour(chars, range(i + 1, len(chars)))
         sides = [c for c in (left, right) if c is not None]
@@ -267,10 +281,7 @@ def fix_width_forms(
         full = not ascii_context
         latin_text = len(sides) == 2 and ascii_context and not line_has_hanzi
         if boxes is not None and line_height > 0 and len(chars) > 1 and not latin_text:
-            gap_left = (boxes[i][0] - boxes[i - 1][2]) / line_height if i > 0 else None
-            gap_right = (
-                (boxes[i + 1][0] - boxes[i][2]) / line_height if i + 1 < len(chars) else None
-            )
+            gap_left, gap_right = _gaps(boxes, i, line_height)
             if gap_left is not None and gap_right is not None:
                 open_side = gap_left if base == "(" else gap_right
                 full = open_side >= FULLWIDTH_OPEN or min(gap_left, gap_right) >= FULLWIDTH_CENTRED
@@ -278,7 +289,7 @@ def fix_width_forms(
                 known = gap_left if gap_right is None else gap_right
                 margin = ascii_margin[i] if ascii_margin is not None else 0.0
                 full = line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
-        out[i] = FULLWIDTH[base] if full else base
+        out[i] = wide if full else base
     return out
 
 
@@ -290,8 +301,15 @@ def _symbol_form(ch: str, i: int, boxes: np.ndarray | None, line_height: float) 
     """A full-width = < > + only with a cell's empty space on both sides."""
     if boxes is None or line_height <= 0 or not 0 < i < len(boxes) - 1:
         return SYMBOL_HALFWIDTH[ch]
-    gaps = boxes[i][0] - boxes[i - 1][2], boxes[i + 1][0] - boxes[i][2]
-    return ch if min(gaps) >= FULLWIDTH_OPEN * line_height else SYMBOL_HALFWIDTH[ch]
+    return ch if min(_gaps(boxes, i, line_height)) >= FULLWIDTH_OPEN else SYMBOL_HALFWIDTH[ch]
+
+
+def _gaps(boxes: np.ndarray, i: int, line_height: float) -> tuple[float | None, float | None]:
+    """Blank space left and right of box ``i`` (int (N, 4)) to its neighbours, in
+    line heights; None on a side without a neighbour."""
+    left = (boxes[i][0] - boxes[i - 1][2]) / line_height if i > 0 else None
+    right = (boxes[i + 1][0] - boxes[i][2]) / line_height if i + 1 < len(boxes) else None
+    return left, right
 
 
 #: A "." at least this many times taller than wide is a comma.
@@ -486,6 +504,6 @@ def _neighbour(chars: list[str], order: range) -> str | None:
     """The first character in ``order`` that is neither a space nor a look-alike mark."""
     for j in order:
         c = chars[j]
-        if c.strip() and HALFWIDTH.get(c, c) not in FULLWIDTH:
+        if c.strip() and width_forms(c) is None:
             return c
     return None

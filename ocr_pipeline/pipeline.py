@@ -16,8 +16,6 @@ from ocr_pipeline import language
 from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
-    FULLWIDTH,
-    HALFWIDTH,
     SCRIPT_CHANGE,
     SEGMENTER_PRIOR,
     SPACE_GAP,
@@ -25,6 +23,7 @@ from ocr_pipeline.decode import (
     alternatives,
     best_path,
     ellipsis_dots,
+    ending_at,
     fix_case,
     fix_dots,
     fix_lookalikes,
@@ -32,6 +31,7 @@ from ocr_pipeline.decode import (
     fix_words,
     geometry_score,
     script,
+    width_forms,
 )
 from recognizer.runtime import top_ids
 from segmentation.characters import touching_split, word_gaps
@@ -199,7 +199,7 @@ class _Scorer:
             return n
         x0, y0, x1, y1 = c.box
         sub = (self.seg.ink[y0:y1, x0:x1] >= self.seg.joined_level).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
         big = stats[1:, cv2.CC_STAT_AREA] >= 3
         return min(n, max(int(big.sum()), 1))
 
@@ -207,10 +207,10 @@ class _Scorer:
         """Probability of the other width form of a mark (, for ，): the two forms
         differ in the space around them, which the line's geometry settles later
         (``fix_width_forms``), so the mark is as likely as both together."""
-        base = HALFWIDTH.get(char, char)
-        if base not in FULLWIDTH:
+        forms = width_forms(char)
+        if forms is None:
             return 0.0
-        twin = self.index.get(FULLWIDTH[base] if char == base else base)
+        twin = self.index.get(forms[1] if char == forms[0] else forms[0])
         return 0.0 if twin is None else float(row[twin])
 
     def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
@@ -262,11 +262,11 @@ def _fullwidth(ch: str) -> bool:
 
 def _ascii_margin(c: CharResult) -> float:
     """The recogniser's probability of a mark's ASCII form minus its full-width form's."""
-    base = HALFWIDTH.get(c.char, c.char)
-    if base not in FULLWIDTH:
+    forms = width_forms(c.char)
+    if forms is None:
         return 0.0
     probs = dict(c.alternatives)
-    return probs.get(base, 0.0) - probs.get(FULLWIDTH[base], 0.0)
+    return probs.get(forms[0], 0.0) - probs.get(forms[1], 0.0)
 
 
 def _decode_line(
@@ -282,9 +282,7 @@ def _decode_line(
     last = [script(scorer.char(i, r[-1])) for r in reads]
     gap = SPACE_GAP * line.height
 
-    ends: dict[int, list[int]] = {}
-    for k, c in enumerate(cands):
-        ends.setdefault(c.end, []).append(k)
+    ends = ending_at(cands)
     edges = [(a, b) for b, c in enumerate(cands) for a in ends.get(c.start, ())]
     chars = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
     context = dict(zip(edges, language.context_scores(chars)))
