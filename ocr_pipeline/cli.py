@@ -172,6 +172,7 @@ def train(
         if not (resume / "config.json").is_file():
             fail(f"{resume} is not a run folder (no config.json)")
         cfg = load_config(resume / "config.json")
+        cfg.run_dir = str(resume)  # the folder given, even if the run was moved or copied
     elif config is not None:
         if not config.is_file():
             fail(f"config file {config} does not exist")

@@ -204,3 +204,21 @@ def test_cli_resume_lengthens_a_run_but_keeps_its_settings(tmp_path, tiny_data):
     assert done.exit_code == 0, done.output
     assert json.loads((run / "config.json").read_text())["steps"] == 30
     assert [int(r["step"]) for r in csv.DictReader((run / "metrics.csv").open())] == [10, 20, 30]
+
+
+def test_cli_resume_continues_a_copied_run_in_the_copy(tmp_path, tiny_data):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    run, copy = tmp_path / "run", tmp_path / "copy"
+    train(_resume_cfg(tiny_data, run), stop_after=10)
+    shutil.copytree(run, copy)
+    done = CliRunner().invoke(app, ["train", "--resume", str(copy), "--steps", "20"])
+    assert done.exit_code == 0, done.output
+    steps = lambda r: [int(x["step"]) for x in csv.DictReader((r / "metrics.csv").open())]
+    assert steps(copy) == [10, 20]
+    assert steps(run) == [10]  # the original run folder is untouched
+    assert json.loads((copy / "config.json").read_text())["run_dir"] == str(copy)
