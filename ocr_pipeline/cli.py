@@ -104,6 +104,12 @@ def synth(
     preview: Path | None = typer.Option(
         None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
     ),
+    boost: list[str] | None = typer.Option(
+        None,
+        metavar="SET=FACTOR",
+        help="Draw the classes of a named set FACTOR times as often (repeatable), "
+        "e.g. ascii+punct=8.",
+    ),
 ) -> None:
     """Render a synthetic dataset of characters into TFRecord shards (re-runs resume).
 
@@ -127,6 +133,7 @@ def synth(
         shard_size=shard_size,
         size=size,
         seed=seed,
+        boost=tuple(_boost(b) for b in boost or ()),
     )
     from rich.progress import Progress
 
@@ -146,12 +153,28 @@ def synth(
     typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
 
 
+def _boost(text: str) -> tuple[str, float]:
+    """Parse --boost SET=FACTOR."""
+    spec, _, factor = text.rpartition("=")
+    try:
+        value = float(factor)
+    except ValueError:
+        value = -1.0
+    if not spec or not value > 0:
+        fail(f"--boost wants SET=FACTOR with a factor above 0, e.g. ascii+punct=8; got {text!r}")
+    _charset(spec)  # fails clearly on an unknown set
+    return spec, value
+
+
 @app.command()
 def train(
     config: Path | None = typer.Option(None, help="TOML file with a [train] table."),
     data: str | None = typer.Option(None, help="Dataset folder (overrides the config)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (overrides the config)."),
     resume: Path | None = typer.Option(None, help="Continue the run in this folder."),
+    init: Path | None = typer.Option(
+        None, help="Fine-tune: start from this run's (or .keras file's) weights."
+    ),
     model: str | None = typer.Option(None, help="Registered model name."),
     steps: int | None = typer.Option(
         None, help="Total optimisation steps (with --resume: lengthen or shorten the run)."
@@ -192,6 +215,7 @@ def train(
         "batch_size": batch_size,
         "lr": lr,
         "eval_every": eval_every,
+        "init": str(init) if init else None,
     }
     if resume is not None:
         # A run keeps its data, model and optimiser settings; only its length (and how

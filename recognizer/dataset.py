@@ -51,6 +51,18 @@ class Plan:
     shard_size: int = 10_000
     size: int = 32
     seed: int = 0
+    #: (charset spec, factor) pairs: classes in the named set are drawn ``factor``
+    #: times as often as the others (e.g. Latin and punctuation, which pages use far
+    #: more than any one hanzi).  Empty: every class equally often.
+    boost: tuple[tuple[str, float], ...] = ()
+
+    def weights(self, chars: str) -> np.ndarray:
+        """Sampling weight of each class id of a charset's ``chars``: float64 (C,)."""
+        w = np.ones(len(chars))
+        for spec, factor in self.boost:
+            members = set(Charset.from_spec(spec).chars)
+            w[[i for i, ch in enumerate(chars) if ch in members]] *= factor
+        return w
 
     def shards(self, split: str) -> int:
         return -(-self.counts.get(split, 0) // self.shard_size)
@@ -118,7 +130,11 @@ def render_shard(split: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     drawable = np.array([c for c, f in enumerate(by_char) if f.size], np.int32)
     n = min(plan.shard_size, plan.counts[split] - k * plan.shard_size)
     rng = np.random.default_rng(shard_seed(plan.seed, split, k))
-    labels = drawable[rng.integers(len(drawable), size=n)]
+    if plan.boost:
+        w = plan.weights(chars)[drawable]
+        labels = drawable[rng.choice(len(drawable), size=n, p=w / w.sum())]
+    else:  # the original draw, so that existing datasets re-render identically
+        labels = drawable[rng.integers(len(drawable), size=n)]
     images = np.empty((n, plan.size, plan.size), np.uint8)
     face_ids = np.empty(n, np.int32)
     for i, label in enumerate(labels):
@@ -144,7 +160,7 @@ def write_meta(root: Path, charset: Charset, table: FaceTable, plan: Plan, aug: 
     meta = {
         "format": 1,
         "charset": json.loads(charset.to_json()),
-        "plan": asdict(plan),
+        "plan": _plan_meta(plan),
         "augment": asdict(aug),
         "faces": [asdict(f) | {"covered": int(len(c))} for f, c in zip(table.faces, table.covered)],
     }
@@ -160,6 +176,17 @@ def write_meta(root: Path, charset: Charset, table: FaceTable, plan: Plan, aug: 
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _plan_meta(plan: Plan) -> dict:
+    """The plan as written to meta.json; without ``boost`` when there is none, as
+    datasets made before the option were written."""
+    d = asdict(plan)
+    if plan.boost:
+        d["boost"] = [[spec, factor] for spec, factor in plan.boost]
+    else:
+        del d["boost"]
+    return d
 
 
 def read_meta(root: str | os.PathLike) -> dict:

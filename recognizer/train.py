@@ -52,6 +52,9 @@ class TrainConfig:
     jit: bool = True
     mixed_precision: bool = False
     deterministic: bool = False
+    #: Start from this model's weights (a run folder or a .keras file of the same
+    #: network and classes) instead of a random initialisation: fine-tuning.
+    init: str = ""
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -94,6 +97,28 @@ def _setup_tf(cfg: TrainConfig):
     gpus = tf.config.list_physical_devices("GPU")
     log.info("devices: %s", [d.name for d in gpus] or "CPU only")
     return tf, keras
+
+
+class InitError(ValueError):
+    """The model given to start from cannot seed this run."""
+
+
+def _init_weights(model, source: str, keras) -> None:
+    """Copy the weights of ``source`` (a run folder or .keras file) into ``model``."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / "model.keras"
+    if not path.is_file():
+        raise InitError(f"{source}: no model.keras to start from")
+    other = keras.saving.load_model(path, safe_mode=True, compile=False)
+    shapes = [tuple(w.shape) for w in model.weights]
+    if other.name != model.name or [tuple(w.shape) for w in other.weights] != shapes:
+        raise InitError(
+            f"{source} is a {other.name} with output {other.output_shape}; this run trains "
+            f"a {model.name} with output {model.output_shape}"
+        )
+    model.set_weights(other.get_weights())
+    log.info("weights initialised from %s", path)
 
 
 def _build(cfg: TrainConfig, num_classes: int):
@@ -164,6 +189,8 @@ def train(
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    elif cfg.init:
+        _init_weights(model, cfg.init, keras)
 
     loss_fn = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=cfg.label_smoothing

@@ -54,6 +54,8 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected an image of rank 2 or 3, got shape {img.shape}")
     if img.ndim == 3 and img.shape[2] not in (1, 3, 4):
         raise ValueError(f"expected 1, 3 or 4 channels, got shape {img.shape}")
+    if img.dtype == np.uint8 and (img.ndim == 2 or img.shape[2] == 1):
+        return img.reshape(img.shape[:2])  # already 8-bit gray: nothing to convert
     f = _to_unit_float(img)
     if f.ndim == 2:
         gray = f

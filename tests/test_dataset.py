@@ -218,3 +218,22 @@ def test_meta_json_is_utf8_and_readable(tiny_data):
     text = (tiny_data / "meta.json").read_text(encoding="utf-8")
     assert TINY_CHARS in text
     assert json.loads(text)["format"] == 1
+
+
+def test_boost_draws_a_set_more_often(tmp_path, tiny_charset, faces):
+    """--boost SET=FACTOR: the set's classes are drawn FACTOR times as often as the
+    others, and the plan says so in meta.json."""
+    only = tmp_path / "yong.txt"
+    only.write_text("永", encoding="utf-8")
+    plan = replace(tiny_plan(), boost=((str(only), 20.0),))
+    root = tmp_path / "boosted"
+    synthesize(root, tiny_charset, faces, plan, workers=1)
+    labels = _read_split(root, "train")[1]
+    share = float(np.mean(labels == tiny_charset.index("永")))
+    assert 0.8 < share < 0.95  # expected 20 / 23 = 0.87
+    assert read_meta(root)["plan"]["boost"] == [[str(only), 20.0]]
+
+
+def test_meta_of_an_unboosted_plan_has_no_boost(tiny_data):
+    """Datasets made before --boost existed keep matching their meta.json."""
+    assert "boost" not in read_meta(tiny_data)["plan"]

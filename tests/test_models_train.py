@@ -222,3 +222,43 @@ def test_cli_resume_continues_a_copied_run_in_the_copy(tmp_path, tiny_data):
     assert steps(copy) == [10, 20]
     assert steps(run) == [10]  # the original run folder is untouched
     assert json.loads((copy / "config.json").read_text())["run_dir"] == str(copy)
+
+
+def test_init_starts_from_another_runs_weights(tmp_path, tiny_data):
+    import keras
+    import numpy as np
+
+    from recognizer.train import InitError, _init_weights
+    from recognizer.model import build_model as build
+
+    source = tmp_path / "source"
+    train(_resume_cfg(tiny_data, source))
+    model = build("tiny", 4)
+    _init_weights(model, str(source), keras)
+    for a, b in zip(model.get_weights(), _weights(source)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(InitError, match="tiny"):
+        _init_weights(build("tiny", 5), str(source), keras)
+    with pytest.raises(InitError, match="no model.keras"):
+        _init_weights(model, str(tmp_path / "nowhere"), keras)
+
+
+def test_cli_fine_tunes_from_init(tmp_path, tiny_data):
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    source, tuned = tmp_path / "source", tmp_path / "tuned"
+    train(_resume_cfg(tiny_data, source))
+    config = tmp_path / "tune.toml"
+    config.write_text(
+        f'[train]\ndata = "{tiny_data}"\nrun_dir = "{tuned}"\nmodel = "tiny"\nsteps = 5\n'
+        "batch_size = 32\nwarmup_steps = 2\neval_every = 5\neval_batches = 1\njit = false\n"
+    )
+    args = ["train", "--config", str(config), "--init", str(source)]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert json.loads((tuned / "config.json").read_text())["init"] == str(source)
+    config.write_text(config.read_text().replace(str(tuned), str(tmp_path / "other")))
+    bad = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "nowhere")])
+    assert bad.exit_code != 0 and "no model.keras" in bad.output
