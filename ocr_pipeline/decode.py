@@ -312,8 +312,11 @@ def _gaps(boxes: np.ndarray, i: int, line_height: float) -> tuple[float | None, 
     return left, right
 
 
-#: A "." at least this many times taller than wide is a comma.
+#: A "." at least this many times taller than wide is a comma; in lines under
+#: ``SMALL_LINE`` pixels, where a comma is a blob of 2 x 3 pixels, from ``SMALL_COMMA_ASPECT``.
 COMMA_ASPECT = 1.6
+SMALL_LINE = 20
+SMALL_COMMA_ASPECT = 1.5
 #: Middle dots, which a blurred full stop looks like once its ring fills in.
 MIDDLE_DOTS = set("·•∙")
 
@@ -330,10 +333,11 @@ def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int,
         line_box: (x0, y0, x1, y1) of the line.
     """
     top, height = line_box[1], max(line_box[3] - line_box[1], 1)
+    aspect = SMALL_COMMA_ASPECT if height < SMALL_LINE else COMMA_ASPECT
     out = list(chars)
     for i, ch in enumerate(chars):
         w, h = boxes[i][2] - boxes[i][0], boxes[i][3] - boxes[i][1]
-        if ch == "." and h >= 3 and h >= COMMA_ASPECT * w:
+        if ch == "." and h >= 3 and h >= aspect * w:
             out[i] = ","
         if ch not in MIDDLE_DOTS:
             continue

@@ -185,6 +185,14 @@ def test_fix_case(chars, heights, want):
     assert "".join(fix_case(list(chars), boxes)) == want
 
 
+@pytest.mark.parametrize("line_height, want", [(15, "值,命"), (26, "值.命")])
+def test_small_comma_is_a_2x3_blob(line_height, want):
+    """In a 15 px screenshot line a comma is 2 x 3 pixels; in a 26 px line such a
+    box is a full stop blurred a little."""
+    boxes = np.array([(0, 0, 13, 13), (15, 10, 17, 13), (20, 0, 33, 13)], np.int32)
+    assert "".join(fix_dots(list("值.命"), boxes, (0, 0, 40, line_height))) == want
+
+
 @pytest.mark.parametrize(
     "chars, dot_box, want",
     [
