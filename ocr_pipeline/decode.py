@@ -349,6 +349,35 @@ def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int,
     return out
 
 
+#: A comma form at least this share of a "." 's probability makes a full-width dot a ，.
+DOT_COMMA = 0.5
+
+
+def fix_full_stops(
+    chars: list[str], boxes: np.ndarray, line_height: float, comma_share: list[float]
+) -> list[str]:
+    """A "." followed by the empty part of a full-width cell, in a line with hanzi,
+    is a full-width mark: a 。 whose ring a scan blurred shut, or a ， whose tail it
+    lost, the latter when the recogniser gives a comma form at least ``DOT_COMMA``
+    of the dot's probability (``comma_share``).  An ASCII "." has a narrow advance:
+    at most a space follows it.
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes.
+        line_height: the line's height in pixels.
+        comma_share: per character, the probability of its best comma form (, or ，)
+            over its own.
+    """
+    if line_height <= 0 or not any(is_hanzi(c) for c in chars):
+        return list(chars)
+    out = list(chars)
+    for i, ch in enumerate(chars[:-1]):
+        if ch == "." and _gaps(boxes, i, line_height)[1] >= FULLWIDTH_OPEN:
+            out[i] = "，" if comma_share[i] >= DOT_COMMA else "。"
+    return out
+
+
 #: A "…" read from dots at least this many line heights wide holds three of them.
 THREE_DOTS = 0.45
 

@@ -26,6 +26,7 @@ from ocr_pipeline.decode import (
     ending_at,
     fix_case,
     fix_dots,
+    fix_full_stops,
     fix_lookalikes,
     fix_width_forms,
     fix_words,
@@ -269,6 +270,12 @@ def _ascii_margin(c: CharResult) -> float:
     return probs.get(forms[0], 0.0) - probs.get(forms[1], 0.0)
 
 
+def _comma_share(c: CharResult) -> float:
+    """Probability of the best comma form among a character's alternatives over its own."""
+    probs = dict(c.alternatives)
+    return max(probs.get(",", 0.0), probs.get("，", 0.0)) / max(c.confidence, 1e-9)
+
+
 def _decode_line(
     line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int
 ) -> LineResult:
@@ -308,6 +315,7 @@ def _decode_line(
     chars = fix_case(chars, boxes)
     chars = fix_dots(chars, boxes, line.box)
     chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
+    chars = fix_full_stops(chars, boxes, line.height, [_comma_share(c) for c in result.chars])
     chars = fix_lookalikes(chars)
     chars = language.correct_line(chars, result.chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)

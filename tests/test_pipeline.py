@@ -185,6 +185,28 @@ def test_fix_case(chars, heights, want):
     assert "".join(fix_case(list(chars), boxes)) == want
 
 
+@pytest.mark.parametrize(
+    "text, next_x0, share, want",
+    [
+        ("值.命", 28, 0.1, "值。命"),  # the rest of a full-width cell after it: a blurred 。
+        ("值.命", 28, 0.8, "值，命"),  # ... or a ， when a comma form is nearly as likely
+        ("值.命", 21, 0.1, "值.命"),  # an ASCII dot's narrow advance
+        ("ab.c", 43, 0.1, "ab.c"),  # no hanzi in the line: Latin text
+        ("值命.", 28, 0.1, "值命."),  # line end: no gap known
+    ],
+)
+def test_fix_full_stops(text, next_x0, share, want):
+    from ocr_pipeline.decode import fix_full_stops
+
+    i = text.index(".")
+    boxes = [[n * 15, 0, n * 15 + 13, 13] for n in range(len(text))]
+    boxes[i] = [boxes[i][0], 10, boxes[i][0] + 3, 13]
+    for n in range(i + 1, len(text)):
+        boxes[n][0], boxes[n][2] = next_x0 + 15 * (n - i - 1), next_x0 + 15 * (n - i - 1) + 13
+    shares = [share if c == "." else 0.0 for c in text]
+    assert "".join(fix_full_stops(list(text), np.array(boxes), 15, shares)) == want
+
+
 @pytest.mark.parametrize("line_height, want", [(15, "值,命"), (26, "值.命")])
 def test_small_comma_is_a_2x3_blob(line_height, want):
     """In a 15 px screenshot line a comma is 2 x 3 pixels; in a 26 px line such a
