@@ -31,6 +31,7 @@ from ocr_pipeline.decode import (
     fix_width_forms,
     fix_words,
     geometry_score,
+    is_hanzi,
     script,
     width_forms,
 )
@@ -167,6 +168,8 @@ class _Scorer:
         self.index = {ch: n for n, ch in enumerate(self.chars)}
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
+        #: per line, the median width of the hanzi the segmenter found (0: too few)
+        self.hanzi_width: dict[int, float] = {}
 
     def score(self, items: list[tuple[int, Candidate]], prior: float = 0.0) -> None:
         items = [it for it in items if it not in self.top]
@@ -226,8 +229,11 @@ class _Scorer:
         """
         reads = [self.char(i, c) for c in cands]
         height = self.seg.lines[i].height
+        self.hanzi_width[i] = typical = _hanzi_width(cands, reads)
         out: set[int] = set()
         for n, c in enumerate(cands):
+            if typical and c.end - c.start >= 2 and _too_wide(c, reads[n], typical):
+                out.add(n)
             weak = self.top[(i, c)][1][0] < CONFIDENT
             misfit = self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
             pieces = c.end - c.start
@@ -270,6 +276,27 @@ def _ascii_margin(c: CharResult) -> float:
     return probs.get(forms[0], 0.0) - probs.get(forms[1], 0.0)
 
 
+#: A hanzi this many times as wide as the line's typical hanzi holds something more
+#: (a comma the segmenter grouped with the hanzi before it).
+WIDE_HANZI = 1.25
+#: Penalty per unit of width ratio beyond ``WIDE_HANZI``.
+WIDE_HANZI_COST = 6.0
+
+
+def _hanzi_width(cands: list[Candidate], reads: list[str]) -> float:
+    """Median width of the candidates read as hanzi; 0 with fewer than three."""
+    widths = [c.box[2] - c.box[0] for c, ch in zip(cands, reads) if is_hanzi(ch)]
+    return float(np.median(widths)) if len(widths) >= 3 else 0.0
+
+
+def _too_wide(c: Candidate, char: str, typical: float) -> float:
+    """How far a candidate read as a hanzi exceeds ``WIDE_HANZI`` times the typical
+    hanzi width (0 when it does not)."""
+    if not is_hanzi(char) or typical <= 0:
+        return 0.0
+    return max((c.box[2] - c.box[0]) / typical - WIDE_HANZI, 0.0)
+
+
 def _comma_share(c: CharResult) -> float:
     """Probability of the best comma form among a character's alternatives over its own."""
     probs = dict(c.alternatives)
@@ -285,6 +312,11 @@ def _decode_line(
         return result
     reads = [c.parts or (c,) for c in cands]
     scores = np.array([sum(scorer.scores[(i, p)] for p in r) for r in reads])
+    typical = scorer.hanzi_width.get(i, 0.0)
+    if typical:
+        scores -= WIDE_HANZI_COST * np.array(
+            [_too_wide(r[0], scorer.char(i, r[0]), typical) if len(r) == 1 else 0.0 for r in reads]
+        )
     first = [script(scorer.char(i, r[0])) for r in reads]
     last = [script(scorer.char(i, r[-1])) for r in reads]
     gap = SPACE_GAP * line.height

@@ -476,3 +476,20 @@ def test_base_dependencies_have_no_tensorflow():
 
     meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert not [d for d in meta["project"]["dependencies"] if "tensorflow" in d]
+
+
+def test_a_hanzi_much_wider_than_its_neighbours_is_doubted():
+    """A comma grouped with the hanzi before it makes a box 1.4 times as wide as the
+    line's other hanzi: that reading is doubted and pays for its width."""
+    from ocr_pipeline.decode import Candidate
+    from ocr_pipeline.pipeline import _hanzi_width, _too_wide
+
+    cands = [Candidate(n, n + 1, (n * 15, 0, n * 15 + 13, 13)) for n in range(4)]
+    cands.append(Candidate(4, 6, (60, 0, 78, 13)))  # 数 with its comma: 18 px
+    reads = list("参数声明数")
+    typical = _hanzi_width(cands, reads)
+    assert typical == 13
+    assert _too_wide(cands[-1], "数", typical) > 0.1
+    assert _too_wide(cands[0], "参", typical) == 0.0
+    assert _too_wide(cands[-1], "m", typical) == 0.0  # Latin letters have their own widths
+    assert _hanzi_width(cands[:2], reads[:2]) == 0.0  # too few hanzi to tell
