@@ -118,7 +118,10 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         for i in range(len(seg.lines))
     ]
     scorer.score([(i, c) for i, cands in enumerate(first) for c in cands], SEGMENTER_PRIOR)
-    doubt = [scorer.doubtful(i, first[i]) for i in range(len(seg.lines))]
+    typical = [
+        _hanzi_width(first[i], [scorer.char(i, c) for c in first[i]]) for i in range(len(seg.lines))
+    ]
+    doubt = [scorer.doubtful(i, first[i], typical[i]) for i in range(len(seg.lines))]
     extra = [
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
         + _touching_pairs(seg, i, [first[i][n] for n in doubt[i]])
@@ -127,7 +130,8 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
     scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands if not c.parts] + parts)
     for i, line in enumerate(seg.lines):
-        page.lines.append(_decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i))
+        cands = first[i] + extra[i]
+        page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
     return page
 
 
@@ -168,8 +172,6 @@ class _Scorer:
         self.index = {ch: n for n, ch in enumerate(self.chars)}
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
-        #: per line, the median width of the hanzi the segmenter found (0: too few)
-        self.hanzi_width: dict[int, float] = {}
 
     def score(self, items: list[tuple[int, Candidate]], prior: float = 0.0) -> None:
         items = [it for it in items if it not in self.top]
@@ -217,7 +219,7 @@ class _Scorer:
         twin = self.index.get(forms[1] if char == forms[0] else forms[0])
         return 0.0 if twin is None else float(row[twin])
 
-    def doubtful(self, i: int, cands: list[Candidate]) -> list[int]:
+    def doubtful(self, i: int, cands: list[Candidate], typical: float = 0.0) -> list[int]:
         """Indices of candidates whose reading should be checked against regroupings.
 
         Those read without confidence or with a width unfit for the reading,
@@ -225,11 +227,12 @@ class _Scorer:
         for one hanzi (three or more pieces, or two beside a Latin letter or
         digit), and a mark hugging the hanzi after it, with none of the space a
         full-width mark leaves or an ASCII one before its space: the left dot of
-        心 under 息 read as a comma (both are checked).
+        心 under 息 read as a comma (both are checked).  With ``typical``, the line's
+        median hanzi width, also a hanzi of several pieces too wide for one
+        (``WIDE_HANZI``): a comma grouped with the hanzi before it.
         """
         reads = [self.char(i, c) for c in cands]
         height = self.seg.lines[i].height
-        self.hanzi_width[i] = typical = _hanzi_width(cands, reads)
         out: set[int] = set()
         for n, c in enumerate(cands):
             if typical and c.end - c.start >= 2 and _too_wide(c, reads[n], typical):
@@ -304,7 +307,7 @@ def _comma_share(c: CharResult) -> float:
 
 
 def _decode_line(
-    line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int
+    line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int, typical: float
 ) -> LineResult:
     result = LineResult(line.box, line.block)
     n_pieces = len(pieces)
@@ -312,7 +315,6 @@ def _decode_line(
         return result
     reads = [c.parts or (c,) for c in cands]
     scores = np.array([sum(scorer.scores[(i, p)] for p in r) for r in reads])
-    typical = scorer.hanzi_width.get(i, 0.0)
     if typical:
         scores -= WIDE_HANZI_COST * np.array(
             [_too_wide(r[0], scorer.char(i, r[0]), typical) if len(r) == 1 else 0.0 for r in reads]
