@@ -8,6 +8,7 @@ so ``pageocr read`` starts fast.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -159,9 +160,12 @@ def _boost(text: str) -> tuple[str, float]:
     try:
         value = float(factor)
     except ValueError:
-        value = -1.0
-    if not spec or not value > 0:
-        fail(f"--boost wants SET=FACTOR with a factor above 0, e.g. ascii+punct=8; got {text!r}")
+        value = math.nan
+    if not spec or not (math.isfinite(value) and value > 0):
+        fail(
+            "--boost wants SET=FACTOR with a finite factor above 0, e.g. ascii+punct=8; "
+            f"got {text!r}"
+        )
     _charset(spec)  # fails clearly on an unknown set
     return spec, value
 

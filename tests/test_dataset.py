@@ -237,3 +237,17 @@ def test_boost_draws_a_set_more_often(tmp_path, tiny_charset, faces):
 def test_meta_of_an_unboosted_plan_has_no_boost(tiny_data):
     """Datasets made before --boost existed keep matching their meta.json."""
     assert "boost" not in read_meta(tiny_data)["plan"]
+
+
+@pytest.mark.parametrize(
+    "arg", ["ascii+punct=0", "ascii+punct=inf", "ascii+punct=x", "=3", "nope=2"]
+)
+def test_synth_refuses_a_bad_boost(tmp_path, arg):
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    res = CliRunner().invoke(app, ["synth", "-o", str(tmp_path / "d"), "--boost", arg])
+    assert res.exit_code != 0
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert not (tmp_path / "d").exists()

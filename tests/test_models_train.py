@@ -218,7 +218,10 @@ def test_cli_resume_continues_a_copied_run_in_the_copy(tmp_path, tiny_data):
     shutil.copytree(run, copy)
     done = CliRunner().invoke(app, ["train", "--resume", str(copy), "--steps", "20"])
     assert done.exit_code == 0, done.output
-    steps = lambda r: [int(x["step"]) for x in csv.DictReader((r / "metrics.csv").open())]
+
+    def steps(r):
+        return [int(x["step"]) for x in csv.DictReader((r / "metrics.csv").open())]
+
     assert steps(copy) == [10, 20]
     assert steps(run) == [10]  # the original run folder is untouched
     assert json.loads((copy / "config.json").read_text())["run_dir"] == str(copy)
@@ -228,8 +231,8 @@ def test_init_starts_from_another_runs_weights(tmp_path, tiny_data):
     import keras
     import numpy as np
 
-    from recognizer.train import InitError, _init_weights
     from recognizer.model import build_model as build
+    from recognizer.train import InitError, _init_weights
 
     source = tmp_path / "source"
     train(_resume_cfg(tiny_data, source))
