@@ -89,6 +89,29 @@ def test_predictor_batches_give_the_same_answer(exported, val_batch):
     assert np.allclose(whole, pieces, atol=1e-6)
 
 
+def test_repeated_crops_are_classified_once_with_the_same_answer(exported, val_batch):
+    x = val_batch[0][:6]
+    pred = Predictor(exported.tflite)
+    calls = []
+    run = pred._run
+    pred._run = lambda batch: calls.append(len(batch)) or run(batch)
+    order = [3, 0, 3, 5, 0, 0, 1, 3]
+    probs = pred.predict(x[order])
+    assert calls == [3 + 1]  # the distinct crops 3, 0, 5 and 1, in one batch
+    assert np.allclose(probs, Predictor(exported.tflite).predict(x)[order], atol=1e-6)
+
+
+def test_unique_rows():
+    from recognizer.runtime import unique_rows
+
+    x = np.array([[1, 2], [3, 4], [1, 2], [5, 6], [3, 4]], np.float32)
+    keep, inverse = unique_rows(x)
+    assert keep.tolist() == [0, 1, 3]
+    assert inverse.tolist() == [0, 1, 0, 2, 1]
+    keep, inverse = unique_rows(np.zeros((0, 2), np.float32))
+    assert len(keep) == len(inverse) == 0
+
+
 def test_predictor_topk(exported, val_batch):
     pred = Predictor(exported.tflite)
     ids, probs = pred.topk(val_batch[0][:5], k=3)
