@@ -123,10 +123,8 @@ def _near_big(labels: np.ndarray, big: np.ndarray, text_h: float) -> np.ndarray:
     kx = 2 * max(1, round(1.5 * text_h)) + 1
     ky = max(1, round(text_h)) | 1
     near = cv2.dilate(big_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, ky)))
-    hit = np.unique(labels[(near > 0) & (labels > 0)])
-    out = np.zeros(len(big), bool)
-    out[hit - 1] = True
-    return out
+    hits = np.bincount(labels[near > 0], minlength=len(big) + 1)
+    return hits[1:] > 0
 
 
 def _close_vertical(m: np.ndarray, text_h: float) -> np.ndarray:

@@ -83,12 +83,13 @@ def segment_page(image: np.ndarray) -> Segmentation:
     """
     gray = to_gray(image)
     ink = ink_image(gray)
-    mask = clean(ink_mask(ink))
-    angle = estimate_skew(mask)
+    # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
+    # mask's estimate on the development scans), so the mask is made once, upright
+    angle = estimate_skew(ink >= INK_THRESHOLD)
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
-        mask = clean(ink_mask(ink))
+    mask = clean(ink_mask(ink))
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
     # halfway between the faint and the solid level: low enough to join the two halves
