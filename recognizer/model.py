@@ -107,6 +107,15 @@ def vgg32s(num_classes: int):
     return _vgg32("vgg32s", (16, 32, 64, 128), 512, num_classes)
 
 
+@register("vgg32m", input_size=32)
+def vgg32m(num_classes: int):
+    """vgg32s's first two blocks (16-16 / 32-32) under vgg32's last two (128-128,
+    256 at 4x4, 768-wide bottleneck): the 32x32 and 16x16 convolutions cost the most
+    time per multiply-add, so slimming only those reads ~1.8 times as many crops
+    per second as vgg32 (~2,500 against ~1,350 with LiteRT int8 here)."""
+    return _vgg32("vgg32m", (16, 32, 128, 256), 768, num_classes)
+
+
 @register("tutorial64", input_size=64)
 def tutorial64(num_classes: int):
     """The 2018 tutorial's network: 64x64, conv 64-128-256-512-512, fc 1024, batch norm."""
