@@ -516,6 +516,69 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
             return
 
 
+#: Brackets whose width forms pair up: opening -> closing.
+BRACKETS = {"(": ")", "（": "）"}
+OPENING_OF = {c: o for o, c in BRACKETS.items()}
+#: Strokes a worn bracket is read as.
+BAR_LIKE = "|Il"
+
+
+def pair_brackets(
+    lines: list[list[str]], bars: frozenset[tuple[int, int]] = frozenset()
+) -> list[list[str]]:
+    """Settle brackets that their own cell cannot settle, from their partners.
+
+    A closing bracket that ends its line (an opening one that starts it) shows
+    only its hugging side, where ASCII and full-width forms look alike: it takes
+    its partner's form.  A scan can wear a bracket down to a short straight
+    stroke, read | or l; such a stroke standing alone in Chinese text (``bars``)
+    is a full-width bracket if it pairs up: a closing one after an open bracket,
+    else an opening one before a closing bracket.  Pairs nest; a bracket with
+    no partner in its paragraph is left as read.
+
+    Args:
+        lines: the characters of the consecutive lines of one paragraph.
+        bars: (line, index) of the strokes that may be worn brackets.
+
+    Returns:
+        The lines with those brackets replaced (new lists).
+    """
+    out = [list(line) for line in lines]
+    spots = [(n, i) for n, line in enumerate(out) for i in range(len(line))]
+
+    def at_start(n: int, i: int) -> bool:
+        return i == 0
+
+    def at_end(n: int, i: int) -> bool:
+        return i == len(out[n]) - 1
+
+    def settle(order, opens: dict[str, str], closes: dict[str, str], edge, partner_edge) -> None:
+        stack: list[tuple[int, int]] = []
+        wide_open = "（" if "（" in opens else "）"
+        for n, i in order:
+            ch = out[n][i]
+            bar = (n, i) in bars and ch in BAR_LIKE
+            if ch in opens:
+                stack.append((n, i))
+            elif stack and (ch in closes or bar):
+                pn, pi = stack.pop()
+                if out[pn][pi] in BAR_LIKE:  # two worn brackets, or a worn one and its partner
+                    out[pn][pi] = wide_open
+                    out[n][i] = opens[wide_open] if bar or edge(n, i) else out[n][i]
+                elif bar:
+                    out[n][i] = opens[wide_open]
+                    if partner_edge(pn, pi):
+                        out[pn][pi] = FULLWIDTH.get(out[pn][pi], out[pn][pi])
+                elif edge(n, i):
+                    out[n][i] = opens[out[pn][pi]]
+            elif bar:  # nothing open: it may open a pair itself
+                stack.append((n, i))
+
+    settle(spots, BRACKETS, OPENING_OF, at_end, at_start)
+    settle(reversed(spots), OPENING_OF, BRACKETS, at_start, at_end)
+    return out
+
+
 def fix_lookalikes(chars: list[str]) -> list[str]:
     """Resolve shapes a crop cannot tell apart, from the neighbours.
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ocr_pipeline import language
 from ocr_pipeline.decode import (
+    BAR_LIKE,
     CHAR_COST,
     CONFIDENT,
     SCRIPT_CHANGE,
@@ -32,6 +33,7 @@ from ocr_pipeline.decode import (
     fix_words,
     geometry_score,
     is_hanzi,
+    pair_brackets,
     script,
     width_forms,
 )
@@ -132,7 +134,28 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     for i, line in enumerate(seg.lines):
         cands = first[i] + extra[i]
         page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
+    _pair_brackets(page.lines)
     return page
+
+
+def _pair_brackets(lines: list[LineResult]) -> None:
+    """Apply :func:`pair_brackets` to each paragraph (consecutive lines of one block)."""
+    start = 0
+    for end in range(1, len(lines) + 1):
+        if end < len(lines) and lines[end].block == lines[start].block:
+            continue
+        para = lines[start:end]
+        bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
+        fixed = pair_brackets([[c.char for c in line.chars] for line in para], bars)
+        for line, chars in zip(para, fixed):
+            for n, (c, new) in enumerate(zip(line.chars, chars)):
+                if new != c.char:
+                    c.char = new
+                    if _fullwidth(new):  # full-width marks carry their own space
+                        line.spaces[n] = False
+                        if n:
+                            line.spaces[n - 1] = False
+        start = end
 
 
 #: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
@@ -258,6 +281,32 @@ class _Scorer:
 
 def _span(line) -> tuple[int, int]:
     return line.box[1], line.box[3]
+
+
+#: A stroke shorter than this (in line heights) is neither a bar (| spans a line)
+#: nor an l (an ascender); a worn bracket keeps about half its height.
+WORN_BRACKET_HEIGHT = 0.62
+
+
+def _worn_brackets(line: LineResult) -> list[int]:
+    """Indices of short strokes read |, l or I that stand in Chinese text: a hanzi
+    or full-width mark on one side, no space on either, and nothing ASCII beside
+    them, except one Latin letter or digit beside a | ("NFS）" read "NFS|")."""
+    chars = [c.char for c in line.chars]
+    height = line.box[3] - line.box[1]
+    out = []
+    for i, c in enumerate(line.chars):
+        if c.char not in BAR_LIKE or c.box[3] - c.box[1] >= WORN_BRACKET_HEIGHT * height:
+            continue
+        if line.spaces[i] or (i and line.spaces[i - 1]):
+            continue
+        sides = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
+        ascii_sides = [s for s in sides if s.isascii()]
+        if len(ascii_sides) > (c.char == "|") or not all(s.isalnum() for s in ascii_sides):
+            continue
+        if any(is_hanzi(s) or _fullwidth(s) for s in sides):
+            out.append(i)
+    return out
 
 
 def _spaced(a: str, b: str) -> bool:

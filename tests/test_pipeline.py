@@ -207,6 +207,56 @@ def test_fix_full_stops(text, next_x0, share, want):
     assert "".join(fix_full_stops(list(text), np.array(boxes), 15, shares)) == want
 
 
+@pytest.mark.parametrize(
+    "lines, bars, want",
+    [
+        # a closing bracket ending its line takes the form of the one it closes
+        (["见（手册", "页)"], [], ["见（手册", "页）"]),
+        (["ls(1", "值）"], [], ["ls(1", "值)"]),
+        # an opening one starting its line, the form of the one closing it
+        (["见", "(手册页）值"], [], ["见", "（手册页）值"]),
+        # inside a line the gaps have decided: left alone
+        (["见(手册)值）"], [], ["见(手册)值）"]),
+        # worn brackets: a pair of strokes, a stroke closing, a stroke opening
+        (["终端|在后台|并且"], [(0, 2), (0, 6)], ["终端（在后台）并且"]),
+        (["见（手册页l值"], [(0, 5)], ["见（手册页）值"]),
+        (["见|手册页", "值)"], [(0, 1)], ["见（手册页", "值）"]),
+        # a stroke with no partner in the paragraph stays as read
+        (["选项|值"], [(0, 2)], ["选项|值"]),
+        # nested pairs
+        (["（a（b）", "c)"], [], ["（a（b）", "c）"]),
+    ],
+)
+def test_pair_brackets(lines, bars, want):
+    from ocr_pipeline.decode import pair_brackets
+
+    chars = [list(line) for line in lines]
+    assert ["".join(line) for line in pair_brackets(chars, frozenset(bars))] == want
+
+
+def _line(text: str, heights: dict[int, int], spaces: set[int] = frozenset()):
+    from ocr_pipeline.pipeline import CharResult, LineResult
+
+    line = LineResult((0, 0, 20 * len(text), 24), 0)
+    for n, ch in enumerate(text):
+        h = heights.get(n, 22)
+        line.chars.append(CharResult(ch, (20 * n, 12 - h // 2, 20 * n + 4, 12 + h // 2), 0.5, []))
+        line.spaces.append(n in spaces)
+    return line
+
+
+def test_worn_brackets_stand_in_chinese_text():
+    from ocr_pipeline.pipeline import _worn_brackets
+
+    assert _worn_brackets(_line("终端|在后台|并", {2: 12, 6: 12})) == [2, 6]
+    assert _worn_brackets(_line("的NFS|。", {4: 12})) == [4]  # one letter beside a |
+    assert _worn_brackets(_line("文件I/O", {2: 12})) == []  # I/O: ASCII beside it
+    assert _worn_brackets(_line("与-l同时", {2: 12})) == []  # an option
+    assert _worn_brackets(_line("与l同时", {1: 12}, {1})) == []  # a space after it
+    assert _worn_brackets(_line("终端|在", {2: 22})) == []  # a full-height bar
+    assert _worn_brackets(_line("ab|c", {2: 12})) == []  # Latin text
+
+
 @pytest.mark.parametrize("line_height, want", [(15, "值,命"), (26, "值.命")])
 def test_small_comma_is_a_2x3_blob(line_height, want):
     """In a 15 px screenshot line a comma is 2 x 3 pixels; in a 26 px line such a
