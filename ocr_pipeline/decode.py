@@ -467,8 +467,9 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     least two of them, or one if the look-alike is a letter: "lP") a look-alike
     is a capital, but for a digit ending the word (SHA1).  In a number ("I024",
     all other characters digits) it is a digit.  An l starting a word before a
-    capital is an I ("lPv6": no word starts so), and an l alone in brackets a
-    1 ("ls(l)").  Other mixed words ("X11", "getItem") are left as read.
+    capital is an I ("lPv6": no word starts so), as is one between two capitals
+    ("NetBlOS"), and an l alone in brackets a 1 ("ls(l)").  Other mixed words
+    ("X11", "getItem") are left as read.
 
     Args:
         chars: the characters of one line, left to right.
@@ -497,6 +498,9 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
     """Apply :func:`fix_words`' rules to the positions ``word`` of one word."""
     if len(word) >= 2 and chars[word[0]] in "l|" and chars[word[1]].isupper():
         out[word[0]] = "I"  # no word starts "lP": IPv6, IEEE
+    for a, i, b in zip(word, word[1:], word[2:]):
+        if chars[i] in "l|" and chars[a].isupper() and chars[b].isupper():
+            out[i] = "I"  # nor has "BlO" inside: NetBIOS
     for kind, table in (("caps", AS_CAPITAL), ("digits", AS_DIGIT)):
         odd = [i for i in word if chars[i] in table]
         rest = [chars[i] for i in word if chars[i] not in table]

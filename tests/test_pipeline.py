@@ -155,6 +155,9 @@ def test_fix_width_forms(chars, want):
         ("1G", "1G"),  # ... not for a digit
         ("lv", "lv"),
         ("lPv6", "IPv6"),  # an l starting a word before a capital
+        ("NetBlOS名", "NetBIOS名"),  # ... or between two capitals
+        ("MlN", "MIN"),
+        ("AlgoRl", "AlgoRl"),  # not after a capital at the end of a mixed word
         ("htmlParser", "htmlParser"),
         ("见ls(l)和[l]", "见ls(1)和[1]"),  # alone in brackets: a section or list number
         ("(a)(I)", "(a)(I)"),
