@@ -537,8 +537,9 @@ def pair_brackets(
     its partner's form.  A scan can wear a bracket down to a short straight
     stroke, read | or l; such a stroke standing alone in Chinese text (``bars``)
     is a full-width bracket if it pairs up: a closing one after an open bracket,
-    else an opening one before a closing bracket.  Pairs nest; a bracket with
-    no partner in its paragraph is left as read.
+    else an opening one before a closing bracket (or before another such
+    stroke).  Pairs nest; a bracket with no partner in its paragraph is left as
+    read.
 
     Args:
         lines: the characters of the consecutive lines of one paragraph.
