@@ -468,7 +468,9 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     is a capital, but for a digit ending the word (SHA1).  In a number ("I024",
     all other characters digits) it is a digit.  An l starting a word before a
     capital is an I ("lPv6": no word starts so), as is one between two capitals
-    ("NetBlOS"), and an l alone in brackets a 1 ("ls(l)").  Other mixed words
+    ("NetBlOS") and one starting a lower-case word of four letters or more before
+    an n ("lnfo"; the command ln is shorter, and lmhosts is a word), and an l
+    alone in brackets a 1 ("ls(l)").  Other mixed words
     ("X11", "getItem") are left as read.
 
     Args:
@@ -501,6 +503,9 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
     for a, i, b in zip(word, word[1:], word[2:]):
         if chars[i] in "l|" and chars[a].isupper() and chars[b].isupper():
             out[i] = "I"  # nor has "BlO" inside: NetBIOS
+    if len(word) >= 4 and chars[word[0]] == "l" and chars[word[1]] == "n":
+        if all(chars[i].isalpha() and chars[i].islower() for i in word[1:]):
+            out[word[0]] = "I"  # nor starts "ln": Info, Intel (the command ln is short)
     for kind, table in (("caps", AS_CAPITAL), ("digits", AS_DIGIT)):
         odd = [i for i in word if chars[i] in table]
         rest = [chars[i] for i in word if chars[i] not in table]

@@ -157,6 +157,10 @@ def test_fix_width_forms(chars, want):
         ("lPv6", "IPv6"),  # an l starting a word before a capital
         ("NetBlOS名", "NetBIOS名"),  # ... or between two capitals
         ("MlN", "MIN"),
+        ("从lnfo目录", "从Info目录"),  # no English word starts ln
+        ("lmhosts", "lmhosts"),  # but some start lm
+        ("ln -s", "ln -s"),  # ... but the command ln does
+        ("lnk", "lnk"),
         ("AlgoRl", "AlgoRl"),  # not after a capital at the end of a mixed word
         ("htmlParser", "htmlParser"),
         ("见ls(l)和[l]", "见ls(1)和[1]"),  # alone in brackets: a section or list number
