@@ -470,8 +470,8 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     capital is an I ("lPv6": no word starts so), as is one between two capitals
     ("NetBlOS") and one starting a lower-case word of four letters or more before
     an n ("lnfo"; the command ln is shorter, and lmhosts is a word), and an l
-    alone in brackets a 1 ("ls(l)").  Other mixed words
-    ("X11", "getItem") are left as read.
+    alone in brackets a 1 ("ls(l)").  Other mixed words ("X11", "getItem") are
+    left as read.
 
     Args:
         chars: the characters of one line, left to right.
