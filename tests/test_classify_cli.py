@@ -94,6 +94,24 @@ def test_classify_a_folder(crops, exported):
         assert [p for _, p in cands] == sorted((p for _, p in cands), reverse=True)
 
 
+def test_classify_in_chunks_gives_the_same_answers(crops, exported, monkeypatch):
+    import ocr_pipeline.classify as classify
+    from recognizer.runtime import Predictor
+
+    folder, truth = crops
+    paths = sorted(Path(folder).glob("*.png"))
+    pred = Predictor(exported.tflite)
+    whole = classify.classify_files(paths, pred)
+    calls = []
+    topk = pred.topk
+    pred.topk = lambda x, k: calls.append(len(x)) or topk(x, k)
+    monkeypatch.setattr(classify, "CHUNK", 5)
+    chunked = classify.classify_files(paths, pred)
+    assert calls == [5] * (len(paths) // 5) + ([len(paths) % 5] if len(paths) % 5 else [])
+    assert [r.chars for r in chunked] == [r.chars for r in whole]
+    assert np.allclose([r.probs for r in chunked], [r.probs for r in whole], atol=1e-6)
+
+
 def test_classify_sorts_names_naturally_not_lexically(crops):
     folder, truth = crops
     lexical = "".join(truth[int(p.stem)] for p in sorted(folder.glob("*.png")))
