@@ -562,9 +562,13 @@ def pair_brackets(
     def at_end(n: int, i: int) -> bool:
         return i == len(out[n]) - 1
 
-    def settle(order, opens: dict[str, str], closes: dict[str, str], edge, partner_edge) -> None:
+    def settle(
+        order, opens: dict[str, str], closes: dict[str, str], wide_open: str, edge, partner_edge
+    ) -> None:
+        """One pass in reading order (or against it, where closing brackets open):
+        ``opens`` maps each bracket that opens a pair in this direction to its
+        partner, ``wide_open`` is the full-width one of them."""
         stack: list[tuple[int, int]] = []
-        wide_open = "（" if "（" in opens else "）"
         for n, i in order:
             ch = out[n][i]
             bar = (n, i) in bars and ch in BAR_LIKE
@@ -584,8 +588,8 @@ def pair_brackets(
             elif bar:  # nothing open: it may open a pair itself
                 stack.append((n, i))
 
-    settle(spots, BRACKETS, OPENING_OF, at_end, at_start)
-    settle(reversed(spots), OPENING_OF, BRACKETS, at_start, at_end)
+    settle(spots, BRACKETS, OPENING_OF, "（", at_end, at_start)
+    settle(reversed(spots), OPENING_OF, BRACKETS, "）", at_start, at_end)
     return out
 
 

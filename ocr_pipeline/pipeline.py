@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import cv2
@@ -140,11 +141,8 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
 
 def _pair_brackets(lines: list[LineResult]) -> None:
     """Apply :func:`pair_brackets` to each paragraph (consecutive lines of one block)."""
-    start = 0
-    for end in range(1, len(lines) + 1):
-        if end < len(lines) and lines[end].block == lines[start].block:
-            continue
-        para = lines[start:end]
+    for _, group in itertools.groupby(lines, key=lambda line: line.block):
+        para = list(group)
         bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
         fixed = pair_brackets([[c.char for c in line.chars] for line in para], bars)
         for line, chars in zip(para, fixed):
@@ -155,7 +153,6 @@ def _pair_brackets(lines: list[LineResult]) -> None:
                         line.spaces[n] = False
                         if n:
                             line.spaces[n - 1] = False
-        start = end
 
 
 #: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
