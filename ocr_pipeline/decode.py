@@ -321,11 +321,27 @@ SMALL_COMMA_ASPECT = 1.5
 MIDDLE_DOTS = set("·•∙")
 
 
+#: A comma's tail reaches down to the foot of the line's hanzi (over 0.9 of their
+#: height from their top, on all development pages); a "comma" ending above this
+#: share is what a scan left of a full stop's ring, its lower left arc.
+FLOATING_COMMA = 0.85
+
+
+def _hanzi_band(chars: list[str], boxes: np.ndarray) -> tuple[float, float] | None:
+    """Median top and bottom of a line's hanzi; None with fewer than three."""
+    rows = [b for c, b in zip(chars, boxes) if is_hanzi(c)]
+    if len(rows) < 3:
+        return None
+    return float(np.median([b[1] for b in rows])), float(np.median([b[3] for b in rows]))
+
+
 def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int, int]) -> list[str]:
     """A middle dot (· •) sits at mid-height; one in the lower part of the line
     is a full stop whose ring blurred shut: 。 after or before a hanzi, else ".".
-    A full stop is round; a "." box clearly taller than wide is a small comma
-    whose tail the crop lost (the full-width form is chosen later, by the advance).
+    So is a comma that does not reach the foot of the line's hanzi
+    (``FLOATING_COMMA``).  A full stop is round; a "." box clearly taller than
+    wide is a small comma whose tail the crop lost (the full-width form is
+    chosen later, by the advance).
 
     Args:
         chars: the characters of one line, left to right.
@@ -334,15 +350,19 @@ def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int,
     """
     top, height = line_box[1], max(line_box[3] - line_box[1], 1)
     aspect = SMALL_COMMA_ASPECT if height < SMALL_LINE else COMMA_ASPECT
+    band = _hanzi_band(chars, boxes)
     out = list(chars)
     for i, ch in enumerate(chars):
         w, h = boxes[i][2] - boxes[i][0], boxes[i][3] - boxes[i][1]
         if ch == "." and h >= 3 and h >= aspect * w:
             out[i] = ","
-        if ch not in MIDDLE_DOTS:
+        if ch in "，," and band is not None:
+            foot = (boxes[i][3] - band[0]) / max(band[1] - band[0], 1.0)
+            if foot >= FLOATING_COMMA:
+                continue
+        elif ch not in MIDDLE_DOTS:
             continue
-        centre = ((boxes[i][1] + boxes[i][3]) / 2 - top) / height
-        if centre < LOW_DOT:
+        elif ((boxes[i][1] + boxes[i][3]) / 2 - top) / height < LOW_DOT:
             continue
         beside = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
         out[i] = "。" if any(is_hanzi(c) for c in beside) else "."

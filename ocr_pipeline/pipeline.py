@@ -244,8 +244,9 @@ class _Scorer:
 
         Those read without confidence or with a width unfit for the reading,
         groups of several pieces that could be Latin letters the segmenter took
-        for one hanzi (three or more pieces, or two beside a Latin letter or
-        digit), and a mark hugging the hanzi after it, with none of the space a
+        for one hanzi (three or more pieces, unless read as a hanzi with
+        confidence and with no Latin letter or digit beside it; or two beside
+        one), and a mark hugging the hanzi after it, with none of the space a
         full-width mark leaves or an ASCII one before its space: the left dot of
         心 under 息 read as a comma (both are checked).  With ``typical``, the line's
         median hanzi width, also a hanzi of several pieces too wide for one
@@ -261,7 +262,8 @@ class _Scorer:
             misfit = self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
             pieces = c.end - c.start
             near_latin = any(script(reads[m]) == "A" for m in (n - 1, n + 1) if 0 <= m < len(cands))
-            if weak or misfit or pieces >= 3 or (pieces == 2 and near_latin):
+            sure_hanzi = not weak and not near_latin and is_hanzi(reads[n])
+            if weak or misfit or (pieces >= 3 and not sure_hanzi) or (pieces == 2 and near_latin):
                 out.add(n)
             if (
                 n + 1 < len(cands)

@@ -120,6 +120,34 @@ def test_pieces_touching_in_faint_ink_count_as_one_shape(height, bridge, want):
 
 
 @pytest.mark.parametrize(
+    "reads, middle_prob, want",
+    [
+        ("的川的", 0.95, []),  # a sure hanzi of three pieces stands
+        ("的川的", 0.4, [1]),  # unsure: Latin letters may be hiding in it
+        ("a川b", 0.95, [1]),  # beside Latin letters ("ill")
+        ("的:的", 0.95, [1]),  # three pieces read as one mark
+    ],
+)
+def test_doubtful_groups(reads, middle_prob, want):
+    from types import SimpleNamespace
+
+    from ocr_pipeline.pipeline import _Scorer
+    from segmentation.segment import Line, Segmentation
+
+    blank = np.zeros((20, 80), np.uint8)
+    seg = Segmentation(gray=blank, ink=blank, mask=blank)
+    seg.lines = [Line(box=(0, 0, 80, 20), block=0)]
+    chars = "".join(dict.fromkeys(reads))
+    scorer = _Scorer(seg, SimpleNamespace(charset=SimpleNamespace(chars=chars)), 1)
+    cands = [Candidate(0, 1, (0, 0, 18, 20)), Candidate(1, 4, (20, 0, 38, 20))]
+    cands.append(Candidate(4, 5, (44, 0, 62, 20)))
+    for c, ch, p in zip(cands, reads, (0.95, middle_prob, 0.95)):
+        scorer.top[(0, c)] = ([chars.index(ch)], [p])
+        scorer.scores[(0, c)] = 0.0
+    assert scorer.doubtful(0, cands) == want
+
+
+@pytest.mark.parametrize(
     "chars, want",
     [
         ("中,文", "中，文"),
@@ -270,6 +298,23 @@ def test_small_comma_is_a_2x3_blob(line_height, want):
     box is a full stop blurred a little."""
     boxes = np.array([(0, 0, 13, 13), (15, 10, 17, 13), (20, 0, 33, 13)], np.int32)
     assert "".join(fix_dots(list("值.命"), boxes, (0, 0, 40, line_height))) == want
+
+
+@pytest.mark.parametrize(
+    "chars, comma_box, want",
+    [
+        ("位置，如果", (26, 18, 29, 23), "位置。如果"),  # ends at 0.81 of the hanzi: a worn 。
+        ("位置，如果", (26, 23, 29, 28), "位置，如果"),  # its tail at the hanzi's foot
+        ("位置，如果", (26, 24, 29, 30), "位置，如果"),  # below it
+        ("a，bc", (26, 18, 29, 23), "a，bc"),  # no hanzi to measure against
+        ("ab,cd", (26, 18, 29, 23), "ab,cd"),
+    ],
+)
+def test_comma_above_the_hanzi_foot_is_a_full_stop(chars, comma_box, want):
+    """Hanzi boxes span y 2..28; a comma's tail reaches their foot."""
+    boxes = np.array([(i * 12, 2, i * 12 + 10, 28) for i in range(len(chars))], np.int32)
+    boxes[2] = comma_box
+    assert "".join(fix_dots(list(chars), boxes, (0, 2, 100, 30))) == want
 
 
 @pytest.mark.parametrize(
