@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ocr_pipeline import language
+from ocr_pipeline import language, lexicon
 from ocr_pipeline.decode import (
     BAR_LIKE,
     CHAR_COST,
@@ -354,6 +354,95 @@ def _comma_share(c: CharResult) -> float:
     return max(probs.get(",", 0.0), probs.get("，", 0.0)) / max(c.confidence, 1e-9)
 
 
+def _english_words(
+    path: list[int],
+    cands: list[Candidate],
+    reads: list[tuple[Candidate, ...]],
+    scores: np.ndarray,
+    scorer: _Scorer,
+    i: int,
+    height: float,
+) -> tuple[list[int], dict[Candidate, int]]:
+    """Latin words of a line's best path that a single change makes English
+    (:mod:`ocr_pipeline.lexicon`): another of a letter's top-k, or another cut
+    of the same pieces (rt for n, n for rt).
+
+    Returns:
+        The path with its regroupings done, and the alternative (index into its
+        top-k) to read for each candidate whose letter changes.
+    """
+    elems = [(k, c) for k, n in enumerate(path) for c in reads[n]]
+    first = np.cumsum([0] + [len(reads[n]) for n in path]).tolist()  # path index -> elems
+    chars = [scorer.char(i, c) for _, c in elems]
+    if not any(ch.isascii() and ch.isalpha() for ch in chars):
+        return path, {}
+    boxes = np.array([c.box for _, c in elems], np.int32).reshape(-1, 4)
+    spaced = list(word_gaps(boxes, height)) + [True]
+    by_span: dict[tuple[int, int], list[int]] = {}
+    for n, c in enumerate(cands):
+        by_span.setdefault((c.start, c.end), []).append(n)
+    choice: dict[Candidate, int] = {}
+    edits: list[tuple[int, int, list[int]]] = []
+    for a, b in _letter_runs(chars, spaced):
+        word = "".join(chars[a:b])
+        if not lexicon.needs_check(word):
+            continue
+        variants = []
+        for e in range(a, b):
+            c = elems[e][1]
+            ids, probs = scorer.top[(i, c)]
+            for j in range(1, len(ids)):
+                ch = scorer.chars[ids[j]]
+                if ch.isascii() and ch.isalpha() and probs[j] > 0:
+                    text = word[: e - a] + ch + word[e - a + 1 :]
+                    variants.append((text, np.log(probs[0] / probs[j]), ("letter", c, j)))
+        ks = [k for k in range(len(path)) if a <= first[k] and first[k + 1] <= b]
+        for k0, k1 in [(k, k + 1) for k in ks] + [(k, k + 2) for k in ks if k + 1 in ks]:
+            old = path[k0:k1]
+            head, tail = word[: first[k0] - a], word[first[k1] - a :]
+            for new in _regroupings(cands[old[0]].start, cands[old[-1]].end, by_span):
+                if new != old:
+                    text = head + "".join(scorer.char(i, c) for n in new for c in reads[n]) + tail
+                    cost = float(sum(scores[old]) - sum(scores[new]))
+                    variants.append((text, cost, ("cut", k0, k1, new)))
+        change = lexicon.best_variant(variants)
+        if change is None:
+            continue
+        if change[0] == "letter":
+            choice[change[1]] = change[2]
+        else:
+            edits.append(change[1:])
+    path = list(path)
+    for k0, k1, new in sorted(edits, reverse=True):
+        path[k0:k1] = new
+    return path, choice
+
+
+def _letter_runs(chars: list[str], spaced: list[bool]) -> list[tuple[int, int]]:
+    """[a, b) of each run of ASCII letters not broken by a word space
+    (``spaced[n]``: a space after character n; True for the last)."""
+    out, a = [], None
+    for n, ch in enumerate(chars):
+        if ch.isascii() and ch.isalpha():
+            a = n if a is None else a
+            if spaced[n]:
+                out.append((a, n + 1))
+                a = None
+        elif a is not None:
+            out.append((a, n))
+            a = None
+    return out
+
+
+def _regroupings(start: int, end: int, by_span: dict[tuple[int, int], list[int]]) -> list:
+    """Ways to read pieces ``start:end`` as one or two scored candidates."""
+    out = [[n] for n in by_span.get((start, end), ())]
+    for m in range(start + 1, end):
+        for x in by_span.get((start, m), ()):
+            out += [[x, y] for y in by_span.get((m, end), ())]
+    return out
+
+
 def _decode_line(
     line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int, typical: float
 ) -> LineResult:
@@ -381,10 +470,14 @@ def _decode_line(
             return context.get((a, b), 0.0)
         return -SCRIPT_CHANGE
 
-    for n in best_path(n_pieces, cands, scores, transition):
+    path = best_path(n_pieces, cands, scores, transition)
+    path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height)
+    for n in path:
         for c in reads[n]:
             ids, probs = scorer.top[(i, c)]
             alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
+            if c in choice:
+                alts.insert(0, alts.pop(choice[c]))
             dots = None
             if alts[0][0] == "…":
                 dots = ellipsis_dots(c.box, pieces[c.start : c.end], line.box)

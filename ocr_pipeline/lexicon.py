@@ -1,0 +1,115 @@
+"""English word list: a Latin word read one letter or one cut wrong, corrected.
+
+A blurred serif "rt" reads as n ("support" becomes "suppon"), a kerned "AT" as
+"AI", a T as I.  Each is one wrong choice among the readings the recogniser
+already scored: another of a letter's top-k, or another way of cutting the same
+pieces (two letters for one, one for two).  After a line's best path is chosen,
+:func:`best_variant` looks at each Latin word of three letters or more that is
+not an English word, and takes the one such change that makes it one (of four
+letters or more), if it costs the recogniser at most ``MARGIN`` in log-score.
+Words that are not English (fstab, mkdir, ttyS) stay as read unless a single
+change turns them into a word, which is rare.
+
+Source and licence
+------------------
+The lower-case, letters-only entries (63,875 words) of SCOWL's
+``american-english`` list as Debian's ``wamerican`` 2020.12.07-2 ships it in
+``/usr/share/dict/american-english``.  Copyright 2000-2011 by Kevin Atkinson;
+"Permission to use, copy, modify, distribute and sell these word lists, the
+associated scripts, the output created from the scripts, and its documentation
+for any purpose is hereby granted without fee, provided that the above
+copyright notice appears in all copies and that both that copyright notice and
+this permission notice appear in supporting documentation."  No man pages (the
+page benchmark's text) went into it.  The shipped ``ocr_pipeline/data/english.txt.gz``
+is rebuilt with::
+
+    apt-get install wamerican
+    python -m ocr_pipeline.lexicon build /usr/share/dict/american-english
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+#: Where the shipped word list lives.
+DATA = Path(__file__).with_name("data") / "english.txt.gz"
+
+#: Most log-score a change may cost the recogniser and still be taken for a word:
+#: the recogniser must give the changed reading at least a fifth of the score of
+#: its own.  On the development pages the right changes (stan to start, DlSCOVER
+#: to DISCOVER) cost under 1.8 and most under 1.5; the wrong ones (ctime to crime,
+#: conf to cont, systemd to system) 2.0 or more.
+MARGIN = 1.6
+#: Words shorter than this are left alone (ls, cp, rm are commands, not typos) ...
+MIN_READ = 3
+#: ... and a change must make a word at least this long.
+MIN_WORD = 4
+
+
+@lru_cache(maxsize=1)
+def words(path: Path | str = DATA) -> frozenset[str]:
+    """The shipped word list (lower case); empty when it is missing."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return frozenset(f.read().split())
+    except OSError:
+        return frozenset()
+
+
+def known(word: str, vocabulary: frozenset[str] | None = None) -> bool:
+    """True for an English word in any case (start, Start, START)."""
+    return word.lower() in (words() if vocabulary is None else vocabulary)
+
+
+def needs_check(word: str, vocabulary: frozenset[str] | None = None) -> bool:
+    """A Latin word that a single change might correct: long enough, letters
+    only, and not an English word already."""
+    letters = word.isascii() and word.isalpha()
+    return len(word) >= MIN_READ and letters and not known(word, vocabulary)
+
+
+def best_variant(
+    variants: Iterable[tuple[str, float, object]], vocabulary: frozenset[str] | None = None
+) -> object | None:
+    """The change to take among ``(text, cost, change)`` variants of one word:
+    the cheapest whose text is an English word of ``MIN_WORD`` letters or more
+    and whose cost (the log-score it loses, >= 0) is at most ``MARGIN``; None
+    if there is none."""
+    best = None
+    for text, cost, change in variants:
+        if cost <= MARGIN and len(text) >= MIN_WORD and known(text, vocabulary):
+            if best is None or cost < best[0]:
+                best = (cost, change)
+    return None if best is None else best[1]
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+def build(lines: Iterable[str]) -> list[str]:
+    """Lower-case words of ASCII letters only, sorted, from a word-per-line list
+    (proper nouns, which the list capitalises, and possessives are left out)."""
+    out = {w for w in (line.strip() for line in lines) if w.isascii() and w.isalpha()}
+    return sorted(w for w in out if w.islower())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m ocr_pipeline.lexicon")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build the shipped word list from a word-per-line file")
+    b.add_argument("source", type=Path, help="e.g. /usr/share/dict/american-english")
+    b.add_argument("-o", "--output", type=Path, default=DATA)
+    args = ap.parse_args(argv)
+    text = args.source.read_text(encoding="utf-8", errors="replace")
+    out = build(text.splitlines())
+    with gzip.GzipFile(args.output, "wb", mtime=0) as f:
+        f.write(("\n".join(out) + "\n").encode("utf-8"))
+    print(f"{len(out)} words -> {args.output}")
+
+
+if __name__ == "__main__":
+    main()
