@@ -127,7 +127,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     doubt = [scorer.doubtful(i, first[i], typical[i]) for i in range(len(seg.lines))]
     extra = [
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
-        + _touching_pairs(seg, i, [first[i][n] for n in doubt[i]])
+        + _touching_pairs(seg, i, _maybe_joined(first[i], scorer, i, doubt[i]))
         for i in range(len(seg.lines))
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
@@ -157,8 +157,20 @@ def _pair_brackets(lines: list[LineResult]) -> None:
 
 #: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
 #: may be two letters that touch.
+#: Letters that two touching letters of a scan look like (rt as n, rn or oo as m):
+#: read with confidence or not, their pieces are also tried as two letters.
+JOINED_LOOKALIKES = set("mnwuMNWUH")
 TOUCH_WIDTH = 0.5
 TOUCH_HEIGHT = 0.8
+
+
+def _maybe_joined(cands: list[Candidate], scorer: _Scorer, i: int, doubt: list[int]) -> list:
+    """Candidates to try as two touching letters: the doubtful ones, and those
+    read as a letter that two touching ones look like (``JOINED_LOOKALIKES``)."""
+    doubt_set = set(doubt)
+    return [
+        c for n, c in enumerate(cands) if n in doubt_set or scorer.char(i, c) in JOINED_LOOKALIKES
+    ]
 
 
 def _touching_pairs(seg: Segmentation, i: int, doubtful: list[Candidate]) -> list[Candidate]:

@@ -94,3 +94,14 @@ def test_a_second_choice_that_makes_a_word_wins_when_the_recogniser_allows(f_pro
     path, choice = _english_words(list(range(7)), cands, reads, scores, scorer, 0, 20.0)
     ids = [scorer.top[(0, c)][0][choice.get(c, 0)] for c in cands]
     assert path == list(range(7)) and "".join(scorer.chars[j] for j in ids) == want
+
+
+def test_letters_that_two_touching_letters_look_like_are_tried_as_two():
+    """A scan's "rt" reads n with confidence; only a split gives the word list a
+    "start" to choose."""
+    from ocr_pipeline.pipeline import _maybe_joined
+
+    cands = [Candidate(k, k + 1, (10 * k, 5, 10 * k + 8, 15)) for k in range(4)]
+    scorer = _scorer(dict(zip(cands, [("s", 0.9), ("n", 0.9), ("a", 0.9), ("m", 0.9)])))
+    assert _maybe_joined(cands, scorer, 0, []) == [cands[1], cands[3]]
+    assert _maybe_joined(cands, scorer, 0, [0]) == [cands[0], cands[1], cands[3]]
