@@ -455,6 +455,60 @@ def _regroupings(start: int, end: int, by_span: dict[tuple[int, int], list[int]]
     return out
 
 
+#: What a hanzi's own dots and strokes read as when the segmenter cuts them off
+#: (the dot of 忄 as ·, the left stroke of 门 as i).
+FRAGMENTS = set("·•'‘’`、ilI|1")
+
+
+def _absorb_fragments(
+    path: list[int],
+    cands: list[Candidate],
+    reads: list[tuple[Candidate, ...]],
+    scorer: _Scorer,
+    i: int,
+    height: float,
+) -> list[int]:
+    """The path with each hanzi's cut-off fragment (``FRAGMENTS``, one piece)
+    taken back into it: one that lies within the hanzi's box, whose ink its crop
+    already holds; or one hugging it (``HUGGING_GAP``) where the two together read
+    as the same hanzi, at least as surely.  Appends to ``cands`` and ``reads``
+    the groups it needs that were not classified (within the box: same crop)."""
+    path = list(path)
+    k = 0
+    while k + 1 < len(path):
+        merged = _absorbed(cands[path[k]], cands[path[k + 1]], cands, scorer, i, height)
+        if merged is None:
+            k += 1
+            continue
+        if merged not in cands:
+            cands.append(merged)
+            reads.append((merged,))
+        path[k : k + 2] = [cands.index(merged)]
+    return path
+
+
+def _absorbed(
+    a: Candidate, b: Candidate, cands: list[Candidate], scorer: _Scorer, i: int, height: float
+) -> Candidate | None:
+    """The group of ``a`` and ``b`` if one is a hanzi and the other its fragment."""
+    if a.parts or b.parts or is_hanzi(scorer.char(i, a)) == is_hanzi(scorer.char(i, b)):
+        return None
+    hanzi, bit = (a, b) if is_hanzi(scorer.char(i, a)) else (b, a)
+    if bit.end - bit.start != 1 or scorer.char(i, bit) not in FRAGMENTS:
+        return None
+    box = (*np.minimum(a.box[:2], b.box[:2]).tolist(), *np.maximum(a.box[2:], b.box[2:]).tolist())
+    merged = Candidate(a.start, b.end, tuple(box))
+    if tuple(box) == tuple(hanzi.box):
+        scorer.top.setdefault((i, merged), scorer.top[(i, hanzi)])
+        scorer.scores.setdefault((i, merged), scorer.scores[(i, hanzi)])
+        return merged
+    if (i, merged) not in scorer.top or b.box[0] - a.box[2] >= HUGGING_GAP * height:
+        return None
+    (m, *_), (p, *_) = scorer.top[(i, merged)]
+    (h, *_), (q, *_) = scorer.top[(i, hanzi)]
+    return merged if m == h and p >= q else None
+
+
 def _decode_line(
     line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int, typical: float
 ) -> LineResult:
@@ -483,6 +537,7 @@ def _decode_line(
         return -SCRIPT_CHANGE
 
     path = best_path(n_pieces, cands, scores, transition)
+    path = _absorb_fragments(path, cands, reads, scorer, i, line.height)
     path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height)
     for n in path:
         for c in reads[n]:

@@ -595,3 +595,47 @@ def test_a_hanzi_much_wider_than_its_neighbours_is_doubted():
     assert _too_wide(cands[0], "参", typical) == 0.0
     assert _too_wide(cands[-1], "m", typical) == 0.0  # Latin letters have their own widths
     assert _hanzi_width(cands[:2], reads[:2]) == 0.0  # too few hanzi to tell
+
+
+def _fragment_scorer(reads: dict):
+    """A scorer whose candidates read as given (char, probability)."""
+    from types import SimpleNamespace
+
+    from ocr_pipeline.pipeline import _Scorer
+    from segmentation.segment import Line, Segmentation
+
+    blank = np.zeros((20, 100), np.uint8)
+    seg = Segmentation(gray=blank, ink=blank, mask=blank)
+    seg.lines = [Line(box=(0, 0, 100, 20), block=0)]
+    chars = "".join(dict.fromkeys(ch for ch, _ in reads.values()))
+    scorer = _Scorer(seg, SimpleNamespace(charset=SimpleNamespace(chars=chars)), 1)
+    for c, (ch, p) in reads.items():
+        scorer.top[(0, c)] = ([chars.index(ch)], [p])
+        scorer.scores[(0, c)] = float(np.log(p))
+    return scorer
+
+
+@pytest.mark.parametrize(
+    "bit, bit_box, merged_read, want",
+    [
+        ("i", (20, 6, 21, 15), None, "简"),  # within the hanzi's box: its own stroke
+        ("·", (18, 7, 19, 9), ("简", 0.9), "简"),  # hugging, and together the same hanzi
+        ("·", (18, 7, 19, 9), ("筒", 0.9), "·简"),  # together something else
+        ("·", (18, 7, 19, 9), ("简", 0.5), "·简"),  # together less sure
+        ("·", (12, 7, 13, 9), ("简", 0.9), "·简"),  # a real gap before the hanzi
+        ("，", (18, 12, 19, 15), ("简", 0.9), "，简"),  # punctuation is not a fragment
+    ],
+)
+def test_cut_off_fragments_of_a_hanzi_are_taken_back(bit, bit_box, merged_read, want):
+    from ocr_pipeline.pipeline import _absorb_fragments
+
+    hanzi = Candidate(1, 2, (20, 2, 32, 16))
+    frag = Candidate(0, 1, bit_box)
+    reads = {frag: (bit, 0.8), hanzi: ("简", 0.8)}
+    box = (min(bit_box[0], 20), 2, 32, 16)
+    if merged_read:
+        reads[Candidate(0, 2, box)] = merged_read
+    scorer = _fragment_scorer(reads)
+    cands = list(reads)
+    path = _absorb_fragments([0, 1], cands, [(c,) for c in cands], scorer, 0, 20.0)
+    assert "".join(scorer.char(0, cands[n]) for n in path) == want
