@@ -552,6 +552,37 @@ OPENING_OF = {c: o for o, c in BRACKETS.items()}
 BAR_LIKE = "|Il"
 
 
+def pair_quotes(lines: list[list[str]]) -> list[list[str]]:
+    """Curly quotes that the recogniser read as ASCII ", settled by their partners.
+
+    A small screen font draws ” and " alike, a few pixels each.  A " right after
+    an opening “ (the next quote mark of the paragraph) closes it: ”; one right
+    before a closing ” opens it: “.  A " whose own partner is another " (the
+    quote before or after it is one) is left alone: "ASCII" quotes stay ASCII.
+
+    Args:
+        lines: the characters of the consecutive lines of one paragraph.
+
+    Returns:
+        The lines with those quotes replaced (new lists).
+    """
+    out = [list(line) for line in lines]
+    spots = [(n, i) for n, line in enumerate(out) for i, ch in enumerate(line) if ch in '"“”']
+
+    def at(k: int) -> str:
+        return out[spots[k][0]][spots[k][1]] if 0 <= k < len(spots) else ""
+
+    for k in range(len(spots)):
+        n, i = spots[k]
+        if out[n][i] != '"':
+            continue
+        if at(k - 1) == "“" and at(k + 1) != '"':
+            out[n][i] = "”"
+        elif at(k + 1) == "”" and at(k - 1) != '"':
+            out[n][i] = "“"
+    return out
+
+
 def pair_brackets(
     lines: list[list[str]], bars: frozenset[tuple[int, int]] = frozenset()
 ) -> list[list[str]]:

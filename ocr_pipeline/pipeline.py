@@ -35,6 +35,7 @@ from ocr_pipeline.decode import (
     geometry_score,
     is_hanzi,
     pair_brackets,
+    pair_quotes,
     script,
     width_forms,
 )
@@ -140,11 +141,12 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
 
 
 def _pair_brackets(lines: list[LineResult]) -> None:
-    """Apply :func:`pair_brackets` to each paragraph (consecutive lines of one block)."""
+    """Apply :func:`pair_brackets` and :func:`pair_quotes` to each paragraph
+    (consecutive lines of one block)."""
     for _, group in itertools.groupby(lines, key=lambda line: line.block):
         para = list(group)
         bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
-        fixed = pair_brackets([[c.char for c in line.chars] for line in para], bars)
+        fixed = pair_quotes(pair_brackets([[c.char for c in line.chars] for line in para], bars))
         for line, chars in zip(para, fixed):
             for n, (c, new) in enumerate(zip(line.chars, chars)):
                 if new != c.char:

@@ -639,3 +639,20 @@ def test_cut_off_fragments_of_a_hanzi_are_taken_back(bit, bit_box, merged_read, 
     cands = list(reads)
     path = _absorb_fragments([0, 1], cands, [(c,) for c in cands], scorer, 0, 20.0)
     assert "".join(scorer.char(0, cands[n]) for n in path) == want
+
+
+@pytest.mark.parametrize(
+    "lines, want",
+    [
+        (['见“在线帮助"一节'], ["见“在线帮助”一节"]),  # closes the “ before it
+        (['为"文件”，'], ["为“文件”，"]),  # opens the ” after it
+        (["“帮助", '"一节'], ["“帮助", "”一节"]),  # across the lines of a paragraph
+        (['用"a"和"b"'], ['用"a"和"b"']),  # ASCII pairs stay ASCII
+        (['“a" "b"'], ['“a" "b"']),  # its partner is another "
+        (["无引号"], ["无引号"]),
+    ],
+)
+def test_pair_quotes(lines, want):
+    from ocr_pipeline.decode import pair_quotes
+
+    assert ["".join(line) for line in pair_quotes([list(x) for x in lines])] == want
