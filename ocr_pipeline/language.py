@@ -5,11 +5,12 @@ On small or blurred text the CNN mistakes hanzi for near look-alikes (模式 rea
 After a line's best path is chosen, :func:`correct` runs a Viterbi over the
 top-k alternatives of each run of hanzi and scores a reading as
 
-    sum_i  log p_cnn(c_i)  +  LAMBDA * log P(c_i | c_{i-1})  -  SWITCH_COST * [c_i != top-1]
+    sum_i  log p_cnn(c_i)  +  LAMBDA * log P(c_i | c_{i-1})  -  s_i * SWITCH_COST * [c_i != top-1]
 
-so a lower-ranked alternative wins only where the context speaks for it
-clearly.  Anything that is not a hanzi of the model (Latin, digits,
-punctuation, a line end) is a boundary: the hanzi after it is scored by its
+with ``s_i = min(1, p_top1 / SURE)``, so a lower-ranked alternative wins only
+where the context speaks for it clearly, or where the CNN itself is torn.
+Anything that is not a hanzi of the model (Latin, digits, punctuation, a line
+end) is a boundary: the hanzi after it is scored by its
 unigram probability, and non-hanzi are never changed.
 
 The model
@@ -62,6 +63,9 @@ LAMBDA = 0.7
 #: Log-score a reading pays for each character it changes from the CNN's top-1:
 #: the margin by which the context must prefer the change.
 SWITCH_COST = 3.0
+#: Under this top-1 probability the switch cost shrinks in proportion: where the
+#: CNN is torn between two readings (棋 0.14, 模 0.13), the context decides.
+SURE = 0.5
 #: Alternatives the CNN gives less than this probability are not considered.
 MIN_ALT_PROB = 0.01
 #: Floor of the CNN probabilities before the log.
@@ -264,10 +268,11 @@ def correct(
             options.append(([index[ch]], [0.0]))
         else:
             ids, unary = [], []
+            cost = switch_cost * min(1.0, alts[0][1] / SURE)
             for rank, (alt, p) in enumerate(alts):
                 if alt in index and (rank == 0 or p >= min_prob) and index[alt] not in ids:
                     ids.append(index[alt])
-                    unary.append(np.log(max(p, PROB_FLOOR)) - (switch_cost if rank else 0.0))
+                    unary.append(np.log(max(p, PROB_FLOOR)) - (cost if rank else 0.0))
             options.append((ids, unary))
     for start, end in runs(np.array([o is not None for o in options], bool)):
         run = options[start:end]

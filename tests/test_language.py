@@ -40,6 +40,15 @@ def test_weak_evidence_keeps_the_top1(tiny):
     assert L.correct(["的", "棋", "式"], alts, tiny) == ["的", "棋", "式"]
 
 
+def test_a_torn_cnn_lets_the_context_decide(tiny):
+    """棋 0.14 against 模 0.13: weak evidence (模 is the commoner character) is
+    enough, where against a CNN sure of 棋 (0.40 to 0.30) it is not."""
+    torn = [[("国", 0.9)], [("棋", 0.14), ("模", 0.13)]]
+    assert L.correct(["国", "棋"], torn, tiny) == ["国", "模"]
+    sure = [[("国", 0.9)], [("棋", 0.40), ("模", 0.30)]]
+    assert L.correct(["国", "棋"], sure, tiny) == ["国", "棋"]
+
+
 def test_non_hanzi_are_boundaries_and_never_change(tiny):
     # "x" could be read 模 before 式, but only hanzi are re-read
     chars = ["x", "式"]
