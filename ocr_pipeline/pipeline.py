@@ -157,11 +157,11 @@ def _pair_brackets(lines: list[LineResult]) -> None:
                             line.spaces[n - 1] = False
 
 
-#: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
-#: may be two letters that touch.
 #: Letters that two touching letters of a scan look like (rt as n, rn or oo as m):
 #: read with confidence or not, their pieces are also tried as two letters.
 JOINED_LOOKALIKES = set("mnwuMNWUH")
+#: A piece this many line heights wide, or wider, and at most ``TOUCH_HEIGHT`` tall
+#: may be two letters that touch.
 TOUCH_WIDTH = 0.5
 TOUCH_HEIGHT = 0.8
 
@@ -540,6 +540,7 @@ def _decode_line(
 
     path = best_path(n_pieces, cands, scores, transition)
     path = _absorb_fragments(path, cands, reads, scorer, i, line.height)
+    scores = np.append(scores, [scorer.scores[(i, c)] for c in cands[len(scores) :]])
     path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height)
     for n in path:
         for c in reads[n]:
