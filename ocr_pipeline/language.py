@@ -10,8 +10,8 @@ top-k alternatives of each run of hanzi and scores a reading as
 with ``s_i = min(1, p_top1 / SURE)``, so a lower-ranked alternative wins only
 where the context speaks for it clearly, or where the CNN itself is torn.
 Anything that is not a hanzi of the model (Latin, digits, punctuation, a line
-end) is a boundary: the hanzi after it is scored by its
-unigram probability, and non-hanzi are never changed.
+end) is a boundary: the hanzi after it is scored by its unigram probability,
+and non-hanzi are never changed.
 
 The model
 ---------

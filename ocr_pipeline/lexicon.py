@@ -39,8 +39,8 @@ from pathlib import Path
 DATA = Path(__file__).with_name("data") / "english.txt.gz"
 
 #: Most log-score a change may cost the recogniser and still be taken for a word:
-#: the recogniser must give the changed reading at least a fifth of the score of
-#: its own.  On the development pages the right changes (stan to start, DlSCOVER
+#: the changed reading must score at least a fifth as high (e^-1.6 = 0.20) as the
+#: one read.  On the development pages the right changes (stan to start, DlSCOVER
 #: to DISCOVER) cost under 1.8 and most under 1.5; the wrong ones (ctime to crime,
 #: conf to cont, systemd to system) 2.0 or more.
 MARGIN = 1.6
