@@ -33,6 +33,9 @@ DILATE_FRACTION = 0.8
 TINY_FRACTION = 0.35
 #: Bands taller than this multiple of the median line height are checked for touching lines.
 TALL_FACTOR = 1.5
+#: A part of a split band under this share of the tallest part's height, touching
+#: a neighbour, is not a line of its own (the descenders of a Latin line).
+LINE_PART = 0.6
 #: A paragraph break is a vertical gap larger than this fraction of the line height.
 BLOCK_GAP = 0.8
 
@@ -236,8 +239,36 @@ def _split_tall(mask: np.ndarray, bands: list[_Band], line_h: float) -> list[_Ba
     """Split bands much taller than ``line_h`` at deep valleys of their row profile."""
     out: list[_Band] = []
     for band in bands:
-        out += [_Band(b, band.section, band.column) for b in _split_box(mask, band.box, line_h)]
+        parts = _rejoin_short(_split_box(mask, band.box, line_h), line_h)
+        out += [_Band(b, band.section, band.column) for b in parts]
     return out
+
+
+def _rejoin_short(parts: list[Box], line_h: float) -> list[Box]:
+    """Parts of one band under ``LINE_PART`` of the tallest part's height that
+    touch or overlap a neighbour (within ``0.2 * line_h``) rejoin it: the
+    descenders of a Latin line with few of them, cut off below its baseline."""
+    parts = sorted(parts, key=lambda b: b[1])
+    while len(parts) > 1:
+        tallest = max(b[3] - b[1] for b in parts)
+        short = [n for n, b in enumerate(parts) if b[3] - b[1] < LINE_PART * tallest]
+        pair = next(
+            (
+                (n, m)
+                for n in short
+                for m in (n - 1, n + 1)
+                if 0 <= m < len(parts)
+                and max(parts[m][1] - parts[n][3], parts[n][1] - parts[m][3]) < 0.2 * line_h
+            ),
+            None,
+        )
+        if pair is None:
+            break
+        n, m = pair
+        merged = _union(parts[n], parts[m])
+        parts = [b for k, b in enumerate(parts) if k not in pair] + [merged]
+        parts.sort(key=lambda b: b[1])
+    return parts
 
 
 def _split_box(mask: np.ndarray, box: Box, line_h: float) -> list[Box]:

@@ -350,6 +350,24 @@ def test_find_lines_tiny_band_is_merged():
     assert lines[0].box[3] >= page.line_boxes[1][3] - 1
 
 
+@pytest.mark.parametrize(
+    "parts, want",
+    [
+        # the tails of p and g cut off under a Latin line (Liberation Serif, 22 px)
+        ([(21, 26, 795, 40), (310, 37, 631, 44)], [(21, 26, 795, 44)]),
+        ([(310, 37, 631, 44), (21, 26, 795, 40)], [(21, 26, 795, 44)]),
+        # two lines of text
+        ([(0, 0, 600, 20), (0, 22, 600, 41)], [(0, 0, 600, 20), (0, 22, 600, 41)]),
+        # a short line (a row of dots) with a real gap above it
+        ([(0, 0, 600, 20), (0, 26, 90, 32)], [(0, 0, 600, 20), (0, 26, 90, 32)]),
+    ],
+)
+def test_descenders_cut_off_a_latin_line_rejoin_it(parts, want):
+    from segmentation.lines import _rejoin_short
+
+    assert _rejoin_short(parts, 20.0) == want
+
+
 # ---------------------------------------------------------------- characters
 
 CHAR_LINES = [
