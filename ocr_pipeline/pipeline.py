@@ -175,12 +175,13 @@ def _maybe_joined(cands: list[Candidate], scorer: _Scorer, i: int, doubt: list[i
     ]
 
 
-def _touching_pairs(seg: Segmentation, i: int, doubtful: list[Candidate]) -> list[Candidate]:
-    """Readings of doubtful single pieces as two letters that touch (a blurred
-    "re" read as m), split where the segmenter finds their touching point."""
+def _touching_pairs(seg: Segmentation, i: int, cands: list[Candidate]) -> list[Candidate]:
+    """Readings of single pieces (from :func:`_maybe_joined`) as two letters that
+    touch (a blurred "re" read as m), split where the segmenter finds their
+    touching point."""
     height = seg.lines[i].height
     out = []
-    for c in doubtful:
+    for c in cands:
         w, h = c.box[2] - c.box[0], c.box[3] - c.box[1]
         if c.end - c.start != 1 or w < TOUCH_WIDTH * height or h > TOUCH_HEIGHT * height:
             continue
@@ -478,7 +479,7 @@ def _absorb_fragments(
     path = list(path)
     k = 0
     while k + 1 < len(path):
-        merged = _absorbed(cands[path[k]], cands[path[k + 1]], cands, scorer, i, height)
+        merged = _absorbed(cands[path[k]], cands[path[k + 1]], scorer, i, height)
         if merged is None:
             k += 1
             continue
@@ -490,7 +491,7 @@ def _absorb_fragments(
 
 
 def _absorbed(
-    a: Candidate, b: Candidate, cands: list[Candidate], scorer: _Scorer, i: int, height: float
+    a: Candidate, b: Candidate, scorer: _Scorer, i: int, height: float
 ) -> Candidate | None:
     """The group of ``a`` and ``b`` if one is a hanzi and the other its fragment."""
     if a.parts or b.parts or is_hanzi(scorer.char(i, a)) == is_hanzi(scorer.char(i, b)):
