@@ -545,9 +545,62 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
             return
 
 
+#: A page keeps one style: a mark that its cell cannot settle takes the form of at
+#: least this share of the page's settled marks of its kind, if there are this many.
+STYLE_SHARE = 0.75
+STYLE_MIN = 3
+
+
+def page_style(lines: list[list[str]]) -> list[list[str]]:
+    """Settle the width form of look-alike marks (, ， : ： ...) that end or start
+    a line of Chinese text by the page's own style.
+
+    At a line's end a mark has no neighbour after it, so whether its cell is
+    full width cannot be seen (``fix_width_forms`` guesses full width).  Chinese
+    pages are written in one style or the other: some translators put ASCII
+    commas between hanzi throughout.  Such a mark (with a hanzi beside it) takes
+    the form that ``STYLE_SHARE`` of the marks of its kind with a hanzi beside
+    them, inside lines, have on this page.  Brackets are left to
+    :func:`pair_brackets`, which settles them by their partners.
+
+    Args:
+        lines: the characters of every line of a page.
+
+    Returns:
+        The lines with those marks replaced (new lists).
+    """
+    out = [list(line) for line in lines]
+    counts: dict[str, list[int]] = {}
+    unsettled = []
+    for n, line in enumerate(lines):
+        if not any(is_hanzi(c) for c in line):
+            continue
+        for i, ch in enumerate(line):
+            forms = width_forms(ch)
+            if forms is None or forms[0] in BRACKETS or forms[0] in OPENING_OF:
+                continue
+            if not any(is_hanzi(line[j]) for j in (i - 1, i + 1) if 0 <= j < len(line)):
+                continue
+            if i == len(line) - 1 or i == 0:
+                unsettled.append((n, i, forms))
+            else:
+                counts.setdefault(forms[0], [0, 0])[ch == forms[1]] += 1
+    for n, i, forms in unsettled:
+        votes = counts.get(forms[0], [0, 0])
+        total = sum(votes)
+        for form, count in zip(forms, votes):
+            if total >= STYLE_MIN and count >= STYLE_SHARE * total:
+                out[n][i] = form
+    return out
+
+
 #: Brackets whose width forms pair up: opening -> closing.
 BRACKETS = {"(": ")", "（": "）"}
 OPENING_OF = {c: o for o, c in BRACKETS.items()}
+#: Full-width marks drawn at one side of their cell, with its blank half after them
+#: or before them: beside one, a bracket's own space cannot be told from theirs.
+BLANK_AFTER = set("。，、；：！？）」』”")
+BLANK_BEFORE = set("（「『“")
 #: Strokes a worn bracket is read as.
 BAR_LIKE = "|Il"
 
@@ -590,7 +643,9 @@ def pair_brackets(
 
     A closing bracket that ends its line (an opening one that starts it) shows
     only its hugging side, where ASCII and full-width forms look alike: it takes
-    its partner's form.  A scan can wear a bracket down to a short straight
+    its partner's form.  So does an opening bracket after a full-width mark that
+    leaves its cell's blank half before it (。( or 。（), and a closing one before
+    a mark that leaves it after (）“).  A scan can wear a bracket down to a short straight
     stroke, read | or l; such a stroke standing alone in Chinese text (``bars``)
     is a full-width bracket if it pairs up: a closing one after an open bracket,
     else an opening one before a closing bracket (or before another such
@@ -608,10 +663,10 @@ def pair_brackets(
     spots = [(n, i) for n, line in enumerate(out) for i in range(len(line))]
 
     def at_start(n: int, i: int) -> bool:
-        return i == 0
+        return i == 0 or out[n][i - 1] in BLANK_AFTER
 
     def at_end(n: int, i: int) -> bool:
-        return i == len(out[n]) - 1
+        return i == len(out[n]) - 1 or out[n][i + 1] in BLANK_BEFORE
 
     def settle(
         order, opens: dict[str, str], closes: dict[str, str], wide_open: str, edge, partner_edge

@@ -44,6 +44,12 @@ DATA = Path(__file__).with_name("data") / "english.txt.gz"
 #: to DISCOVER) cost under 1.8 and most under 1.5; the wrong ones (ctime to crime,
 #: conf to cont, systemd to system) 2.0 or more.
 MARGIN = 1.6
+#: A word this long or longer is rarer to make by accident, so a change that makes
+#: one may cost up to ``MARGIN_LONG`` (e^-2.7 = 0.07): on the development pages the
+#: right ones (Subveision to Subversion, DAIABASE to DATABASE) cost up to 2.6, and
+#: no change making a wrong word this long cost under 4.4.
+LONG_WORD = 6
+MARGIN_LONG = 2.7
 #: Words shorter than this are left alone (ls, cp, rm are commands, not typos) ...
 MIN_READ = 3
 #: ... and a change must make a word at least this long.
@@ -77,11 +83,13 @@ def best_variant(
 ) -> object | None:
     """The change to take among ``(text, cost, change)`` variants of one word:
     the cheapest whose text is an English word of ``MIN_WORD`` letters or more
-    and whose cost (the log-score it loses, >= 0) is at most ``MARGIN``; None
-    if there is none."""
+    and whose cost (the log-score it loses, >= 0) is at most ``MARGIN``, or
+    ``MARGIN_LONG`` for a word of ``LONG_WORD`` letters or more; None if there
+    is none."""
     best = None
     for text, cost, change in variants:
-        if cost <= MARGIN and len(text) >= MIN_WORD and known(text, vocabulary):
+        limit = MARGIN_LONG if len(text) >= LONG_WORD else MARGIN
+        if cost <= limit and len(text) >= MIN_WORD and known(text, vocabulary):
             if best is None or cost < best[0]:
                 best = (cost, change)
     return None if best is None else best[1]

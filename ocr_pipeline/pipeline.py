@@ -34,6 +34,7 @@ from ocr_pipeline.decode import (
     fix_words,
     geometry_score,
     is_hanzi,
+    page_style,
     pair_brackets,
     pair_quotes,
     script,
@@ -136,6 +137,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     for i, line in enumerate(seg.lines):
         cands = first[i] + extra[i]
         page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
+    _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
     return page
 
@@ -147,14 +149,19 @@ def _pair_brackets(lines: list[LineResult]) -> None:
         para = list(group)
         bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
         fixed = pair_quotes(pair_brackets([[c.char for c in line.chars] for line in para], bars))
-        for line, chars in zip(para, fixed):
-            for n, (c, new) in enumerate(zip(line.chars, chars)):
-                if new != c.char:
-                    c.char = new
-                    if _fullwidth(new):  # full-width marks carry their own space
-                        line.spaces[n] = False
-                        if n:
-                            line.spaces[n - 1] = False
+        _set_chars(para, fixed)
+
+
+def _set_chars(lines: list[LineResult], fixed: list[list[str]]) -> None:
+    """Give the lines' characters the new readings ``fixed``."""
+    for line, chars in zip(lines, fixed):
+        for n, (c, new) in enumerate(zip(line.chars, chars)):
+            if new != c.char:
+                c.char = new
+                if _fullwidth(new):  # full-width marks carry their own space
+                    line.spaces[n] = False
+                    if n:
+                        line.spaces[n - 1] = False
 
 
 #: Letters that two touching letters of a scan look like (rt as n, rn or oo as m):
@@ -207,6 +214,9 @@ class _Scorer:
         self.index = {ch: n for n, ch in enumerate(self.chars)}
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
+        #: every letter's probability, for candidates read as a letter without confidence
+        self.letters: dict[tuple[int, Candidate], dict[str, float]] = {}
+        self._letter_ids = [n for n, ch in enumerate(self.chars) if ch.isascii() and ch.isalpha()]
 
     def score(self, items: list[tuple[int, Candidate]], prior: float = 0.0) -> None:
         items = [it for it in items if it not in self.top]
@@ -229,6 +239,9 @@ class _Scorer:
             bonus = prior if c.end - c.start <= 2 else 0.0  # 3+ pieces: often Latin letters
             p = row[ids[0]] + self._twin_probability(row, best)
             self.scores[(i, c)] = float(np.log(max(p, 1e-9))) - CHAR_COST + geo + bonus
+            if best.isascii() and best.isalpha() and row[ids[0]] < CONFIDENT:
+                letters = row[self._letter_ids].tolist()
+                self.letters[(i, c)] = {self.chars[n]: q for n, q in zip(self._letter_ids, letters)}
 
     def _shapes(self, i: int, c: Candidate) -> int:
         """Pieces of a candidate, counting as one those that touch at the joined
@@ -379,12 +392,12 @@ def _english_words(
     height: float,
 ) -> tuple[list[int], dict[Candidate, int]]:
     """Latin words of a line's best path that a single change makes English
-    (:mod:`ocr_pipeline.lexicon`): another of a letter's top-k, or another cut
-    of the same pieces (rt for n, n for rt).
+    (:mod:`ocr_pipeline.lexicon`): another letter (``_other_letters``), or another
+    cut of the same pieces (rt for n, n for rt).
 
     Returns:
-        The path with its regroupings done, and the alternative (index into its
-        top-k) to read for each candidate whose letter changes.
+        The path with its regroupings done, and the letter to read, with its
+        probability, for each candidate whose letter changes.
     """
     elems = [(k, c) for k, n in enumerate(path) for c in reads[n]]
     first = np.cumsum([0] + [len(reads[n]) for n in path]).tolist()  # path index -> elems
@@ -405,12 +418,9 @@ def _english_words(
         variants = []
         for e in range(a, b):
             c = elems[e][1]
-            ids, probs = scorer.top[(i, c)]
-            for j in range(1, len(ids)):
-                ch = scorer.chars[ids[j]]
-                if ch.isascii() and ch.isalpha() and probs[j] > 0:
-                    text = word[: e - a] + ch + word[e - a + 1 :]
-                    variants.append((text, np.log(probs[0] / probs[j]), ("letter", c, j)))
+            for ch, p, p0 in _other_letters(scorer, i, c, word, e - a):
+                text = word[: e - a] + ch + word[e - a + 1 :]
+                variants.append((text, float(np.log(p0 / p)), ("letter", c, ch, p)))
         ks = [k for k in range(len(path)) if a <= first[k] and first[k + 1] <= b]
         for k0, k1 in [(k, k + 1) for k in ks] + [(k, k + 2) for k in ks if k + 1 in ks]:
             old = path[k0:k1]
@@ -424,13 +434,37 @@ def _english_words(
         if change is None:
             continue
         if change[0] == "letter":
-            choice[change[1]] = change[2]
+            choice[change[1]] = change[2:]
         else:
             edits.append(change[1:])
     path = list(path)
     for k0, k1, new in sorted(edits, reverse=True):
         path[k0:k1] = new
     return path, choice
+
+
+def _other_letters(
+    scorer: _Scorer, i: int, c: Candidate, word: str, at: int
+) -> list[tuple[str, float, float]]:
+    """Other letters candidate ``c`` (letter ``at`` of ``word``) may be, as
+    (letter, its probability, the probability of the letter read): the letters
+    among its top-k; and, for a letter read without confidence in a word of
+    ``lexicon.LONG_WORD`` letters or more, any letter of the case of the letters
+    beside it (a scan wears the T of DATABASE to a 1, and T may not make the
+    top-k, but few strings are one letter from a long English word)."""
+    ids, probs = scorer.top[(i, c)]
+    out = {}
+    for j in range(1, len(ids)):
+        ch = scorer.chars[ids[j]]
+        if ch.isascii() and ch.isalpha() and probs[j] > 0:
+            out[ch] = probs[j]
+    letters = scorer.letters.get((i, c))
+    if letters and len(word) >= lexicon.LONG_WORD:
+        beside = word[max(at - 1, 0) : at] + word[at + 1 : at + 2]
+        for ch, p in letters.items():
+            if ch not in out and ch != word[at] and p > 0 and ch.isupper() == beside.isupper():
+                out[ch] = p
+    return [(ch, p, probs[0]) for ch, p in out.items()]
 
 
 def _letter_runs(chars: list[str], spaced: list[bool]) -> list[tuple[int, int]]:
@@ -548,7 +582,8 @@ def _decode_line(
             ids, probs = scorer.top[(i, c)]
             alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
             if c in choice:
-                alts.insert(0, alts.pop(choice[c]))
+                ch, p = choice[c]
+                alts = [(ch, p)] + [alt for alt in alts if alt[0] != ch][: len(alts) - 1]
             dots = None
             if alts[0][0] == "…":
                 dots = ellipsis_dots(c.box, pieces[c.start : c.end], line.box)

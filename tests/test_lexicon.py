@@ -92,8 +92,33 @@ def test_a_second_choice_that_makes_a_word_wins_when_the_recogniser_allows(f_pro
     scores = np.array([scorer.scores[(0, c)] for c in cands])
     reads = [(c,) for c in cands]
     path, choice = _english_words(list(range(7)), cands, reads, scores, scorer, 0, 20.0)
-    ids = [scorer.top[(0, c)][0][choice.get(c, 0)] for c in cands]
-    assert path == list(range(7)) and "".join(scorer.chars[j] for j in ids) == want
+    got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
+    assert path == list(range(7)) and "".join(got) == want
+
+
+@pytest.mark.parametrize(
+    "word, t_prob, want",
+    [
+        ("DAIABASE", 0.05, "DATABASE"),  # T is not in the I's top-k, but makes a long word
+        ("DAIABASE", 0.001, "DAIABASE"),  # too unlikely even so
+        ("SAIE", 0.05, "SAIE"),  # SATE: a short word needs a top-k letter
+    ],
+)
+def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, want, monkeypatch):
+    from ocr_pipeline.pipeline import _english_words
+
+    vocab = frozenset({"database", "sate"})
+    cands = [Candidate(k, k + 1, (10 * k, 5, 10 * k + 8, 15)) for k in range(len(word))]
+    letters = [(ch, 0.9) for ch in word]
+    letters[2] = ("I", 0.3, "1", 0.2)
+    scorer = _scorer(dict(zip(cands, letters)))
+    scorer.letters[(0, cands[2])] = {"I": 0.3, "T": t_prob, "t": 0.1, "l": 0.1}
+    scores = np.array([scorer.scores[(0, c)] for c in cands])
+    reads = [(c,) for c in cands]
+    monkeypatch.setattr(lexicon, "words", lambda path=None: vocab)
+    path, choice = _english_words(list(range(len(word))), cands, reads, scores, scorer, 0, 20.0)
+    got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
+    assert path == list(range(len(word))) and "".join(got) == want
 
 
 def test_letters_that_two_touching_letters_look_like_are_tried_as_two():

@@ -260,6 +260,11 @@ def test_fix_full_stops(text, next_x0, share, want):
         (["选项|值"], [(0, 2)], ["选项|值"]),
         # nested pairs
         (["（a（b）", "c)"], [], ["（a（b）", "c）"]),
+        # after a full stop's blank half cell, as at a line's start
+        (["碎片。（另见BUGS)."], [], ["碎片。(另见BUGS)."]),
+        (["输出。(参见）值"], [], ["输出。（参见）值"]),
+        # after a hanzi the gap has decided: left alone
+        (["碎片（另见BUGS)."], [], ["碎片（另见BUGS)."]),
     ],
 )
 def test_pair_brackets(lines, bars, want):
@@ -656,3 +661,27 @@ def test_pair_quotes(lines, want):
     from ocr_pipeline.decode import pair_quotes
 
     assert ["".join(line) for line in pair_quotes([list(x) for x in lines])] == want
+
+
+@pytest.mark.parametrize(
+    "lines, want",
+    [
+        # a page of ASCII commas between hanzi: a comma ending a line is one too
+        (["甲,乙,丙,丁，", "戊"], ["甲,乙,丙,丁,", "戊"]),
+        # and a page of full-width ones
+        (["甲，乙，丙，丁,", "戊"], ["甲，乙，丙，丁，", "戊"]),
+        # at the start of a line too
+        (["甲,乙,丙,丁", "，戊"], ["甲,乙,丙,丁", ",戊"]),
+        # too few settled marks, or no clear style: left as read
+        (["甲,乙,丙，", "戊"], ["甲,乙,丙，", "戊"]),
+        (["甲,乙,丙,丁，戊，己，", "庚"], ["甲,乙,丙,丁，戊，己，", "庚"]),
+        # each kind of mark keeps its own count; brackets are left to pair_brackets
+        (["甲,乙,丙,丁：", "戊(己"], ["甲,乙,丙,丁：", "戊(己"]),
+        # a mark with no hanzi beside it is not Chinese text's
+        (["甲,乙,丙,丁 a，", "戊"], ["甲,乙,丙,丁 a，", "戊"]),
+    ],
+)
+def test_page_style(lines, want):
+    from ocr_pipeline.decode import page_style
+
+    assert ["".join(line) for line in page_style([list(x) for x in lines])] == want
