@@ -546,6 +546,39 @@ def _absorbed(
     return merged if m == h and p >= q else None
 
 
+#: Letters drawn within the x-height, neither ascender nor descender.
+X_LETTERS = set("acemnorsuvwxz")
+#: Those that two touching letters look like ("rt" as n): one whose top rises
+#: over the x-height of the line's letters by this share of it holds an ascender
+#: (``RISE``), and its reading pays ``RISE_COST``.
+JOINED_X = set("nmu")
+RISE = 0.15
+RISE_COST = 1.0
+
+
+def _risen(reads: list[tuple[Candidate, ...]], scorer: _Scorer, i: int) -> np.ndarray:
+    """1.0 for each candidate read as n, m or u whose top rises over the line's
+    x-height letters by more than ``RISE`` of their height (and 2 pixels), else 0.
+
+    The x-height is the median of the letters read with confidence as
+    ``X_LETTERS``; a line with fewer than three has none to measure."""
+    out = np.zeros(len(reads))
+    tops, heights = [], []
+    for r in reads:
+        c = r[0]
+        if len(r) == 1 and scorer.char(i, c) in X_LETTERS and scorer.top[(i, c)][1][0] >= CONFIDENT:
+            tops.append(c.box[1])
+            heights.append(c.box[3] - c.box[1])
+    if len(tops) < 3:
+        return out
+    xline, xh = float(np.median(tops)), float(np.median(heights))
+    for n, r in enumerate(reads):
+        rise = xline - r[0].box[1]
+        if len(r) == 1 and scorer.char(i, r[0]) in JOINED_X and rise > max(RISE * xh, 1.5):
+            out[n] = 1.0
+    return out
+
+
 def _decode_line(
     line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int, typical: float
 ) -> LineResult:
@@ -559,6 +592,7 @@ def _decode_line(
         scores -= WIDE_HANZI_COST * np.array(
             [_too_wide(r[0], scorer.char(i, r[0]), typical) if len(r) == 1 else 0.0 for r in reads]
         )
+    scores -= RISE_COST * _risen(reads, scorer, i)
     first = [script(scorer.char(i, r[0])) for r in reads]
     last = [script(scorer.char(i, r[-1])) for r in reads]
     gap = SPACE_GAP * line.height

@@ -685,3 +685,31 @@ def test_page_style(lines, want):
     from ocr_pipeline.decode import page_style
 
     assert ["".join(line) for line in page_style([list(x) for x in lines])] == want
+
+
+@pytest.mark.parametrize(
+    "n_top, want",
+    [
+        (8, [0, 0, 0, 1]),  # rises 3 px over the x-height of 11: "rt" read as n
+        (9, [0, 0, 0, 1]),  # 2 px: the t's top
+        (10, [0, 0, 0, 0]),  # 1 px is anti-aliasing, not an ascender
+        (11, [0, 0, 0, 0]),  # level with the others: an n
+    ],
+)
+def test_an_n_that_rises_over_the_x_height_is_marked(n_top, want):
+    from ocr_pipeline.pipeline import _risen
+
+    cands = [Candidate(k, k + 1, (12 * k, 11, 12 * k + 10, 22)) for k in range(3)]
+    cands.append(Candidate(3, 4, (36, n_top, 49, 22)))
+    reads = dict(zip(cands, [("s", 0.9), ("o", 0.9), ("e", 0.9), ("n", 0.7)]))
+    scorer = _fragment_scorer(reads)
+    assert _risen([(c,) for c in cands], scorer, 0).tolist() == want
+
+
+def test_no_x_height_to_measure_without_three_sure_letters():
+    from ocr_pipeline.pipeline import _risen
+
+    cands = [Candidate(0, 1, (0, 11, 10, 22)), Candidate(1, 2, (12, 11, 22, 22))]
+    cands.append(Candidate(2, 3, (24, 2, 37, 22)))
+    scorer = _fragment_scorer(dict(zip(cands, [("o", 0.9), ("e", 0.4), ("n", 0.7)])))
+    assert _risen([(c,) for c in cands], scorer, 0).tolist() == [0, 0, 0]
