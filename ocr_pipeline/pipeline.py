@@ -41,7 +41,7 @@ from ocr_pipeline.decode import (
     width_forms,
 )
 from recognizer.runtime import top_ids
-from segmentation.characters import touching_split, word_gaps
+from segmentation.characters import arch_splits, touching_split, word_gaps
 from segmentation.crops import normalize_crop
 from segmentation.segment import Segmentation, segment_page
 
@@ -130,6 +130,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     extra = [
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
         + _touching_pairs(seg, i, _maybe_joined(first[i], scorer, i, doubt[i]))
+        + _arch_pairs(seg, i, first[i], scorer)
         for i in range(len(seg.lines))
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
@@ -197,6 +198,47 @@ def _touching_pairs(seg: Segmentation, i: int, cands: list[Candidate]) -> list[C
             left, right = (Candidate(c.start, c.end, box) for box in halves)
             out.append(Candidate(c.start, c.end, c.box, (left, right)))
     return out
+
+
+#: A letter of several stems, which a scan makes of two joined letters (rn, oo) ...
+ARCHED = set("m")
+#: ... when this many times as wide as the line's median x-height letter: an m of a
+#: proportional face is ~1.6 times as wide as its n or o, one of a monospace face
+#: no wider, and rn or rr joined ~1.8-2.3 times.
+WIDE_LETTER = 1.75
+
+
+def _arch_pairs(seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer) -> list:
+    """Readings of a letter of several stems (``ARCHED``) too wide for one
+    (``WIDE_LETTER``) as two letters, cut between each pair of its stems
+    (:func:`arch_splits`), or where the segmenter grouped two pieces: "rn" joined
+    and read m becomes r and n."""
+    widths = [
+        c.box[2] - c.box[0]
+        for c in cands
+        if scorer.char(i, c) in X_LETTERS - ARCHED and scorer.top[(i, c)][1][0] >= CONFIDENT
+    ]
+    if len(widths) < 3:
+        return []
+    wide = WIDE_LETTER * float(np.median(widths))
+    pieces = seg.pieces[i]
+    out = []
+    for c in cands:
+        if scorer.char(i, c) not in ARCHED or c.box[2] - c.box[0] <= wide:
+            continue
+        if c.end - c.start == 1:
+            for halves in arch_splits(seg.mask, c.box):
+                left, right = (Candidate(c.start, c.end, box) for box in halves)
+                out.append(Candidate(c.start, c.end, c.box, (left, right)))
+            continue
+        for m in range(c.start + 1, c.end):  # pieces the segmenter grouped: each cut
+            out += [Candidate(a, b, _union(pieces[a:b])) for a, b in ((c.start, m), (m, c.end))]
+    return list(dict.fromkeys(out))
+
+
+def _union(boxes: np.ndarray) -> tuple[int, int, int, int]:
+    """The box around boxes int (N, 4)."""
+    return (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
 
 
 #: Lines at least this tall (pixels) have letters apart at the joined ink level.

@@ -202,6 +202,50 @@ def touching_split(mask: np.ndarray, box: Box) -> tuple[Box, Box] | None:
     return halves[0], halves[1]
 
 
+#: Columns holding this share of a piece's fullest column are a letter's stem.
+STEM = 0.6
+
+
+def arch_splits(mask: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
+    """The ways to cut a piece of three or more stems (an m, or the "rn", "rr" or
+    "oo" that a scan joins into one) between two of its stems.
+
+    An m's arches are as thin as the joint of two touching letters, so
+    :func:`touching_split` finds no point much thinner than the rest; here the
+    piece is cut at the thinnest column between each pair of neighbouring stems
+    (runs of columns with ``STEM`` of the fullest one's ink), and the recogniser
+    decides which cut, if any, gives letters.
+
+    Args:
+        mask: uint8 or bool array (H, W), ink non-zero.
+        box: (x0, y0, x1, y1) of one piece, exclusive ends.
+
+    Returns:
+        (left, right) halves' boxes, each the tight box of its own ink, per cut;
+        empty for a piece of fewer than three stems.
+    """
+    x0, y0, x1, y1 = (int(v) for v in box)
+    sub = np.asarray(mask)[y0:y1, x0:x1] > 0
+    if sub.size == 0:
+        return []
+    profile = sub.sum(axis=0)
+    stems = runs(profile >= STEM * profile.max())
+    if len(stems) < 3:
+        return []
+    out = []
+    for (_, a), (b, _) in zip(stems[:-1], stems[1:]):
+        cut = a + int(np.argmin(profile[a:b]))
+        left, right = _rows_of(sub, 0, cut), _rows_of(sub, cut + 1, sub.shape[1])
+        if left is not None and right is not None:
+            out.append(
+                (
+                    (x0, y0 + left[0], x0 + cut, y0 + left[1]),
+                    (x0 + cut + 1, y0 + right[0], x1, y0 + right[1]),
+                )
+            )
+    return out
+
+
 def group_pieces(pieces: np.ndarray, line_height: float) -> list[tuple[int, int]]:
     """Group consecutive pieces into characters using geometry only.
 

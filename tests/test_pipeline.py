@@ -713,3 +713,28 @@ def test_no_x_height_to_measure_without_three_sure_letters():
     cands.append(Candidate(2, 3, (24, 2, 37, 22)))
     scorer = _fragment_scorer(dict(zip(cands, [("o", 0.9), ("e", 0.4), ("n", 0.7)])))
     assert _risen([(c,) for c in cands], scorer, 0).tolist() == [0, 0, 0]
+
+
+def test_an_m_too_wide_for_the_line_is_also_tried_as_two_letters():
+    """rn joined by a scan reads m; in a line whose letters are 10 px wide an m
+    of 19 px is tried cut between its stems (a narrower one is not)."""
+    from ocr_pipeline.pipeline import _arch_pairs
+    from segmentation.segment import Line, Segmentation
+
+    mask = np.zeros((20, 100), np.uint8)
+    for x in (60, 68, 76):
+        mask[6:18, x : x + 3] = 255
+    mask[6:8, 60:79] = 255
+    seg = Segmentation(gray=mask, ink=mask, mask=mask)
+    seg.lines = [Line(box=(0, 0, 100, 20), block=0)]
+    cands = [Candidate(k, k + 1, (12 * k, 6, 12 * k + 10, 18)) for k in range(4)]
+    wide = Candidate(4, 5, (60, 6, 79, 18))
+    seg.pieces = [np.array([c.box for c in cands] + [wide.box], np.int32)]
+    reads = dict(zip(cands, [("o", 0.9), ("e", 0.9), ("n", 0.9), ("a", 0.9)]))
+    reads[wide] = ("m", 0.95)
+    scorer = _fragment_scorer(reads)
+    pairs = _arch_pairs(seg, 0, [*cands, wide], scorer)
+    assert len(pairs) == 2 and all(p.start == 4 and len(p.parts) == 2 for p in pairs)
+    narrow = Candidate(4, 5, (60, 6, 76, 18))
+    scorer = _fragment_scorer({**dict(zip(cands, reads.values())), narrow: ("m", 0.95)})
+    assert _arch_pairs(seg, 0, [*cands, narrow], scorer) == []

@@ -21,7 +21,7 @@ from segmentation.binarize import (
     threshold_ink,
     to_gray,
 )
-from segmentation.characters import group_pieces, touching_split, word_gaps
+from segmentation.characters import arch_splits, group_pieces, touching_split, word_gaps
 from segmentation.clean import clean
 from segmentation.deskew import estimate_skew, rotate
 from segmentation.segment import crops, draw_debug
@@ -565,6 +565,26 @@ def test_letters_touching_by_an_arm_are_split():
     mask[6:8, 16:24] = 255
     halves = touching_split(mask, (2, 6, 24, 18))
     assert halves is not None and 5 <= halves[0][2] <= 13
+
+
+def _stems(xs: list[int]) -> np.ndarray:
+    """A piece of 3-pixel stems at columns xs joined by a 2-pixel top bar: an m."""
+    mask = np.zeros((20, 40), np.uint8)
+    for x in xs:
+        mask[6:18, x : x + 3] = 255
+    mask[6:8, xs[0] : xs[-1] + 3] = 255
+    return mask
+
+
+def test_a_piece_of_three_stems_is_cut_between_each_pair():
+    """An m, or rn joined by a scan: the arches are as thin as the joint, so
+    both cuts are proposed and the recogniser chooses."""
+    cuts = arch_splits(_stems([2, 10, 18]), (2, 6, 21, 18))
+    assert len(cuts) == 2
+    (left, right), (left2, right2) = cuts
+    assert left[0] == 2 and 5 <= left[2] <= 10 and right[0] >= left[2] and right[2] == 21
+    assert 13 <= left2[2] <= 18 and right2[2] == 21
+    assert arch_splits(_stems([2, 10]), (2, 6, 13, 18)) == []  # an n: no cut
 
 
 def test_solid_shapes_and_arms_are_not_split():
