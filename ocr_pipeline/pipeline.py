@@ -241,6 +241,10 @@ def _union(boxes: np.ndarray) -> tuple[int, int, int, int]:
     return (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
 
 
+#: The two width forms of the comma.
+COMMAS = set(",，")
+
+
 #: Lines at least this tall (pixels) have letters apart at the joined ink level.
 JOINED_MIN_HEIGHT = 20
 #: A mark closer than this to the hanzi after it (in line heights) may be part of it.
@@ -328,7 +332,7 @@ class _Scorer:
         for n, c in enumerate(cands):
             if typical and c.end - c.start >= 2 and _too_wide(c, reads[n], typical):
                 out.add(n)
-            weak = self.top[(i, c)][1][0] < CONFIDENT
+            weak = self._sureness(i, c) < CONFIDENT
             misfit = self.scores[(i, c)] < np.log(CONFIDENT) - 1.5
             pieces = c.end - c.start
             near_latin = any(script(reads[m]) == "A" for m in (n - 1, n + 1) if 0 <= m < len(cands))
@@ -343,6 +347,16 @@ class _Scorer:
             ):
                 out.update((n, n + 1))
         return sorted(out)
+
+    def _sureness(self, i: int, c: Candidate) -> float:
+        """The probability of the reading, with its other width form's for a comma
+        (, and ， split the vote where only the space after them differs, which
+        ``fix_width_forms`` settles)."""
+        ids, probs = self.top[(i, c)]
+        sure = probs[0]
+        if self.chars[ids[0]] in COMMAS:
+            sure += sum(p for j, p in zip(ids[1:], probs[1:]) if self.chars[j] in COMMAS)
+        return sure
 
     def char(self, i: int, c: Candidate) -> str:
         return self.chars[self.top[(i, c)][0][0]]
