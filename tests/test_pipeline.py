@@ -738,3 +738,28 @@ def test_an_m_too_wide_for_the_line_is_also_tried_as_two_letters():
     narrow = Candidate(4, 5, (60, 6, 76, 18))
     scorer = _fragment_scorer({**dict(zip(cands, reads.values())), narrow: ("m", 0.95)})
     assert _arch_pairs(seg, 0, [*cands, narrow], scorer) == []
+
+
+@pytest.mark.parametrize(
+    "read, other, doubted",
+    [
+        ((",", 0.35), ("，", 0.33), False),  # a comma either way: fix_width_forms decides
+        ((",", 0.35), (".", 0.33), True),  # a comma or a full stop: the neighbours may tell
+        (("x", 0.35), ("X", 0.33), True),
+    ],
+)
+def test_a_comma_split_between_its_width_forms_is_not_doubted(read, other, doubted):
+    from types import SimpleNamespace
+
+    from ocr_pipeline.pipeline import _Scorer
+    from segmentation.segment import Line, Segmentation
+
+    blank = np.zeros((20, 100), np.uint8)
+    seg = Segmentation(gray=blank, ink=blank, mask=blank)
+    seg.lines = [Line(box=(0, 0, 100, 20), block=0)]
+    chars = read[0] + other[0]
+    scorer = _Scorer(seg, SimpleNamespace(charset=SimpleNamespace(chars=chars)), 2)
+    c = Candidate(0, 1, (10, 12, 13, 18))
+    scorer.top[(0, c)] = ([0, 1], [read[1], other[1]])
+    scorer.scores[(0, c)] = float(np.log(read[1] + other[1]))
+    assert (scorer.doubtful(0, [c]) == [0]) is doubted
