@@ -200,6 +200,8 @@ def _touching_pairs(seg: Segmentation, i: int, cands: list[Candidate]) -> list[C
     return out
 
 
+#: Letters drawn within the x-height, neither ascender nor descender.
+X_LETTERS = set("acemnorsuvwxz")
 #: A letter of several stems, which a scan makes of two joined letters (rn, oo) ...
 ARCHED = set("m")
 #: ... when this many times as wide as the line's median x-height letter: an m of a
@@ -446,7 +448,7 @@ def _english_words(
     scorer: _Scorer,
     i: int,
     height: float,
-) -> tuple[list[int], dict[Candidate, int]]:
+) -> tuple[list[int], dict[Candidate, tuple[str, float]]]:
     """Latin words of a line's best path that a single change makes English
     (:mod:`ocr_pipeline.lexicon`): another letter (``_other_letters``), or another
     cut of the same pieces (rt for n, n for rt).
@@ -465,7 +467,7 @@ def _english_words(
     by_span: dict[tuple[int, int], list[int]] = {}
     for n, c in enumerate(cands):
         by_span.setdefault((c.start, c.end), []).append(n)
-    choice: dict[Candidate, int] = {}
+    choice: dict[Candidate, tuple[str, float]] = {}
     edits: list[tuple[int, int, list[int]]] = []
     for a, b in _letter_runs(chars, spaced):
         word = "".join(chars[a:b])
@@ -602,9 +604,7 @@ def _absorbed(
     return merged if m == h and p >= q else None
 
 
-#: Letters drawn within the x-height, neither ascender nor descender.
-X_LETTERS = set("acemnorsuvwxz")
-#: Those that two touching letters look like ("rt" as n): one whose top rises
+#: Those of ``X_LETTERS`` that two touching letters look like ("rt" as n): one whose top rises
 #: over the x-height of the line's letters by this share of it holds an ascender
 #: (``RISE``), and its reading pays ``RISE_COST``.
 JOINED_X = set("nmu")
