@@ -375,16 +375,16 @@ WORN_BRACKET_HEIGHT = 0.62
 
 def _worn_brackets(line: LineResult) -> list[int]:
     """Indices of short strokes read |, l or I that stand in Chinese text: a hanzi
-    or full-width mark on one side, no space on either, and nothing ASCII beside
-    them, except one Latin letter or digit beside a | ("NFS）" read "NFS|")."""
+    or full-width mark on one side, a space on one side at most, and nothing ASCII
+    beside them, except one Latin letter or digit beside a | ("NFS）" read "NFS|")."""
     chars = [c.char for c in line.chars]
     height = line.box[3] - line.box[1]
     out = []
     for i, c in enumerate(line.chars):
         if c.char not in BAR_LIKE or c.box[3] - c.box[1] >= WORN_BRACKET_HEIGHT * height:
             continue
-        if line.spaces[i] or (i and line.spaces[i - 1]):
-            continue
+        if line.spaces[i] and i and line.spaces[i - 1]:  # the blank half of a bracket's
+            continue  # cell is a space on its open side, but not on both: a bar " | "
         sides = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
         ascii_sides = [s for s in sides if s.isascii()]
         if len(ascii_sides) > (c.char == "|") or not all(s.isalnum() for s in ascii_sides):

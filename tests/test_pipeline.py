@@ -292,7 +292,9 @@ def test_worn_brackets_stand_in_chinese_text():
     assert _worn_brackets(_line("的NFS|。", {4: 12})) == [4]  # one letter beside a |
     assert _worn_brackets(_line("文件I/O", {2: 12})) == []  # I/O: ASCII beside it
     assert _worn_brackets(_line("与-l同时", {2: 12})) == []  # an option
-    assert _worn_brackets(_line("与l同时", {1: 12}, {1})) == []  # a space after it
+    assert _worn_brackets(_line("与l同时", {1: 12}, {0, 1})) == []  # spaced both sides
+    # the blank half of a full-width bracket's cell reads as a space on its open side
+    assert _worn_brackets(_line("终端|在后台|并", {2: 12, 6: 12}, {1, 6})) == [2, 6]
     assert _worn_brackets(_line("终端|在", {2: 22})) == []  # a full-height bar
     assert _worn_brackets(_line("ab|c", {2: 12})) == []  # Latin text
 
