@@ -287,7 +287,11 @@ class _Scorer:
             bonus = prior if c.end - c.start <= 2 else 0.0  # 3+ pieces: often Latin letters
             p = row[ids[0]] + self._twin_probability(row, best)
             self.scores[(i, c)] = float(np.log(max(p, 1e-9))) - CHAR_COST + geo + bonus
-            if best.isascii() and best.isalpha() and row[ids[0]] < CONFIDENT:
+            if (
+                best.isascii()
+                and (best.isalpha() or best in LETTER_LIKE)
+                and row[ids[0]] < CONFIDENT
+            ):
                 letters = row[self._letter_ids].tolist()
                 self.letters[(i, c)] = {self.chars[n]: q for n, q in zip(self._letter_ids, letters)}
 
@@ -471,7 +475,9 @@ def _english_words(
     edits: list[tuple[int, int, list[int]]] = []
     for a, b in _letter_runs(chars, spaced):
         word = "".join(chars[a:b])
-        if not lexicon.needs_check(word):
+        if not (
+            lexicon.needs_check(word) or (len(word) >= lexicon.MIN_READ and not word.isalpha())
+        ):
             continue
         variants = []
         for e in range(a, b):
@@ -525,18 +531,24 @@ def _other_letters(
     return [(ch, p, probs[0]) for ch, p in out.items()]
 
 
+#: What a worn letter is read as that is no letter (the T of DATABASE as 1).
+LETTER_LIKE = set("01|")
+
+
 def _letter_runs(chars: list[str], spaced: list[bool]) -> list[tuple[int, int]]:
     """[a, b) of each run of ASCII letters not broken by a word space
-    (``spaced[n]``: a space after character n; True for the last)."""
+    (``spaced[n]``: a space after character n; True for the last), counting
+    ``LETTER_LIKE`` marks as letters in a run of two letters or more."""
     out, a = [], None
-    for n, ch in enumerate(chars):
-        if ch.isascii() and ch.isalpha():
+    for n, ch in enumerate(chars + [" "]):
+        if ch.isascii() and (ch.isalpha() or ch in LETTER_LIKE):
             a = n if a is None else a
-            if spaced[n]:
-                out.append((a, n + 1))
-                a = None
-        elif a is not None:
-            out.append((a, n))
+            if not spaced[n]:
+                continue
+            n += 1
+        if a is not None:
+            if sum(c.isalpha() for c in chars[a:n]) >= 2:
+                out.append((a, n))
             a = None
     return out
 

@@ -765,3 +765,15 @@ def test_a_comma_split_between_its_width_forms_is_not_doubted(read, other, doubt
     scorer.top[(0, c)] = ([0, 1], [read[1], other[1]])
     scorer.scores[(0, c)] = float(np.log(read[1] + other[1]))
     assert (scorer.doubtful(0, [c]) == [0]) is doubted
+
+
+def test_letter_runs_take_in_worn_letters_but_not_numbers():
+    from ocr_pipeline.pipeline import _letter_runs
+
+    chars = list("DA1ABASE用1024和ab|c")
+    spaced = [False] * len(chars)
+    spaced[-1] = True
+    runs = [("".join(chars[a:b])) for a, b in _letter_runs(chars, spaced)]
+    assert runs == ["DA1ABASE", "ab|c"]
+    spaced[3] = True  # a space after DA1A
+    assert [("".join(chars[a:b])) for a, b in _letter_runs(chars, spaced)][:2] == ["DA1A", "BASE"]
