@@ -71,7 +71,8 @@ def _split_kerned(
 ) -> list[tuple[int, int, int, int]]:
     """Split a span (bool (h, w) with no blank column) into glyphs that only
     overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
-    components, each at least ``KERN_MIN_HEIGHT`` of the line tall, whose
+    components, each at least ``KERN_MIN_HEIGHT`` of the line tall or wide (the
+    underscore of "P_" on a screen, in the column after the P's), whose
     x-ranges overlap by at most ``KERN_OVERLAP`` of the line height and which
     do not touch in ``joined`` (bool (h, w), fainter ink).  Marks (the dot of i)
     and deeply interleaved parts (辶 under 文) stay together.
@@ -90,7 +91,8 @@ def _split_kerned(
     n, labels, stats, _ = cv2.connectedComponentsWithStats(span.astype(np.uint8), connectivity=8)
     if n <= 2:
         return [(0, w, *whole)]
-    tall = [k for k in range(1, n) if stats[k, cv2.CC_STAT_HEIGHT] >= KERN_MIN_HEIGHT * height]
+    size = np.maximum(stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH])
+    tall = [k for k in range(1, n) if size[k] >= KERN_MIN_HEIGHT * height]
     if len(tall) < 2:
         return [(0, w, *whole)]
     link = {k: k for k in tall}

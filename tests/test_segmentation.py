@@ -531,6 +531,19 @@ def test_kerned_letters_are_cut_apart(overlap):
     assert pieces[0][0] == 4 and pieces[1][2] == 33 - overlap
 
 
+def test_an_underscore_after_a_letter_is_its_own_glyph():
+    """IP_HDR on a 96-dpi screen: the _ starts in the column after the P ends, below
+    the baseline, so no blank column parts them; flat as it is, it is a glyph."""
+    mask = np.zeros((16, 30), np.uint8)
+    mask[2:12, 6] = 255  # the P's stem ...
+    mask[2, 6:11] = mask[7, 6:11] = 255  # ... and its bowl
+    mask[3:7, 11] = 255
+    mask[13, 12:19] = 255  # the underscore
+    pieces = cut_pieces(mask, (0, 0, 30, 16))
+    assert len(pieces) == 2
+    assert pieces[0][2] == 12 and pieces[1][0] == 12 and pieces[1][1] == 13
+
+
 def test_shapes_joined_by_faint_ink_or_deeply_nested_stay_whole():
     mask, joined = _two_shapes(2, bridge=True)
     assert len(cut_pieces(mask, (0, 0, 60, 30), joined)) == 1
