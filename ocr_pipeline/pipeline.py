@@ -328,7 +328,9 @@ class _Scorer:
         confidence and with no Latin letter or digit beside it; or two beside
         one), and a mark hugging the hanzi after it, with none of the space a
         full-width mark leaves or an ASCII one before its space: the left dot of
-        心 under 息 read as a comma (both are checked).  With ``typical``, the line's
+        心 under 息 read as a comma (both are checked); so is a stroke read as a
+        letter (``FRAGMENTS``: 讠 cut off 误 and read i) unless a Latin letter or
+        digit stands before it (API接口).  With ``typical``, the line's
         median hanzi width, also a hanzi of several pieces too wide for one
         (``WIDE_HANZI``): a comma grouped with the hanzi before it.
         """
@@ -345,9 +347,11 @@ class _Scorer:
             sure_hanzi = not weak and not near_latin and is_hanzi(reads[n])
             if weak or misfit or (pieces >= 3 and not sure_hanzi) or (pieces == 2 and near_latin):
                 out.add(n)
+            after_latin = n > 0 and reads[n - 1].isascii() and reads[n - 1].isalnum()
+            bit = script(reads[n]) == "O" or (reads[n] in FRAGMENTS and not after_latin)
             if (
                 n + 1 < len(cands)
-                and script(reads[n]) == "O"
+                and bit
                 and script(reads[n + 1]) == "H"
                 and cands[n + 1].box[0] - c.box[2] < HUGGING_GAP * height
             ):

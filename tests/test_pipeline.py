@@ -777,3 +777,20 @@ def test_letter_runs_take_in_worn_letters_but_not_numbers():
     assert runs == ["DA1ABASE", "ab|c"]
     spaced[3] = True  # a space after DA1A
     assert [("".join(chars[a:b])) for a, b in _letter_runs(chars, spaced)][:2] == ["DA1A", "BASE"]
+
+
+@pytest.mark.parametrize(
+    "before, doubted",
+    [
+        ("错", [1, 2]),  # 讠 cut off 误 and read i: tried together with 吴
+        ("P", []),  # API接口: an I after a Latin letter is a letter
+    ],
+)
+def test_a_stroke_read_i_hugging_a_hanzi_is_tried_with_it(before, doubted):
+    cands = [
+        Candidate(0, 1, (0, 0, 20, 22)),
+        Candidate(1, 2, (22, 2, 25, 22)),
+        Candidate(2, 3, (26, 0, 44, 22)),
+    ]
+    scorer = _fragment_scorer(dict(zip(cands, [(before, 0.9), ("i", 0.9), ("吴", 0.9)])))
+    assert scorer.doubtful(0, cands) == doubted
