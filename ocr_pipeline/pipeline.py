@@ -131,6 +131,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
         + _touching_pairs(seg, i, _maybe_joined(first[i], scorer, i, doubt[i]))
         + _arch_pairs(seg, i, first[i], scorer)
+        + _hanzi_pairs(seg, i, first[i], scorer, typical[i])
         for i in range(len(seg.lines))
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
@@ -236,6 +237,99 @@ def _arch_pairs(seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scor
         for m in range(c.start + 1, c.end):  # pieces the segmenter grouped: each cut
             out += [Candidate(a, b, _union(pieces[a:b])) for a, b in ((c.start, m), (m, c.end))]
     return list(dict.fromkeys(out))
+
+
+#: A piece read as a hanzi this many times as wide as the line's typical hanzi, ...
+JOINED_HANZI = 1.3
+#: ... hugging a neighbour under this share of that width (the 酉 of 配 apart, its
+#: 己 joined to the 置 after it on a small screen), or itself this wide, holds two.
+HALF_HANZI = 0.75
+TWO_HANZI = 1.7
+#: The cut is the thinnest column within this share of a hanzi width of a cell's edge.
+CUT_SLACK = 0.2
+
+
+def _hanzi_pairs(
+    seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer, typical: float
+) -> list[Candidate]:
+    """Readings of hanzi that touch on a small screen (one piece over parts of two)
+    as two hanzi: a piece read as a hanzi ``JOINED_HANZI`` times as wide as the
+    line's typical one is cut where a cell ends, counted from a narrow neighbour
+    read as a hanzi that it hugs (that neighbour joins the first hanzi), or from
+    its own left edge if it is ``TWO_HANZI`` wide with no Latin letter or digit
+    beside it (touching Latin capitals read as one hanzi are not two hanzi)."""
+    if typical <= 0:
+        return []
+    height = seg.lines[i].height
+    out = []
+    for n, c in enumerate(cands):
+        width = c.box[2] - c.box[0]
+        if (
+            c.end - c.start != 1
+            or width < JOINED_HANZI * typical
+            or not is_hanzi(scorer.char(i, c))
+        ):
+            continue
+        sides = []
+        for m, side in ((n - 1, "left"), (n + 1, "right")):
+            if 0 <= m < len(cands):
+                nb = cands[m]
+                gap = max(nb.box[0] - c.box[2], c.box[0] - nb.box[2])
+                narrow = nb.box[2] - nb.box[0] < HALF_HANZI * typical
+                if narrow and gap < HUGGING_GAP * height and is_hanzi(scorer.char(i, nb)):
+                    sides.append((nb, side))
+        beside = [scorer.char(i, cands[m]) for m in (n - 1, n + 1) if 0 <= m < len(cands)]
+        latin = any(ch.isascii() and ch.isalnum() for ch in beside)  # FT of FTP read as one
+        if not sides and width >= TWO_HANZI * typical and not latin:
+            sides.append((None, "left"))
+        for nb, side in sides:
+            if side == "left":
+                edge = (nb.box[0] if nb else c.box[0]) + typical
+            else:
+                edge = nb.box[2] - typical
+            cut = _thinnest_column(seg.mask, c.box, edge, CUT_SLACK * typical)
+            if cut is None:
+                continue
+            left, right = (
+                _ink_box(seg.mask, c.box, c.box[0], cut),
+                _ink_box(seg.mask, c.box, cut + 1, c.box[2]),
+            )
+            if left is None or right is None:
+                continue
+            if nb is not None and side == "left":
+                left, start, end = _box_union(nb.box, left), nb.start, c.end
+            elif nb is not None:
+                right, start, end = _box_union(right, nb.box), c.start, nb.end
+            else:
+                start, end = c.start, c.end
+            whole = _box_union(left, right)
+            parts = (Candidate(start, end, left), Candidate(start, end, right))
+            out.append(Candidate(start, end, whole, parts))
+    return out
+
+
+def _thinnest_column(mask: np.ndarray, box, at: float, slack: float) -> int | None:
+    """The page column of least ink of ``box`` within ``slack`` of column ``at``."""
+    x0, y0, x1, y1 = box
+    lo, hi = max(int(round(at - slack)), x0 + 1), min(int(round(at + slack)) + 1, x1 - 1)
+    if hi <= lo:
+        return None
+    profile = (np.asarray(mask)[y0:y1, lo:hi] > 0).sum(axis=0)
+    return lo + int(np.argmin(profile))
+
+
+def _ink_box(mask: np.ndarray, box, a: int, b: int) -> tuple[int, int, int, int] | None:
+    """The tight box of the ink of ``box`` in page columns a:b; None if blank."""
+    x0, y0, x1, y1 = box
+    sub = np.asarray(mask)[y0:y1, a:b] > 0
+    rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
+    if not rows.size:
+        return None
+    return (a + int(cols[0]), y0 + int(rows[0]), a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+
+
+def _box_union(a, b) -> tuple[int, int, int, int]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _union(boxes: np.ndarray) -> tuple[int, int, int, int]:

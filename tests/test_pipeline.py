@@ -794,3 +794,41 @@ def test_a_stroke_read_i_hugging_a_hanzi_is_tried_with_it(before, doubted):
     ]
     scorer = _fragment_scorer(dict(zip(cands, [(before, 0.9), ("i", 0.9), ("吴", 0.9)])))
     assert scorer.doubtful(0, cands) == doubted
+
+
+def _hanzi_line(reads: list[tuple[str, tuple[int, int]]]):
+    """A segmentation of one 20 px line whose pieces are solid blocks at the given
+    x-ranges, each joined to the next only where it touches, and their readings."""
+    from segmentation.segment import Line, Segmentation
+
+    mask = np.zeros((20, 120), np.uint8)
+    for _, (a, b) in reads:
+        mask[2:18, a:b] = 255
+    mask[2:18, 34] = 0  # the thin joint inside the wide piece: a column with a
+    mask[9:11, 34] = 255  # 2-pixel bridge, as touching strokes leave
+    seg = Segmentation(gray=mask, ink=mask, mask=mask)
+    seg.lines = [Line(box=(0, 0, 120, 20), block=0)]
+    cands = [Candidate(k, k + 1, (a, 2, b, 18)) for k, (_, (a, b)) in enumerate(reads)]
+    seg.pieces = [np.array([c.box for c in cands], np.int32)]
+    scorer = _fragment_scorer(dict(zip(cands, [(ch, 0.9) for ch, _ in reads])))
+    return seg, cands, scorer
+
+
+def test_hanzi_touching_on_a_small_screen_are_tried_as_two():
+    """配置 at 13 px: 酉 stands apart, its 己 touches 置 and the two read 遭."""
+    from ocr_pipeline.pipeline import _hanzi_pairs
+
+    seg, cands, scorer = _hanzi_line([("的", (0, 16)), ("酉", (18, 26)), ("遭", (27, 60))])
+    pairs = _hanzi_pairs(seg, 0, cands, scorer, 16.0)
+    assert len(pairs) == 1 and (pairs[0].start, pairs[0].end) == (1, 3)
+    left, right = (p.box for p in pairs[0].parts)
+    assert left[0] == 18 and left[2] == 34 and right[0] == 35 and right[2] == 60
+
+
+def test_latin_capitals_read_as_one_wide_hanzi_are_not_cut_as_two():
+    from ocr_pipeline.pipeline import _hanzi_pairs
+
+    seg, cands, scorer = _hanzi_line([("似", (0, 16)), ("曰", (18, 60)), ("P", (62, 70))])
+    assert _hanzi_pairs(seg, 0, cands, scorer, 16.0) == []
+    seg, cands, scorer = _hanzi_line([("似", (0, 16)), ("曰", (18, 60)), ("的", (62, 78))])
+    assert len(_hanzi_pairs(seg, 0, cands, scorer, 16.0)) == 1
