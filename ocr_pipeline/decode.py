@@ -513,7 +513,37 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     for i in range(1, len(chars) - 1):  # (l) and [l]: a man page section, a list number
         if chars[i] in "l|" and chars[i - 1] in OPENING and chars[i + 1] in CLOSING:
             out[i] = "1"
+        # no word has 1 between two small letters (snv1ook), and no word is a lone l
+        # between hanzi or beside a number (是l和, 平面l-7, -2^63-l)
+        if chars[i] == "1" and _lower(chars[i - 1]) and _lower(chars[i + 1]):
+            out[i] = "l"
+    for i, ch in enumerate(chars):
+        if ch == "l" and _lone_one(chars, spaces, i):
+            out[i] = "1"
     return out
+
+
+def _lower(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha() and ch.islower()
+
+
+def _lone_one(chars: list[str], spaces: list[bool], i: int) -> bool:
+    """Whether the l at ``i`` stands alone between hanzi, or beside a digit
+    (across a - or ^ too), with no space between."""
+
+    def at(j: int) -> str:  # the character at j if no space parts it from i
+        gaps = range(min(i, j), min(max(i, j), len(spaces)))
+        return chars[j] if 0 <= j < len(chars) and not any(spaces[k] for k in gaps) else ""
+
+    left, right = at(i - 1), at(i + 1)
+    if any(c.isascii() and c.isalpha() for c in (left, right)):
+        return False  # a letter of a word
+    if is_hanzi(left) and is_hanzi(right):
+        return True
+    for side, beyond in ((left, at(i - 2)), (right, at(i + 2))):
+        if side.isdigit() or (side in ("-", "^") and beyond.isdigit()):
+            return True
+    return False
 
 
 def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:

@@ -193,6 +193,13 @@ def test_fix_width_forms(chars, want):
         ("htmlParser", "htmlParser"),
         ("见ls(l)和[l]", "见ls(1)和[1]"),  # alone in brackets: a section or list number
         ("(a)(I)", "(a)(I)"),
+        ("snv1ook程序", "snvlook程序"),  # 1 between two small letters is an l
+        ("i18n", "i18n"),
+        ("平面l-7和", "平面1-7和"),  # a lone l beside a number is a 1 ...
+        ("是l和-2^63-l。", "是1和-2^63-1。"),  # ... and between hanzi
+        ("参数-l表示", "参数-l表示"),  # an option stays
+        ("ls -l 2", "ls -l 2"),
+        ("al1", "al1"),
     ],
 )
 def test_fix_words(text, want):
