@@ -573,9 +573,8 @@ def _english_words(
     edits: list[tuple[int, int, list[int]]] = []
     for a, b in _letter_runs(chars, spaced):
         word = "".join(chars[a:b])
-        if not (
-            lexicon.needs_check(word) or (len(word) >= lexicon.MIN_READ and not word.isalpha())
-        ):
+        worn = len(word) >= lexicon.MIN_READ and not word.isalpha()  # DA1ABASE: no word
+        if not (worn or lexicon.needs_check(word)):
             continue
         variants = []
         for e in range(a, b):
