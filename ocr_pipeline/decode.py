@@ -472,6 +472,38 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
     ]
 
 
+#: Letters and digits that stand on the baseline (no descender).
+ON_BASELINE = set("ABDEFGHKLMNPRTbdfhklt0123456789aemnru")
+#: A colon whose ink reaches this share of the baseline letters' height below
+#: their foot (and 2 pixels) has a tail: a semicolon whose tail a scan thinned.
+SEMICOLON_TAIL = 0.1
+
+
+def fix_semicolons(chars: list[str], boxes: np.ndarray) -> list[str]:
+    """A : whose lower mark hangs below the line's baseline is a ; (a comma's tail
+    reaches below it, a colon's dot sits on it).  The baseline there is the median
+    foot of the (up to) four nearest letters and digits that stand on it, so that
+    a page turned by a hair does not tilt it; with fewer than two, none is known.
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes.
+    """
+    on = [n for n, c in enumerate(chars) if c in ON_BASELINE]
+    out = list(chars)
+    if len(on) < 2:
+        return out
+    for n, c in enumerate(chars):
+        if c != ":":
+            continue
+        near = sorted(on, key=lambda m: abs(m - n))[:4]
+        base = float(np.median([boxes[m][3] for m in near]))
+        height = float(np.median([boxes[m][3] - boxes[m][1] for m in near]))
+        if boxes[n][3] - base >= max(2.0, SEMICOLON_TAIL * height):
+            out[n] = ";"
+    return out
+
+
 #: Look-alikes of I and 1 (and of O and 0) that the rest of a word decides.
 AS_CAPITAL = {"l": "I", "1": "I", "|": "I", "0": "O"}
 AS_DIGIT = {"I": "1", "l": "1", "|": "1", "O": "0", "o": "0"}

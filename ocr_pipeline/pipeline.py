@@ -30,6 +30,7 @@ from ocr_pipeline.decode import (
     fix_dots,
     fix_full_stops,
     fix_lookalikes,
+    fix_semicolons,
     fix_width_forms,
     fix_words,
     geometry_score,
@@ -793,6 +794,7 @@ def _decode_line(
     boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
     chars = [c.char for c in result.chars]
     chars = fix_case(chars, boxes)
+    chars = fix_semicolons(chars, boxes)
     chars = fix_dots(chars, boxes, line.box)
     chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
     chars = fix_full_stops(chars, boxes, line.height, [_comma_share(c) for c in result.chars])

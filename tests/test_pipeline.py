@@ -839,3 +839,14 @@ def test_latin_capitals_read_as_one_wide_hanzi_are_not_cut_as_two():
     assert _hanzi_pairs(seg, 0, cands, scorer, 16.0) == []
     seg, cands, scorer = _hanzi_line([("似", (0, 16)), ("曰", (18, 60)), ("的", (62, 78))])
     assert len(_hanzi_pairs(seg, 0, cands, scorer, 16.0)) == 1
+
+
+@pytest.mark.parametrize("foot, want", [(23, "1234;#"), (21, "1234:#"), (22, "1234:#")])
+def test_a_colon_hanging_below_the_baseline_is_a_semicolon(foot, want):
+    """$n=1234;# on a scan: the ; lost most of its tail, but still reaches 2 px below
+    the digits' foot; a colon's dot sits on it (1 px is blur)."""
+    from ocr_pipeline.decode import fix_semicolons
+
+    boxes = [(12 * k, 5, 12 * k + 10, 21) for k in range(4)]
+    boxes += [(50, 10, 53, foot), (62, 5, 72, 21)]
+    assert "".join(fix_semicolons(list("1234:#"), np.array(boxes))) == want
