@@ -44,6 +44,7 @@ from ocr_pipeline.decode import (
 from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, touching_split, word_gaps
 from segmentation.crops import normalize_crop
+from segmentation.lines import union
 from segmentation.segment import Segmentation, segment_page
 
 
@@ -197,9 +198,14 @@ def _touching_pairs(seg: Segmentation, i: int, cands: list[Candidate]) -> list[C
             continue
         halves = touching_split(seg.mask, c.box)
         if halves:
-            left, right = (Candidate(c.start, c.end, box) for box in halves)
-            out.append(Candidate(c.start, c.end, c.box, (left, right)))
+            out.append(_as_two(c.start, c.end, c.box, halves))
     return out
+
+
+def _as_two(start: int, end: int, box, halves) -> Candidate:
+    """Pieces ``start:end`` (within ``box``) read as the two characters in ``halves``."""
+    left, right = (Candidate(start, end, tuple(half)) for half in halves)
+    return Candidate(start, end, tuple(box), (left, right))
 
 
 #: Letters drawn within the x-height, neither ascender nor descender.
@@ -231,12 +237,10 @@ def _arch_pairs(seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scor
         if scorer.char(i, c) not in ARCHED or c.box[2] - c.box[0] <= wide:
             continue
         if c.end - c.start == 1:
-            for halves in arch_splits(seg.mask, c.box):
-                left, right = (Candidate(c.start, c.end, box) for box in halves)
-                out.append(Candidate(c.start, c.end, c.box, (left, right)))
+            out += [_as_two(c.start, c.end, c.box, cut) for cut in arch_splits(seg.mask, c.box)]
             continue
         for m in range(c.start + 1, c.end):  # pieces the segmenter grouped: each cut
-            out += [Candidate(a, b, _union(pieces[a:b])) for a, b in ((c.start, m), (m, c.end))]
+            out += [Candidate(a, b, union(*pieces[a:b])) for a, b in ((c.start, m), (m, c.end))]
     return list(dict.fromkeys(out))
 
 
@@ -298,14 +302,12 @@ def _hanzi_pairs(
             if left is None or right is None:
                 continue
             if nb is not None and side == "left":
-                left, start, end = _box_union(nb.box, left), nb.start, c.end
+                left, start, end = union(nb.box, left), nb.start, c.end
             elif nb is not None:
-                right, start, end = _box_union(right, nb.box), c.start, nb.end
+                right, start, end = union(right, nb.box), c.start, nb.end
             else:
                 start, end = c.start, c.end
-            whole = _box_union(left, right)
-            parts = (Candidate(start, end, left), Candidate(start, end, right))
-            out.append(Candidate(start, end, whole, parts))
+            out.append(_as_two(start, end, union(left, right), (left, right)))
     return out
 
 
@@ -327,15 +329,6 @@ def _ink_box(mask: np.ndarray, box, a: int, b: int) -> tuple[int, int, int, int]
     if not rows.size:
         return None
     return (a + int(cols[0]), y0 + int(rows[0]), a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
-
-
-def _box_union(a, b) -> tuple[int, int, int, int]:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
-def _union(boxes: np.ndarray) -> tuple[int, int, int, int]:
-    """The box around boxes int (N, 4)."""
-    return (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
 
 
 #: The two width forms of the comma.
@@ -701,9 +694,9 @@ def _absorbed(
     hanzi, bit = (a, b) if is_hanzi(scorer.char(i, a)) else (b, a)
     if bit.end - bit.start != 1 or scorer.char(i, bit) not in FRAGMENTS:
         return None
-    box = (*np.minimum(a.box[:2], b.box[:2]).tolist(), *np.maximum(a.box[2:], b.box[2:]).tolist())
-    merged = Candidate(a.start, b.end, tuple(box))
-    if tuple(box) == tuple(hanzi.box):
+    box = union(a.box, b.box)
+    merged = Candidate(a.start, b.end, box)
+    if box == tuple(hanzi.box):
         scorer.top.setdefault((i, merged), scorer.top[(i, hanzi)])
         scorer.scores.setdefault((i, merged), scorer.scores[(i, hanzi)])
         return merged

@@ -265,7 +265,7 @@ def _rejoin_short(parts: list[Box], line_h: float) -> list[Box]:
         if pair is None:
             break
         n, m = pair
-        merged = _union(parts[n], parts[m])
+        merged = union(parts[n], parts[m])
         parts = [b for k, b in enumerate(parts) if k not in pair] + [merged]
         parts.sort(key=lambda b: b[1])
     return parts
@@ -355,7 +355,7 @@ def _merge_tiny(bands: list[_Band], line_h: float) -> list[_Band]:
             j = _nearest_band(bands, i, line_h)
             if j is not None:
                 other = bands[j]
-                merged = _Band(_union(band.box, other.box), other.section, other.column)
+                merged = _Band(union(band.box, other.box), other.section, other.column)
                 bands = [b for k, b in enumerate(bands) if k not in (i, j)] + [merged]
                 changed = True
                 break
@@ -377,9 +377,14 @@ def _nearest_band(bands: list[_Band], i: int, line_h: float) -> int | None:
     return best
 
 
-def _union(a: Box, b: Box) -> Box:
-    """Smallest box containing boxes ``a`` and ``b``."""
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+def union(*boxes: Box) -> Box:
+    """Smallest box containing all ``boxes`` (tuples or int rows), in Python ints."""
+    return (
+        int(min(b[0] for b in boxes)),
+        int(min(b[1] for b in boxes)),
+        int(max(b[2] for b in boxes)),
+        int(max(b[3] for b in boxes)),
+    )
 
 
 def _assign_blocks(bands: list[_Band], line_h: float) -> list[Line]:
