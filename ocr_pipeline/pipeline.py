@@ -42,7 +42,7 @@ from ocr_pipeline.decode import (
     width_forms,
 )
 from recognizer.runtime import top_ids
-from segmentation.characters import arch_splits, touching_split, word_gaps
+from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
 from segmentation.crops import normalize_crop
 from segmentation.lines import union
 from segmentation.segment import Segmentation, segment_page
@@ -292,15 +292,10 @@ def _hanzi_pairs(
                 edge = (nb.box[0] if nb else c.box[0]) + typical
             else:
                 edge = nb.box[2] - typical
-            cut = _thinnest_column(seg.mask, c.box, edge, CUT_SLACK * typical)
-            if cut is None:
+            halves = cell_split(seg.mask, c.box, edge, CUT_SLACK * typical)
+            if halves is None:
                 continue
-            left, right = (
-                _ink_box(seg.mask, c.box, c.box[0], cut),
-                _ink_box(seg.mask, c.box, cut + 1, c.box[2]),
-            )
-            if left is None or right is None:
-                continue
+            left, right = halves
             if nb is not None and side == "left":
                 left, start, end = union(nb.box, left), nb.start, c.end
             elif nb is not None:
@@ -309,26 +304,6 @@ def _hanzi_pairs(
                 start, end = c.start, c.end
             out.append(_as_two(start, end, union(left, right), (left, right)))
     return out
-
-
-def _thinnest_column(mask: np.ndarray, box, at: float, slack: float) -> int | None:
-    """The page column of least ink of ``box`` within ``slack`` of column ``at``."""
-    x0, y0, x1, y1 = box
-    lo, hi = max(int(round(at - slack)), x0 + 1), min(int(round(at + slack)) + 1, x1 - 1)
-    if hi <= lo:
-        return None
-    profile = (np.asarray(mask)[y0:y1, lo:hi] > 0).sum(axis=0)
-    return lo + int(np.argmin(profile))
-
-
-def _ink_box(mask: np.ndarray, box, a: int, b: int) -> tuple[int, int, int, int] | None:
-    """The tight box of the ink of ``box`` in page columns a:b; None if blank."""
-    x0, y0, x1, y1 = box
-    sub = np.asarray(mask)[y0:y1, a:b] > 0
-    rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
-    if not rows.size:
-        return None
-    return (a + int(cols[0]), y0 + int(rows[0]), a + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
 
 
 #: The two width forms of the comma.

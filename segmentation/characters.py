@@ -248,6 +248,41 @@ def arch_splits(mask: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
     return out
 
 
+def cell_split(mask: np.ndarray, box: Box, at: float, slack: float) -> tuple[Box, Box] | None:
+    """Two hanzi that touch (one piece over parts of both), cut at the column of
+    least ink within ``slack`` of page column ``at``, where a cell should end.
+
+    Args:
+        mask: uint8 or bool array (H, W), ink non-zero.
+        box: (x0, y0, x1, y1) of one piece, exclusive ends.
+        at: the page column where the first cell should end.
+        slack: how far from ``at`` the cut may lie, in pixels.
+
+    Returns:
+        The halves' tight boxes, left first (the cut column in neither); None where
+        the window leaves the piece or a half holds no ink.
+    """
+    x0, y0, x1, y1 = box
+    lo, hi = max(int(round(at - slack)), x0 + 1), min(int(round(at + slack)) + 1, x1 - 1)
+    if hi <= lo:
+        return None
+    sub = np.asarray(mask)[y0:y1, x0:x1] > 0
+    cut = lo - x0 + int(np.argmin(sub[:, lo - x0 : hi - x0].sum(axis=0)))
+    halves = [_ink_box(sub, 0, cut), _ink_box(sub, cut + 1, sub.shape[1])]
+    if None in halves:
+        return None
+    left, right = ((x0 + a, y0 + t, x0 + b, y0 + u) for a, t, b, u in halves)
+    return left, right
+
+
+def _ink_box(sub: np.ndarray, a: int, b: int) -> Box | None:
+    """The tight box of the ink in columns a:b of ``sub`` (bool (h, w)); None if blank."""
+    ys, xs = np.flatnonzero(sub[:, a:b].any(axis=1)), np.flatnonzero(sub[:, a:b].any(axis=0))
+    if not ys.size:
+        return None
+    return a + int(xs[0]), int(ys[0]), a + int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
 def group_pieces(pieces: np.ndarray, line_height: float) -> list[tuple[int, int]]:
     """Group consecutive pieces into characters using geometry only.
 
