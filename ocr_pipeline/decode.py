@@ -472,8 +472,8 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
     ]
 
 
-#: Letters and digits that stand on the baseline (no descender).
-ON_BASELINE = set("ABDEFGHKLMNPRTbdfhklt0123456789aemnru")
+#: Letters and digits that stand on the baseline (no descender), as their shape shows.
+ON_BASELINE = TALL_LETTERS | SHORT_LETTERS
 #: A colon whose ink reaches this share of the baseline letters' height below
 #: their foot (and 2 pixels) has a tail: a semicolon whose tail a scan thinned.
 SEMICOLON_TAIL = 0.1

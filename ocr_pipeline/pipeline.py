@@ -606,15 +606,16 @@ def _letter_runs(chars: list[str], spaced: list[bool]) -> list[tuple[int, int]]:
     (``spaced[n]``: a space after character n; True for the last), counting
     ``LETTER_LIKE`` marks as letters in a run of two letters or more."""
     out, a = [], None
-    for n, ch in enumerate(chars + [" "]):
-        if ch.isascii() and (ch.isalpha() or ch in LETTER_LIKE):
+    for n, ch in enumerate(chars + [" "]):  # the blank ends the last run
+        letter = ch.isascii() and (ch.isalpha() or ch in LETTER_LIKE)
+        if letter:
             a = n if a is None else a
             if not spaced[n]:
                 continue
-            n += 1
         if a is not None:
-            if sum(c.isalpha() for c in chars[a:n]) >= 2:
-                out.append((a, n))
+            end = n + 1 if letter else n  # a word space after n, or n is no letter
+            if sum(c.isalpha() for c in chars[a:end]) >= 2:
+                out.append((a, end))
             a = None
     return out
 
