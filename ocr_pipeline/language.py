@@ -302,19 +302,21 @@ def viterbi(
     Returns:
         One id per position.
     """
-    prev = np.asarray(ids[0], np.int64)
-    score = np.asarray(unary[0], np.float64) + lam * model.log_prob(np.full_like(prev, -1), prev)
+    # every transition of the run in one call: (previous, current) pairs, position by position
+    a = [p for prev, cur in zip(ids, ids[1:]) for p in prev for _ in cur]
+    b = [c for prev, cur in zip(ids, ids[1:]) for _ in prev for c in cur]
+    first = np.asarray(ids[0], np.int64)
+    probs = lam * model.log_prob(np.array([-1] * len(first) + a), np.array(list(first) + b))
+    score = np.asarray(unary[0], np.float64) + probs[: len(first)]
+    at = len(first)
     back: list[np.ndarray] = []
-    for cur_ids, cur_unary in zip(ids[1:], unary[1:]):
-        cur = np.asarray(cur_ids, np.int64)
-        a = np.repeat(prev, len(cur))
-        b = np.tile(cur, len(prev))
-        trans = lam * model.log_prob(a, b).reshape(len(prev), len(cur))
-        total = score[:, None] + trans
+    for prev, cur, cur_unary in zip(ids, ids[1:], unary[1:]):
+        size = len(prev) * len(cur)
+        total = score[:, None] + probs[at : at + size].reshape(len(prev), len(cur))
+        at += size
         arg = total.argmax(axis=0)
         back.append(arg)
         score = total[arg, np.arange(len(cur))] + np.asarray(cur_unary, np.float64)
-        prev = cur
     k = int(score.argmax())
     path = [k]
     for arg in reversed(back):

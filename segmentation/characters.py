@@ -55,19 +55,34 @@ def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None
         return np.zeros((0, 4), np.int32)
     profile = sub.sum(axis=0)
     height = max(y1 - y0, 1)
-    spans: list[tuple[int, int]] = []
-    for s, e in runs(profile > 0):
-        spans += _split_wide(profile, s, e, height)
+    # one labelling for the line: a span between blank columns holds whole components
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(sub.astype(np.uint8), connectivity=8)
+    starts = stats[1:, cv2.CC_STAT_LEFT]
     boxes = []
-    for s, e in spans:
-        link = None if faint is None else faint[:, s:e]
-        for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link):
-            boxes.append((x0 + s + a, y0 + top, x0 + s + b, y0 + bottom))
+    for run_s, run_e in runs(profile > 0):
+        spans = _split_wide(profile, run_s, run_e, height)
+        for s, e in spans:
+            link = None if faint is None else faint[:, s:e]
+            comps = None
+            if len(spans) == 1:  # not cut by _split_wide, so the line's labels hold
+                ids = np.flatnonzero((starts >= s) & (starts < e)) + 1
+                comps = (labels[:, s:e], stats[ids] - [s, 0, 0, 0, 0], ids)
+            for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link, comps):
+                boxes.append((x0 + s + a, y0 + top, x0 + s + b, y0 + bottom))
     return np.array(boxes, np.int32).reshape(-1, 4)
 
 
+def _components(span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, stats of each component, its label) of a span, background left out."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(span.astype(np.uint8), connectivity=8)
+    return labels, stats[1:], np.arange(1, n)
+
+
 def _split_kerned(
-    span: np.ndarray, height: int, joined: np.ndarray | None = None
+    span: np.ndarray,
+    height: int,
+    joined: np.ndarray | None = None,
+    comps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Split a span (bool (h, w) with no blank column) into glyphs that only
     overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
@@ -81,6 +96,9 @@ def _split_kerned(
         (start, end, top, bottom) per glyph, left to right: column range within
         the span (ranges may overlap) and the rows of the glyph's own ink (a
         kerned T's bar over the c beside it is not the c's); none for a blank span.
+
+    ``comps`` is the span's :func:`_components` when the caller has them (the line's
+    labelling, sliced to the span).
     """
     w = span.shape[1]
     whole = _rows_of(span, 0, w)
@@ -88,18 +106,19 @@ def _split_kerned(
         return []
     if w < 0.4 * height:
         return [(0, w, *whole)]
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(span.astype(np.uint8), connectivity=8)
-    if n <= 2:
+    labels, stats, ids = comps if comps is not None else _components(span)
+    n = len(ids)
+    if n <= 1:
         return [(0, w, *whole)]
     size = np.maximum(stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH])
-    tall = [k for k in range(1, n) if size[k] >= KERN_MIN_HEIGHT * height]
+    tall = [k for k in range(n) if size[k] >= KERN_MIN_HEIGHT * height]
     if len(tall) < 2:
         return [(0, w, *whole)]
     link = {k: k for k in tall}
     if joined is not None:
         _, faint_labels = cv2.connectedComponents((joined | span).astype(np.uint8), connectivity=8)
         for k in tall:
-            link[k] = int(faint_labels[labels == k][0])
+            link[k] = int(faint_labels[labels == ids[k]][0])
     comps = sorted((int(stats[k, 0]), int(stats[k, 0] + stats[k, 2]), link[k]) for k in tall)
     groups = [[comps[0][0], comps[0][1], {comps[0][2]}]]
     for a, b, k in comps[1:]:
@@ -119,7 +138,7 @@ def _split_kerned(
     out = []
     for a, b, _ in groups:
         # rows of the components that lie mostly inside this range
-        inside = [k for k in range(1, n) if a <= stats[k, 0] + stats[k, 2] / 2 < b]
+        inside = [k for k in range(n) if a <= stats[k, 0] + stats[k, 2] / 2 < b]
         top = min(int(stats[k, 1]) for k in inside) if inside else whole[0]
         bottom = max(int(stats[k, 1] + stats[k, 3]) for k in inside) if inside else whole[1]
         out.append((a, b, top, bottom))

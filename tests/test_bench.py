@@ -281,6 +281,18 @@ def test_an_engine_failing_on_the_first_image_is_dropped(tmp_path):
     assert "no shipped model" in dropped["broken"]
 
 
+def test_warm_up_runs_each_engine_once_and_compiles_the_packages(tmp_path, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(bench.compileall, "compile_dir",
+                        lambda path, **kw: compiled.append(Path(path).name))  # fmt: skip
+    log = tmp_path / "runs.txt"
+    note = f"import sys; open({str(log)!r}, 'a').write(sys.argv[1] + '\\n')"
+    engines = [Engine(n, (sys.executable, "-c", note, "{image}")) for n in ("a", "b")]
+    bench.warm_up(engines, tmp_path / "page.png")
+    assert log.read_text().split() == [str(tmp_path / "page.png")] * 2
+    assert compiled == list(bench.PACKAGES)
+
+
 def test_pageocr_engine_command():
     eng = bench.pageocr_engine(Path("m.tflite"))
     assert eng.command(Path("a.png")) == [sys.executable, "-m", "ocr_pipeline.cli", "read",
