@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from segmentation.clean import median
+
 #: Most pieces one character may be made of.
 MAX_MERGE = 4
 #: Widest candidate, in line heights.
@@ -332,7 +334,7 @@ def _hanzi_band(chars: list[str], boxes: np.ndarray) -> tuple[float, float] | No
     rows = [b for c, b in zip(chars, boxes) if is_hanzi(c)]
     if len(rows) < 3:
         return None
-    return float(np.median([b[1] for b in rows])), float(np.median([b[3] for b in rows]))
+    return float(median([b[1] for b in rows])), float(median([b[3] for b in rows]))
 
 
 def fix_dots(chars: list[str], boxes: np.ndarray, line_box: tuple[int, int, int, int]) -> list[str]:
@@ -457,13 +459,13 @@ def fix_case(chars: list[str], boxes: np.ndarray) -> list[str]:
     short = [h for c, h in zip(chars, heights) if c in SHORT_LETTERS]
     hanzi = [h for c, h in zip(chars, heights) if is_hanzi(c)]
     if tall and short:
-        threshold = (np.median(tall) + np.median(short)) / 2
+        threshold = (median(tall) + median(short)) / 2
     elif tall:
-        threshold = 0.84 * np.median(tall)
+        threshold = 0.84 * median(tall)
     elif short:
-        threshold = 1.19 * np.median(short)
+        threshold = 1.19 * median(short)
     elif hanzi:
-        threshold = CASE_OF_HANZI * np.median(hanzi)
+        threshold = CASE_OF_HANZI * median(hanzi)
     else:
         return list(chars)
     return [
@@ -497,8 +499,8 @@ def fix_semicolons(chars: list[str], boxes: np.ndarray) -> list[str]:
         if c != ":":
             continue
         near = sorted(on, key=lambda m: abs(m - n))[:4]
-        base = float(np.median([boxes[m][3] for m in near]))
-        height = float(np.median([boxes[m][3] - boxes[m][1] for m in near]))
+        base = float(median([boxes[m][3] for m in near]))
+        height = float(median([boxes[m][3] - boxes[m][1] for m in near]))
         if boxes[n][3] - base >= max(2.0, SEMICOLON_TAIL * height):
             out[n] = ";"
     return out

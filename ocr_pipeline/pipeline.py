@@ -43,6 +43,7 @@ from ocr_pipeline.decode import (
 )
 from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
+from segmentation.clean import median
 from segmentation.crops import normalize_crop
 from segmentation.lines import union
 from segmentation.segment import Segmentation, segment_page
@@ -230,7 +231,7 @@ def _arch_pairs(seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scor
     ]
     if len(widths) < 3:
         return []
-    wide = WIDE_LETTER * float(np.median(widths))
+    wide = WIDE_LETTER * float(median(widths))
     pieces = seg.pieces[i]
     out = []
     for c in cands:
@@ -494,7 +495,7 @@ WIDE_HANZI_COST = 6.0
 def _hanzi_width(cands: list[Candidate], reads: list[str]) -> float:
     """Median width of the candidates read as hanzi; 0 with fewer than three."""
     widths = [c.box[2] - c.box[0] for c, ch in zip(cands, reads) if is_hanzi(ch)]
-    return float(np.median(widths)) if len(widths) >= 3 else 0.0
+    return float(median(widths)) if len(widths) >= 3 else 0.0
 
 
 def _too_wide(c: Candidate, char: str, typical: float) -> float:
@@ -706,7 +707,7 @@ def _risen(reads: list[tuple[Candidate, ...]], scorer: _Scorer, i: int) -> np.nd
             heights.append(c.box[3] - c.box[1])
     if len(tops) < 3:
         return out
-    xline, xh = float(np.median(tops)), float(np.median(heights))
+    xline, xh = float(median(tops)), float(median(heights))
     for n, r in enumerate(reads):
         rise = xline - r[0].box[1]
         if len(r) == 1 and scorer.char(i, r[0]) in JOINED_X and rise > max(RISE * xh, 1.5):

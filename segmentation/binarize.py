@@ -14,6 +14,8 @@ import logging
 import cv2
 import numpy as np
 
+from segmentation.clean import median, percentile
+
 log = logging.getLogger(__name__)
 
 #: Threshold on the normalised ink image (0..255) that separates ink from background.
@@ -183,8 +185,8 @@ def _stretch(contrast: np.ndarray) -> np.ndarray:
     bg_vals = contrast[::step, ::step][~fg[::step, ::step]]
     if bg_vals.size == 0:
         bg_vals = contrast[~fg]
-    bg_level, bg_std = float(np.median(bg_vals)), float(bg_vals.std())
-    ink_level = float(np.percentile(contrast[fg], 90))
+    bg_level, bg_std = float(median(bg_vals)), float(bg_vals.std())
+    ink_level = float(percentile(contrast[fg], 90))
     sep = ink_level - bg_level
     if sep < _MIN_CONTRAST or sep < 6.0 * bg_std:
         log.debug("no ink: separation %.3f, background std %.3f", sep, bg_std)
@@ -262,7 +264,7 @@ def faint_threshold(ink: np.ndarray) -> int:
     Returns:
         A level between ``LOW_THRESHOLD`` and ``INK_THRESHOLD``.
     """
-    noise = float(np.percentile(_downscale(ink), 75))
+    noise = float(percentile(_downscale(ink), 75))
     return int(np.clip(LOW_THRESHOLD + NOISE_FACTOR * noise, LOW_THRESHOLD, INK_THRESHOLD))
 
 

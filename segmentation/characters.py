@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from segmentation.clean import median
 from segmentation.lines import Box, runs
 
 #: Pieces wider than this multiple of the line height are cut at projection valleys.
@@ -210,7 +211,7 @@ def touching_split(mask: np.ndarray, box: Box) -> tuple[Box, Box] | None:
     centre = np.abs(np.arange(lo, hi) - (w - 1) / 2) / w
     cut = lo + int(np.argmin(inner + 0.01 * centre))
     if (
-        profile[cut] > TOUCH_DEPTH * np.median(profile[profile > 0])
+        profile[cut] > TOUCH_DEPTH * median(profile[profile > 0])
         and profile[cut] > TOUCH_THIN * profile.max()
     ):
         return None
@@ -376,7 +377,7 @@ def _body(p: np.ndarray, line_height: float) -> _Body:
     h = p[:, 3] - p[:, 1]
     full = (w >= 0.7 * line_height) & (h >= 0.85 * line_height)
     if full.any():
-        top, bottom = float(np.median(p[full, 1])), float(np.median(p[full, 3]))
+        top, bottom = float(median(p[full, 1])), float(median(p[full, 3]))
         return _Body(top, bottom, (bottom - top) / 0.92, True)
     top = float(p[:, 1].min())
     return _Body(top, top + line_height, line_height, False)
@@ -444,5 +445,5 @@ def word_gaps(boxes: np.ndarray, line_height: float) -> np.ndarray:
     if len(b) < 2:
         return np.zeros(0, bool)
     gaps = (b[1:, 0] - b[:-1, 2]).astype(np.float64)
-    typical = float(np.median(np.maximum(gaps, 0)))
+    typical = float(median(np.maximum(gaps, 0)))
     return (gaps > 0.25 * line_height) & (gaps > 1.8 * typical)

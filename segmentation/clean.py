@@ -80,6 +80,34 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.asarray(values)[order][min(idx, len(order) - 1)])
 
 
+def median(values) -> np.floating:
+    """``np.median`` of values without NaN (any shape; NaN for none), computed as it
+    does (a partition, then the mean of the middle one or two) but without its NaN
+    check for floats, whose import of ``numpy.ma`` costs ~15 ms of every run."""
+    a = np.asarray(values).ravel()
+    k = a.size // 2
+    if a.size == 0:
+        return np.float64("nan")
+    if a.size % 2:
+        return np.mean(np.partition(a, k)[k : k + 1])
+    return np.mean(np.partition(a, [k - 1, k])[k - 1 : k + 1])
+
+
+def percentile(values, q: float) -> np.floating:
+    """``np.percentile(values, q)`` (linear interpolation, the same value and dtype) of
+    one or more values without NaN, without the ``numpy.ma`` import (see
+    :func:`median`)."""
+    a = np.asarray(values).ravel()
+    idx = (a.size - 1) * (q / 100)
+    lo = int(np.floor(idx))
+    hi = min(lo + 1, a.size - 1)
+    part = np.partition(a, [lo, hi]) if hi != lo else np.partition(a, lo)
+    below, above = part[lo], part[hi]
+    t = idx - lo
+    diff = above - below
+    return above - diff * (1 - t) if t >= 0.5 else below + diff * t
+
+
 def clean(mask: np.ndarray) -> np.ndarray:
     """Remove specks and join small vertical breaks in strokes.
 

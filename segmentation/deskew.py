@@ -12,6 +12,8 @@ import logging
 import cv2
 import numpy as np
 
+from segmentation.clean import median
+
 log = logging.getLogger(__name__)
 
 MAX_ANGLE = 5.0
@@ -103,6 +105,6 @@ def _background_value(img: np.ndarray) -> tuple[float, ...]:
     """Median value per channel of ``img`` ((H, W) or (H, W, C)), as a cv2 scalar."""
     sub = img[::4, ::4]
     if sub.ndim == 2:
-        return (float(np.median(sub)),) * 4
-    meds = [float(np.median(sub[:, :, c])) for c in range(sub.shape[2])]
+        return (float(median(sub)),) * 4
+    meds = [float(median(sub[:, :, c])) for c in range(sub.shape[2])]
     return tuple(meds + [0.0] * (4 - len(meds))) if len(meds) < 4 else tuple(meds)

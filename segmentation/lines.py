@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segmentation.clean import estimate_text_height, weighted_median
+from segmentation.clean import estimate_text_height, median, weighted_median
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _median_line_height(bands: list[_Band], text_h: float) -> float:
     """Median height of the bands that are not tiny compared with the glyph height."""
     heights = np.array([b.box[3] - b.box[1] for b in bands], np.float64)
     usual = heights[heights >= 0.5 * text_h]
-    return float(np.median(usual if usual.size else heights))
+    return float(median(usual if usual.size else heights))
 
 
 def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
@@ -122,7 +122,7 @@ def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
     count = dil.sum(axis=0)
     inked = np.flatnonzero(count)
     ink_x0, ink_x1 = int(inked[0]), int(inked[-1]) + 1
-    ref = float(np.median(count[ink_x0:ink_x1]))
+    ref = float(median(count[ink_x0:ink_x1]))
     low = count <= 0.5 * ref
     low[:ink_x0] = False
     low[ink_x1:] = False
@@ -415,5 +415,5 @@ def _block_gap(bands: list[_Band], line_h: float) -> float:
     ]
     limit = BLOCK_GAP * line_h
     if gaps:
-        limit = max(limit, 1.4 * float(np.median(gaps)))
+        limit = max(limit, 1.4 * float(median(gaps)))
     return limit
