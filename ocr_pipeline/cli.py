@@ -421,8 +421,9 @@ def read(
     """
     from ocr_pipeline.formats import FORMATS, render
     from ocr_pipeline.images import InputError, load_pages, parse_pages
-    from ocr_pipeline.pipeline import read_image
+    from ocr_pipeline.pipeline import preload, read_image
 
+    preload()
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     try:

@@ -198,7 +198,7 @@ class Predictor:
         if len(keep) < len(x):
             x = x[keep]
         out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
-        probs = softmax(np.concatenate(out).astype(np.float32))
+        probs = softmax(np.concatenate(out).astype(np.float32, copy=False), in_place=True)
         return probs if len(keep) == len(inverse) else probs[inverse]
 
     def topk(self, crops: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -249,9 +249,11 @@ def top_ids(probs: np.ndarray, k: int) -> np.ndarray:
 ARGMAX_PASSES = 8
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of logits (N, C), computed stably, in float32, in one buffer."""
-    z = np.array(logits, np.float32, copy=True)
+def softmax(logits: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Row-wise softmax of logits (N, C), computed stably, in float32, in one buffer:
+    a copy, or with ``in_place`` the float32 ``logits`` themselves (a page's logits
+    are ~18 MB)."""
+    z = logits if in_place else np.array(logits, np.float32, copy=True)
     z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)

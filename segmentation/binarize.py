@@ -105,9 +105,12 @@ def ink_image(gray: np.ndarray) -> np.ndarray:
     g = to_gray(gray)
     if not text_is_dark(g):
         g = 255 - g
-    bg = _background(g)
-    contrast = np.clip((bg - g.astype(np.float32)) / np.maximum(bg, 1.0), 0.0, 1.0)
-    return _stretch(contrast)
+    level = g.astype(np.float32)
+    bg = np.maximum(_background(g), level)
+    # (bg - level) / max(bg, 1), clipped to 0..1, in two page-sized buffers
+    contrast = np.subtract(bg, level, out=level)
+    contrast /= np.maximum(bg, 1.0, out=bg)
+    return _stretch(np.clip(contrast, 0.0, 1.0, out=contrast))
 
 
 def text_is_dark(gray: np.ndarray) -> bool:
@@ -144,7 +147,8 @@ def _downscale(gray: np.ndarray) -> np.ndarray:
 
 
 def _background(g: np.ndarray) -> np.ndarray:
-    """Estimate the paper level of dark-text image ``g`` (uint8 (H, W)) as float32 (H, W).
+    """Estimate the paper level of dark-text image ``g`` (uint8 (H, W)) as float32 (H, W),
+    before the page's own level is taken where it is brighter.
 
     A max filter wider than the strokes removes the text; a median then smooths it.
     The work is done on a downscaled copy (a kernel of 3% of the longest side,
@@ -164,7 +168,7 @@ def _background(g: np.ndarray) -> np.ndarray:
     bg = cv2.blur(bg, (k, k))
     if bg.shape != g.shape:
         bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.maximum(bg.astype(np.float32), g.astype(np.float32))
+    return bg.astype(np.float32)
 
 
 def _stretch(contrast: np.ndarray) -> np.ndarray:
@@ -173,7 +177,7 @@ def _stretch(contrast: np.ndarray) -> np.ndarray:
     Returns all zeros when the two Otsu classes are not clearly separated
     (a blank or noise-only image).
     """
-    c8 = np.rint(contrast * 255.0).astype(np.uint8)
+    c8 = cv2.convertScaleAbs(contrast, alpha=255.0)  # np.rint(contrast * 255) as uint8
     if int(c8.max()) == 0:
         return np.zeros_like(c8)
     thr, _ = cv2.threshold(c8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -191,8 +195,9 @@ def _stretch(contrast: np.ndarray) -> np.ndarray:
     if sep < _MIN_CONTRAST or sep < 6.0 * bg_std:
         log.debug("no ink: separation %.3f, background std %.3f", sep, bg_std)
         return np.zeros_like(c8)
-    out = (contrast - bg_level) * (255.0 / sep)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = contrast - bg_level
+    out *= 255.0 / sep
+    return np.clip(np.rint(out, out=out), 0, 255, out=out).astype(np.uint8)
 
 
 def threshold_ink(ink: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray:
@@ -208,7 +213,7 @@ def threshold_ink(ink: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray
     return np.where(ink >= threshold, 255, 0).astype(np.uint8)
 
 
-def ink_mask(ink: np.ndarray) -> np.ndarray:
+def ink_mask(ink: np.ndarray, low: int | None = None) -> np.ndarray:
     """Binarise an ink image, keeping faint marks.
 
     Ink is what reaches half the solid-ink level (``INK_THRESHOLD``): lower, the
@@ -223,12 +228,13 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
 
     Args:
         ink: uint8 array (H, W), white ink on black.
+        low: the faint level, if the caller has it; default :func:`faint_threshold`.
 
     Returns:
         uint8 array (H, W), ink = 255, background = 0.
     """
     strong = (ink >= INK_THRESHOLD).astype(np.uint8)
-    low = faint_threshold(ink)
+    low = faint_threshold(ink) if low is None else low
     if low >= INK_THRESHOLD:
         return strong * 255
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -248,7 +254,9 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     specks = largest <= SPECK_SHARE * area
     faint = ((pieces <= 1) | specks) & (strong_area < FAINT_SHARE * area)
     faint[0] = False
-    return (on | faint[labels]).astype(np.uint8) * 255
+    out = (faint.astype(np.uint8) * 255)[labels]
+    out[on] = 255
+    return out
 
 
 def faint_threshold(ink: np.ndarray) -> int:

@@ -89,13 +89,14 @@ def segment_page(image: np.ndarray) -> Segmentation:
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
-    mask = clean(ink_mask(ink))
+    faint = faint_threshold(ink)
+    mask = clean(ink_mask(ink, faint))
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
-    seg.joined_level = (faint_threshold(ink) + INK_THRESHOLD) // 2
+    seg.joined_level = (faint + INK_THRESHOLD) // 2
     joined = ink >= seg.joined_level
     for index, line in enumerate(seg.lines):
         pieces = cut_pieces(mask, line.box, joined)

@@ -304,3 +304,15 @@ def test_top_ids_equal_a_full_sort(k):
     want = np.sort(probs, axis=1)[:, ::-1][:, :k]
     assert np.array_equal(np.take_along_axis(probs, ids, axis=1), want)
     assert all(len(set(row)) == k for row in ids.tolist())
+
+
+def test_softmax_in_place_gives_the_copys_result_in_the_same_buffer():
+    from recognizer.runtime import softmax
+
+    logits = np.random.default_rng(0).normal(0, 5, (7, 50)).astype(np.float32)
+    copied = softmax(logits)
+    assert not np.shares_memory(copied, logits)
+    same = softmax(logits, in_place=True)
+    assert same is logits
+    np.testing.assert_array_equal(same, copied)
+    np.testing.assert_allclose(same.sum(axis=1), 1.0, rtol=1e-6)

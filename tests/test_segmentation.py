@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from segmentation import binarize, cut_pieces, find_lines, segment_page
 from segmentation.binarize import (
+    INK_THRESHOLD,
     LOW_THRESHOLD,
     faint_threshold,
     ink_image,
@@ -483,6 +484,8 @@ def test_faint_mark_kept_without_joining_letters():
     assert mask[10:30, 33].max() == 0
     n, _ = cv2.connectedComponents((mask > 0).astype(np.uint8))
     assert n - 1 == 3
+    np.testing.assert_array_equal(ink_mask(ink, faint_threshold(ink)), mask)
+    assert ink_mask(ink, INK_THRESHOLD)[13:28, 6:15].max() == 0  # no faint level: none kept
 
 
 def test_blurred_ring_with_solid_specks_is_kept_whole():
