@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,11 +65,18 @@ def test_load_config_toml(tmp_path):
     assert cfg.lr == TrainConfig("d", "r").lr  # defaults fill the rest
 
 
-def test_shipped_config_loads():
-    from pathlib import Path
+CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
 
-    cfg = load_config(Path(__file__).resolve().parent.parent / "configs" / "default.toml")
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_every_committed_config_loads_and_names_a_registered_model(path):
+    cfg = load_config(path)
     assert cfg.model in registry.names()
+    assert cfg.run_dir.startswith("runs/") and cfg.data == "data/synth32"
+
+
+def test_the_shipped_models_config_is_committed():
+    assert "default" in [p.stem for p in CONFIGS]
 
 
 # ------------------------------------------------------------------ the trained fixture
