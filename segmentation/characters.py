@@ -64,11 +64,11 @@ def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None
         spans = _split_wide(profile, run_s, run_e, height)
         for s, e in spans:
             link = None if faint is None else faint[:, s:e]
-            comps = None
+            own = None
             if len(spans) == 1:  # not cut by _split_wide, so the line's labels hold
                 ids = np.flatnonzero((starts >= s) & (starts < e)) + 1
-                comps = (labels[:, s:e], stats[ids] - [s, 0, 0, 0, 0], ids)
-            for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link, comps):
+                own = (labels[:, s:e], stats[ids] - [s, 0, 0, 0, 0], ids)
+            for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link, own):
                 boxes.append((x0 + s + a, y0 + top, x0 + s + b, y0 + bottom))
     return np.array(boxes, np.int32).reshape(-1, 4)
 
@@ -83,7 +83,7 @@ def _split_kerned(
     span: np.ndarray,
     height: int,
     joined: np.ndarray | None = None,
-    comps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    components: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Split a span (bool (h, w) with no blank column) into glyphs that only
     overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
@@ -98,7 +98,7 @@ def _split_kerned(
         the span (ranges may overlap) and the rows of the glyph's own ink (a
         kerned T's bar over the c beside it is not the c's); none for a blank span.
 
-    ``comps`` is the span's :func:`_components` when the caller has them (the line's
+    ``components`` is the span's :func:`_components` when the caller has them (the line's
     labelling, sliced to the span).
     """
     w = span.shape[1]
@@ -107,7 +107,7 @@ def _split_kerned(
         return []
     if w < 0.4 * height:
         return [(0, w, *whole)]
-    labels, stats, ids = comps if comps is not None else _components(span)
+    labels, stats, ids = components if components is not None else _components(span)
     n = len(ids)
     if n <= 1:
         return [(0, w, *whole)]

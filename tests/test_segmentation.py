@@ -410,6 +410,30 @@ def test_pieces_never_merge_separated_characters(char_pages):
                     assert near, (font, size, ch)
 
 
+def test_the_lines_labelling_cuts_as_each_spans_own(char_pages):
+    """cut_pieces labels a line's components once; each span between blank columns
+    must be cut as if labelled on its own (the labelling _split_kerned falls back to)."""
+    from segmentation.characters import _split_kerned, _split_wide
+    from segmentation.lines import runs
+
+    checked = 0
+    for _, _, page in char_pages:
+        mask = binarize(page.image)
+        for truth in page.chars:
+            x0, y0, x1, y1 = _union([b for _, b in truth])
+            sub = mask[y0:y1, x0:x1] > 0
+            profile = sub.sum(axis=0)
+            own = [
+                (x0 + s + a, y0 + top, x0 + s + b, y0 + bottom)
+                for rs, re in runs(profile > 0)
+                for s, e in _split_wide(profile, rs, re, y1 - y0)
+                for a, b, top, bottom in _split_kerned(sub[:, s:e], y1 - y0)
+            ]
+            np.testing.assert_array_equal(cut_pieces(mask, (x0, y0, x1, y1)), own)
+            checked += len(own)
+    assert checked > 300
+
+
 def test_group_pieces_matches_truth(char_pages):
     total, good = 0, 0
     for _, _, page in char_pages:
