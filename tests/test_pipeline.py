@@ -850,3 +850,18 @@ def test_a_colon_hanging_below_the_baseline_is_a_semicolon(foot, want):
     boxes = [(12 * k, 5, 12 * k + 10, 21) for k in range(4)]
     boxes += [(50, 10, 53, foot), (62, 5, 72, 21)]
     assert "".join(fix_semicolons(list("1234:#"), np.array(boxes))) == want
+
+
+def test_preload_fills_the_language_caches_in_a_daemon_thread():
+    from ocr_pipeline import language, lexicon
+    from ocr_pipeline.pipeline import preload
+
+    language.shipped.cache_clear()
+    lexicon.words.cache_clear()
+    thread = preload()
+    assert thread.daemon
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert language.shipped.cache_info().currsize == 1
+    assert lexicon.words.cache_info().currsize == 1
+    assert "database" in lexicon.words()
