@@ -399,10 +399,10 @@ class _Scorer:
         Those read without confidence or with a width unfit for the reading,
         groups of several pieces that could be Latin letters the segmenter took
         for one hanzi (three or more pieces, unless read as a hanzi with
-        confidence and with no Latin letter or digit beside it; or two beside
-        one), and a mark hugging the hanzi after it, with none of the space a
-        full-width mark leaves or an ASCII one before its space: the left dot of
-        心 under 息 read as a comma (both are checked); so is a stroke read as a
+        confidence and with no Latin letter or digit beside it), and a mark
+        hugging the hanzi after it, with none of the space a full-width mark
+        leaves or an ASCII one before its space: the left dot of 心 under 息
+        read as a comma (both are checked); so is a stroke read as a
         letter (``FRAGMENTS``: 讠 cut off 误 and read i) unless a Latin letter or
         digit stands before it (API接口).  With ``typical``, the line's
         median hanzi width, also a hanzi of several pieces too wide for one
@@ -419,7 +419,9 @@ class _Scorer:
             pieces = c.end - c.start
             near_latin = any(script(reads[m]) == "A" for m in (n - 1, n + 1) if 0 <= m < len(cands))
             sure_hanzi = not weak and not near_latin and is_hanzi(reads[n])
-            if weak or misfit or (pieces >= 3 and not sure_hanzi) or (pieces == 2 and near_latin):
+            # two pieces beside a Latin letter are not doubted for that alone: on the
+            # development pages it only turned 位 after a digit into "(立"
+            if weak or misfit or (pieces >= 3 and not sure_hanzi):
                 out.add(n)
             after_latin = n > 0 and reads[n - 1].isascii() and reads[n - 1].isalnum()
             bit = script(reads[n]) == "O" or (reads[n] in FRAGMENTS and not after_latin)
