@@ -70,8 +70,8 @@ def width_forms(ch: str) -> tuple[str, str] | None:
 class Candidate(NamedTuple):
     """Pieces ``start:end`` of a line as one character, with its box; or, with
     ``parts``, as the characters those candidates read (two letters that touch
-    and form one piece).  A named tuple: candidates key the page's reads, and a
-    tuple hashes in C (a frozen dataclass's hash was ~5% of a page's decoding)."""
+    and form one piece).  A named tuple: candidates key the page's reads, ~26,000
+    look-ups a page, and a tuple hashes in C where a frozen dataclass hashed in Python."""
 
     start: int
     end: int
