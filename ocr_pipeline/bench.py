@@ -695,13 +695,15 @@ def cer(truth: str, hypothesis: str, hanzi: bool = False) -> float:
 class Engine:
     """An OCR program run once per image; ``{image}`` in argv is the image path.
 
-    ``env`` holds variables added to the environment of the process.
+    ``env`` holds variables added to the environment of the process.  With
+    ``reader`` (image path -> text) the engine runs in this process instead.
     """
 
     name: str
     argv: tuple[str, ...]
     timeout: float = 600.0
     env: tuple[tuple[str, str], ...] = ()
+    reader: Callable[[Path], str] | None = None
 
     def command(self, image: Path) -> list[str]:
         return [a.replace("{image}", str(image)) for a in self.argv]
@@ -717,8 +719,15 @@ class RunResult:
 
 
 def run_engine(engine: Engine, image: Path) -> RunResult:
-    """Run an engine on one image in its own process and time it (wall clock)."""
+    """Run an engine on one image in its own process (or, with a ``reader``, in this
+    one) and time it (wall clock)."""
     t0 = time.perf_counter()
+    if engine.reader is not None:
+        try:
+            text = engine.reader(image)
+        except Exception as err:  # noqa: BLE001 - one page's failure is scored, not raised
+            return RunResult("", time.perf_counter() - t0, f"{type(err).__name__}: {err}")
+        return RunResult(text, time.perf_counter() - t0)
     try:
         res = subprocess.run(engine.command(image), capture_output=True, timeout=engine.timeout,
                              env={**os.environ, **dict(engine.env)})  # fmt: skip
@@ -753,6 +762,23 @@ def pageocr_engine(model: Path | None = None) -> Engine:
     """``python -m ocr_pipeline.cli read IMAGE`` (model loading included in the time)."""
     argv = (sys.executable, "-m", "ocr_pipeline.cli", "read", "{image}")
     return Engine("pageocr", argv + (("--model", str(model)) if model else ()))
+
+
+def pageocr_in_process(model: Path | None = None) -> Engine:
+    """pageocr reading in this process, as ``pageocr read`` does, with one model loaded
+    once: no start-up or model loading per page, so its times are not the bars'. For
+    development pages, where only the text counts."""
+    from ocr_pipeline.formats import render
+    from ocr_pipeline.images import load_pages
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    predictor = Predictor(model)
+
+    def read(image: Path) -> str:
+        return render([read_image(p.gray, predictor) for p in load_pages(image)], "text")
+
+    return Engine("pageocr", ("in-process",), reader=read)
 
 
 def tesseract_engine(threads: int = 0) -> tuple[Engine | None, str]:
@@ -939,11 +965,12 @@ def _parse_engines(spec: str) -> list[str]:
     return names
 
 
-def _engines(names: Sequence[str], model: Path | None, threads: int) -> list[Engine]:
+def _engines(names: Sequence[str], model: Path | None, threads: int, in_process: bool = False
+             ) -> list[Engine]:  # fmt: skip
     out = []
     for name in names:
         if name == "pageocr":
-            out.append(pageocr_engine(model))
+            out.append(pageocr_in_process(model) if in_process else pageocr_engine(model))
         else:
             eng, why = tesseract_engine(threads)
             if eng is None:
@@ -984,17 +1011,28 @@ def pages_cmd(
     tesseract_threads: int = typer.Option(
         0, min=0, help="OMP_THREAD_LIMIT for Tesseract (0: its default, all cores)."
     ),
+    in_process: bool = typer.Option(
+        False,
+        help="pageocr reads in this process with its model loaded once: faster, for "
+        "development pages (its times are not per-process reads).",
+    ),
 ) -> None:
     """CER and s/page of pageocr and Tesseract on rendered pages of manpages-zh text.
 
     Example: pageocr bench pages --pages 10 -o runs/bench-pages
     """
+    from recognizer.runtime import ModelError
+
     names = _parse_engines(engines)
     con = _console()
     with con.status("rendering pages"):
         bench = _render_pages(pages, seed, out, man_dir)
     con.print(f"{len(bench)} pages x {len(VARIANTS)} variants written to {out}")
-    engs = _engines(names, model, tesseract_threads)
+    try:
+        engs = _engines(names, model, tesseract_threads, in_process)
+    except ModelError as err:
+        con.print(f"[red]pageocr: {err}[/red]")
+        raise typer.Exit(2) from None
     if not engs:
         raise typer.Exit(1)
     items = _items(bench)
@@ -1011,8 +1049,9 @@ def pages_cmd(
         con.print(f"[red]{name} dropped: {why}[/red]")
     if not results:
         raise typer.Exit(1)
+    how = ", pageocr in process (model loaded once)" if in_process else ""
     _report_pages(results, bench, out, f"seed {seed}, tesseract threads "
-                  f"{tesseract_threads or 'default'}", con)  # fmt: skip
+                  f"{tesseract_threads or 'default'}{how}", con)  # fmt: skip
 
 
 def _report_pages(results: list[PageResult], bench: list[BenchPage], out: Path, note: str,

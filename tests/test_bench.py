@@ -293,6 +293,32 @@ def test_warm_up_runs_each_engine_once_and_compiles_the_packages(tmp_path, monke
     assert compiled == list(bench.PACKAGES)
 
 
+def test_an_in_process_engine_is_timed_and_its_failure_scored(tmp_path):
+    def read(image: Path) -> str:
+        if image.name.endswith("1.png"):
+            raise ValueError("unreadable")
+        return image.with_suffix(".txt").read_text(encoding="utf-8")
+
+    results, dropped = evaluate(_items(tmp_path), [Engine("pageocr", ("in-process",), reader=read)])
+    assert dropped == {}
+    assert [r.cer_all for r in results] == [0.0, 1.0]
+    assert results[1].error == "ValueError: unreadable"
+    assert all(r.seconds >= 0 for r in results)
+
+
+def test_pageocr_in_process_reads_as_the_command_does():
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "paragraph.png"
+    cli = CliRunner().invoke(app, ["read", str(sample)])
+    assert cli.exit_code == 0
+    engine = bench.pageocr_in_process()
+    assert engine.reader(sample) == cli.stdout
+    assert len(cli.stdout.split()) > 0
+
+
 def test_pageocr_engine_command():
     eng = bench.pageocr_engine(Path("m.tflite"))
     assert eng.command(Path("a.png")) == [sys.executable, "-m", "ocr_pipeline.cli", "read",
