@@ -1381,6 +1381,41 @@ def _process_facts(page: Path | None, model: Path | None, repeat: int, install_s
     return facts
 
 
+def load_results(folder: Path) -> list[PageResult]:
+    """The per-page results a ``bench pages`` run wrote to ``folder/results.json``."""
+    path = folder / "results.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["results"]
+        return [PageResult(**row) for row in rows]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path} is not a bench pages result ({err})") from None
+
+
+@bench_app.command("pool")
+def pool_cmd(
+    folders: list[Path] = typer.Argument(..., help="Output folders of `bench pages` runs."),
+) -> None:
+    """CER over several `bench pages` runs pooled (the sum of distances over the sum of
+    lengths), e.g. the development pages of seeds 1-5.
+
+    Example: pageocr bench pool runs/dev/seed1 runs/dev/seed2 runs/dev/seed3
+    """
+    con = _console()
+    results = []
+    for folder in folders:
+        try:
+            results += load_results(folder)
+        except ValueError as err:
+            con.print(f"[red]{err}[/red]")
+            raise typer.Exit(2) from None
+    sums = summarize(results)
+    con.print(_rich_table(f"{len(folders)} runs pooled: CER (whitespace ignored)",
+                          ["variant", "engine", "pages", "CER all", "CER hanzi", "s/page"],
+                          [[s.variant, s.engine, _pages_cell(s), f"{s.cer_all:.2%}",
+                            f"{s.cer_hanzi:.2%}", f"{s.seconds:.2f}"] for s in sums]))  # fmt: skip
+    typer.echo(markdown_table(sums))
+
+
 @bench_app.command("render")
 def render_cmd(
     images: int = typer.Option(4000, help="Images rendered per measurement."),

@@ -6,6 +6,7 @@ and the engines are small Python commands.
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import time
@@ -317,6 +318,30 @@ def test_pageocr_in_process_reads_as_the_command_does():
     engine = bench.pageocr_in_process()
     assert engine.reader(sample) == cli.stdout
     assert len(cli.stdout.split()) > 0
+
+
+def _write_run(folder: Path, dists: list[int]) -> None:
+    rows = [dict(variant="scan", engine="pageocr", image=f"p{n}.jpg", cer_all=d / 100,
+                 cer_hanzi=0.0, dist_all=d, len_all=100, dist_hanzi=0, len_hanzi=80,
+                 seconds=1.0) for n, d in enumerate(dists)]  # fmt: skip
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps({"run": "x", "results": rows}))
+
+
+def test_pool_sums_distances_over_lengths_across_runs(tmp_path):
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    _write_run(tmp_path / "a", [1, 3])
+    _write_run(tmp_path / "b", [0])
+    pooled = summarize(bench.load_results(tmp_path / "a") + bench.load_results(tmp_path / "b"))
+    assert [(s.pages, s.cer_all) for s in pooled] == [(3, pytest.approx(4 / 300))]
+    out = CliRunner().invoke(app, ["bench", "pool", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert out.exit_code == 0 and "| scan | pageocr | 3 | 1.33% |" in out.stdout
+    bad = CliRunner().invoke(app, ["bench", "pool", str(tmp_path / "a"), str(tmp_path)])
+    assert bad.exit_code == 2 and "is not a bench pages result" in " ".join(bad.stdout.split())
+    assert bad.exception is None or isinstance(bad.exception, SystemExit)
 
 
 def test_pageocr_engine_command():
