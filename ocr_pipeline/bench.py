@@ -1054,13 +1054,17 @@ def pages_cmd(
                   f"{tesseract_threads or 'default'}{how}", con)  # fmt: skip
 
 
+def _summary_table(title: str, sums: Sequence[Summary]):
+    """The rich table of per-variant, per-engine summaries (as :func:`markdown_table`)."""
+    return _rich_table(title, ["variant", "engine", "pages", "CER all", "CER hanzi", "s/page"],
+                       [[s.variant, s.engine, _pages_cell(s), f"{s.cer_all:.2%}",
+                         f"{s.cer_hanzi:.2%}", f"{s.seconds:.2f}"] for s in sums])  # fmt: skip
+
+
 def _report_pages(results: list[PageResult], bench: list[BenchPage], out: Path, note: str,
                   con) -> None:  # fmt: skip
     sums = summarize(results)
-    con.print(_rich_table("pages: CER (whitespace ignored) and wall seconds per page",
-                          ["variant", "engine", "pages", "CER all", "CER hanzi", "s/page"],
-                          [[s.variant, s.engine, _pages_cell(s), f"{s.cer_all:.2%}",
-                            f"{s.cer_hanzi:.2%}", f"{s.seconds:.2f}"] for s in sums]))  # fmt: skip
+    con.print(_summary_table("pages: CER (whitespace ignored) and wall seconds per page", sums))
     ratios = ratio_lines(sums) or ["no pageocr / tesseract ratio: both engines are needed"]
     for line in ratios:
         con.print(line)
@@ -1409,10 +1413,7 @@ def pool_cmd(
             con.print(f"[red]{err}[/red]")
             raise typer.Exit(2) from None
     sums = summarize(results)
-    con.print(_rich_table(f"{len(folders)} runs pooled: CER (whitespace ignored)",
-                          ["variant", "engine", "pages", "CER all", "CER hanzi", "s/page"],
-                          [[s.variant, s.engine, _pages_cell(s), f"{s.cer_all:.2%}",
-                            f"{s.cer_hanzi:.2%}", f"{s.seconds:.2f}"] for s in sums]))  # fmt: skip
+    con.print(_summary_table(f"{len(folders)} runs pooled: CER (whitespace ignored)", sums))
     typer.echo(markdown_table(sums))
 
 
