@@ -150,19 +150,8 @@ def test_doubtful_groups(reads, middle_prob, want):
 @pytest.mark.parametrize("prob, want", [(0.95, []), (0.4, [1])])
 def test_a_sure_hanzi_of_two_pieces_beside_a_digit_stands(prob, want):
     """位 (亻 and 立) after 53: only its confidence decides (doubted, it was read "(立")."""
-    from types import SimpleNamespace
-
-    from ocr_pipeline.pipeline import _Scorer
-    from segmentation.segment import Line, Segmentation
-
-    blank = np.zeros((20, 80), np.uint8)
-    seg = Segmentation(gray=blank, ink=blank, mask=blank)
-    seg.lines = [Line(box=(0, 0, 80, 20), block=0)]
-    scorer = _Scorer(seg, SimpleNamespace(charset=SimpleNamespace(chars="3位")), 1)
     cands = [Candidate(0, 1, (0, 0, 10, 20)), Candidate(1, 3, (12, 0, 30, 20))]
-    for c, n, p in zip(cands, (0, 1), (0.95, prob)):
-        scorer.top[(0, c)] = ([n], [p])
-        scorer.scores[(0, c)] = 0.0
+    scorer = _fragment_scorer({cands[0]: ("3", 0.95), cands[1]: ("位", prob)})
     assert scorer.doubtful(0, cands) == want
 
 
