@@ -423,13 +423,13 @@ def read(
     from ocr_pipeline.images import InputError, load_pages, parse_pages
     from ocr_pipeline.pipeline import preload, read_image
 
-    preload()
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     try:
         page_list = parse_pages(pages)
     except InputError as err:
         fail(str(err))
+    preload()  # the word lists load while the model does and the first page is read
     predictor = _predictor(model, runtime)
     results, failed = [], False
     for f in files:
