@@ -1,8 +1,11 @@
-"""Mask cleaning: drop isolated specks, join vertically broken strokes.
+"""Mask cleaning: drop ruling lines, isolated specks; join vertically broken strokes.
 
 Specks are judged against the text size (the area-weighted median height of the
 connected components).  Small marks that sit near text (the dots of i, j and
 the punctuation 、。.,:;) are kept; small marks far from any text are noise.
+Ruling lines (table grids, frames, separators, long underlines) are longer than
+any character and would join the text they touch into one shape; they are found
+before the specks (:func:`find_rules`) and taken out of the ink.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ log = logging.getLogger(__name__)
 SMALL_FRACTION = 0.25
 #: Components with an area below (this fraction of the text height) squared are always noise.
 NOISE_FRACTION = 0.07
+#: A horizontal ink run at least this many text heights long is a rule, not a stroke.
+RULE_LENGTH = 4.0
+#: A vertical run this many text heights tall is a rule in a grid or a thin bar.
+RULE_HEIGHT = 2.5
 
 
 def component_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,17 +115,100 @@ def percentile(values, q: float) -> np.floating:
     return above - diff * (1 - t) if t >= 0.5 else below + diff * t
 
 
-def clean(mask: np.ndarray) -> np.ndarray:
+def _text_like(stats: np.ndarray) -> np.ndarray:
+    """Bool (N,): components (rows of int32 (N, 5) stats) shaped like glyphs rather than
+    line art: not thin and long (sides within 1:6) and not a sparse frame (a quarter
+    or more of the box inked, or small)."""
+    w = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64)
+    h = stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    fill = stats[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1.0)
+    return (np.maximum(w, h) <= 6 * np.minimum(w, h)) & ((fill >= 0.12) | (np.maximum(w, h) < 24))
+
+
+def find_rules(mask: np.ndarray, components: tuple | None = None) -> np.ndarray | None:
+    """Ruling lines of a page: table grids, frames, separators, long underlines.
+
+    The text height is measured on the glyph-shaped components only (a table grid is
+    one big sparse component that would otherwise pass for the text).  Components
+    longer than :data:`RULE_LENGTH` text heights hold rules: their horizontal runs of
+    that length are rules, and so are their vertical runs of :data:`RULE_HEIGHT`
+    heights when the component had horizontal rules too (a grid) or is itself a thin
+    bar, so that the long stroke of a big heading character is left alone.
+
+    Args:
+        mask: uint8 or bool array (H, W), ink non-zero, deskewed.
+        components: the mask's :func:`component_stats`, if the caller has them.
+
+    Returns:
+        bool array (H, W) of the rules' pixels, or None for a page without rules.
+    """
+    labels, stats = components or component_stats(mask)
+    comps = stats[1:]
+    text = _text_like(comps)
+    if not text.any():
+        return None
+    text_h = max(_weighted_median_height(comps[text], mask.shape[0]), 4.0)
+    w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
+    long = ~text & (np.maximum(w, h) >= RULE_LENGTH * text_h)
+    for i in np.flatnonzero(long & (h <= np.maximum(3, 0.25 * text_h))):
+        long[i] = not _in_text_line(comps[i], comps[text], text_h)
+    if not long.any():
+        return None
+    lut = np.concatenate([[0], long]).astype(np.uint8)
+    art = lut[labels]
+    across = _opened(art, (round(RULE_LENGTH * text_h), 1))
+    grid = np.bincount(labels[across > 0], minlength=len(comps) + 1) > 0
+    bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
+    art = (grid | bar).astype(np.uint8)[labels]
+    down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
+    rules = (across > 0) | (down > 0)
+    if not rules.any():
+        return None
+    log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
+    return rules
+
+
+def _in_text_line(bar: np.ndarray, glyphs: np.ndarray, text_h: float) -> bool:
+    """Whether a lone horizontal line (stats row) sits in a line of text, as a fill-in
+    blank ____ or a dash ———— does: a glyph (rows of stats) ends within two text
+    heights to its left or starts within two to its right, at its height, and
+    glyphs just above it cover less than half its length (else it underlines them)."""
+    x0, y0 = bar[cv2.CC_STAT_LEFT], bar[cv2.CC_STAT_TOP]
+    x1, y1 = x0 + bar[cv2.CC_STAT_WIDTH], y0 + bar[cv2.CC_STAT_HEIGHT]
+    gx0, gy0 = glyphs[:, cv2.CC_STAT_LEFT], glyphs[:, cv2.CC_STAT_TOP]
+    gx1, gy1 = gx0 + glyphs[:, cv2.CC_STAT_WIDTH], gy0 + glyphs[:, cv2.CC_STAT_HEIGHT]
+    level = (gy0 < y1) & (gy1 > y0 - 0.5 * text_h) & (gy0 > y0 - 1.5 * text_h)
+    left = (gx1 <= x0 + 1) & (gx1 >= x0 - 2 * text_h)
+    right = (gx0 >= x1 - 1) & (gx0 <= x1 + 2 * text_h)
+    if not (level & (left | right)).any():
+        return False
+    # an underline has the text it underlines just above it
+    above = level & (gx0 < x1) & (gx1 > x0) & (gy1 <= y0 + 1)
+    covered = np.zeros(x1 - x0, bool)
+    for a, b in zip(gx0[above], gx1[above]):
+        covered[max(a - x0, 0) : b - x0] = True
+    return covered.mean() < 0.5
+
+
+def _opened(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Opening of a 0/1 uint8 mask by a w x h rectangle, made odd: an even side
+    anchors off centre and shifts the result by a pixel off the shapes."""
+    kernel = np.ones((size[1] | 1, size[0] | 1), np.uint8)
+    return cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
+
+
+def clean(mask: np.ndarray, components: tuple | None = None) -> np.ndarray:
     """Remove specks and join small vertical breaks in strokes.
 
     Args:
         mask: uint8 array (H, W), ink = 255 (any non-zero) on 0.
+        components: the mask's :func:`component_stats`, if the caller has them.
 
     Returns:
         uint8 array (H, W), ink = 255 on 0.
     """
     m = (np.asarray(mask) > 0).astype(np.uint8)
-    labels, stats = component_stats(m)
+    labels, stats = components or component_stats(m)
     comps = stats[1:]
     if len(comps) == 0:
         return m * 255

@@ -15,7 +15,7 @@ import numpy as np
 
 from segmentation.binarize import INK_THRESHOLD, faint_threshold, ink_image, ink_mask, to_gray
 from segmentation.characters import cut_pieces, group_pieces
-from segmentation.clean import clean
+from segmentation.clean import clean, component_stats, find_rules
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate
 from segmentation.lines import Box, Line, find_lines
@@ -90,7 +90,14 @@ def segment_page(image: np.ndarray) -> Segmentation:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
     faint = faint_threshold(ink)
-    mask = clean(ink_mask(ink, faint))
+    raw = ink_mask(ink, faint)
+    components = component_stats(raw)
+    rules = find_rules(raw, components)
+    if rules is not None:  # out of the ink too, with their anti-aliased edges
+        raw[rules] = 0
+        ink[cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+        components = None
+    mask = clean(raw, components)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask)
     # halfway between the faint and the solid level: low enough to join the two halves

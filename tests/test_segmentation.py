@@ -25,7 +25,7 @@ from segmentation.binarize import (
     to_gray,
 )
 from segmentation.characters import arch_splits, group_pieces, touching_split, word_gaps
-from segmentation.clean import clean, median, percentile
+from segmentation.clean import clean, find_rules, median, percentile
 from segmentation.deskew import estimate_skew, rotate
 from segmentation.segment import crops, draw_debug
 
@@ -275,6 +275,81 @@ def test_clean_removes_specks_keeps_punctuation():
         assert not cleaned[y : y + 2, x : x + 2].any()
     lost = np.count_nonzero((mask > 0) & (cleaned == 0))
     assert lost == 0
+
+
+def _ruled(page: Page, lines: list[tuple[int, int, int, int]], width: int = 1) -> np.ndarray:
+    """The page with straight black lines (x0, y0, x1, y1) drawn on it."""
+    img = Image.fromarray(page.image)
+    draw = ImageDraw.Draw(img)
+    for line in lines:
+        draw.line(line, fill=0, width=width)
+    return np.asarray(img).copy()
+
+
+def _matched(seg, page: Page) -> int:
+    """How many of the page's characters the segmentation boxes with IoU >= 0.6."""
+    found = [c.box for line in seg.chars for c in line]
+    truth = [b for line in page.chars for _, b in line]
+    return sum(any(iou(t, f) >= 0.6 for f in found) for t in truth)
+
+
+def test_table_grid_is_taken_out_and_its_cells_read_as_lines():
+    size = 22
+    cells = [["中文", "识别", "人大国"], ["我们", "12", "这个在"]]
+    xs, pitch, top = [20, 120, 220, 360], 40, 20
+    spec = [
+        (xs[c] + 10, top + 8 + r * pitch, t, size)
+        for r, row in enumerate(cells)
+        for c, t in enumerate(row)
+    ]
+    page = render(spec, (top + 2 * pitch + 20, 380))
+    bottom = top + 2 * pitch
+    rules = [(20, top + r * pitch, 360, top + r * pitch) for r in range(3)]
+    rules += [(x, top, x, bottom) for x in xs]
+    seg = segment_page(_ruled(page, rules))
+    assert max(line.height for line in seg.lines) <= 1.3 * size
+    assert _matched(seg, page) == sum(len(line) for line in page.chars)
+    assert sum(len(line) for line in seg.chars) == sum(len(line) for line in page.chars)
+    # no ink left on the rules (a pixel beside a 1-px line may hold its anti-aliasing)
+    for x0, y0, x1, y1 in rules:
+        assert not seg.mask[y0 : y1 + 1, x0 : x1 + 1].any()
+
+
+def test_underline_is_taken_out_of_the_line():
+    size = 24
+    page = render([(20, 16, "中文字识别的是了人大国", size)], (60, 330))
+    bottom = max(b[3] for _, b in page.chars[0])
+    seg = segment_page(_ruled(page, [(18, bottom, 300, bottom)]))
+    assert len(seg.lines) == 1 and seg.lines[0].box[3] <= bottom
+    assert not seg.ink[bottom, 18:301].any()
+    assert _matched(seg, page) == len(page.chars[0])
+
+
+def test_blanks_and_dashes_in_a_line_are_text_and_a_separator_is_not():
+    size = 24
+    spec = [
+        (20, 16, "我们这个识别：", size),
+        (20, 60, "中文", size),
+        (220, 60, "人大国我们", size),
+        (20, 104, "在有上不为和一二三永川", size),
+    ]
+    page = render(spec, (180, 400))
+    blank = (195, 16 + size, 380, 16 + size)  # a fill-in blank after 识别：
+    dash = (75, 60 + size // 2, 210, 60 + size // 2)  # a long dash after 中文
+    separator = (10, 150, 390, 150)
+    seg = segment_page(_ruled(page, [blank, dash, separator], width=2))
+    for x0, y0, x1, _ in (blank, dash):
+        assert seg.mask[y0 - 1 : y0 + 2, x0 + 5 : x1 - 5].any(axis=0).all()
+    assert not seg.mask[147:154].any()
+    assert len(seg.lines) == 3
+
+
+def test_a_heading_character_is_not_a_rule():
+    body = render([(20, 130, "中文字识别的是了人大国我们这个在有上不为和", 16)], (170, 420))
+    heading = render([(20, 10, "中川", 100)], (170, 420))
+    image = np.minimum(body.image, heading.image)
+    mask = binarize(image)
+    assert find_rules(mask) is None
 
 
 # ---------------------------------------------------------------- deskew
