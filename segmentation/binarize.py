@@ -29,6 +29,10 @@ FAINT_SHARE = 0.5
 SPECK_SHARE = 0.2
 #: Faint level increase per unit of background noise (75th percentile of the ink image).
 NOISE_FACTOR = 6.0
+#: A shape of solid ink filling this share of its box is a block of the other polarity.
+BLOCK_FILL = 0.72
+#: ... and is darker than the paper around it by this share of the paper's level.
+BLOCK_STEP = 0.35
 #: Longest side of the copy used to estimate polarity and background.
 _WORK_SIDE = 600
 #: Up to this many pixels, the background's statistics use every pixel.
@@ -92,11 +96,13 @@ def _to_unit_float(img: np.ndarray) -> np.ndarray:
     raise ValueError(f"unsupported image dtype {img.dtype}")
 
 
-def ink_image(gray: np.ndarray) -> np.ndarray:
+def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
     """Grayscale ink intensity, white on black, anti-aliasing kept.
 
     Args:
         gray: uint8 array (H, W) (anything :func:`to_gray` accepts).
+        blocks: also read the text of blocks drawn in the other polarity (light
+            code on a dark code block, a button's label; :func:`_read_blocks`).
 
     Returns:
         uint8 array (H, W): background ~0, solid ink ~255.  All zeros when the
@@ -110,7 +116,77 @@ def ink_image(gray: np.ndarray) -> np.ndarray:
     # (bg - level) / max(bg, 1), clipped to 0..1, in two page-sized buffers
     contrast = np.subtract(bg, level, out=level)
     contrast /= np.maximum(bg, 1.0, out=bg)
-    return _stretch(np.clip(contrast, 0.0, 1.0, out=contrast))
+    ink = _stretch(np.clip(contrast, 0.0, 1.0, out=contrast))
+    if blocks:
+        _read_blocks(g, ink)
+    return ink
+
+
+def _read_blocks(g: np.ndarray, ink: np.ndarray) -> None:
+    """Replace, in ``ink`` (uint8 (H, W), in place), each solid dark block with the ink
+    of the text drawn on it in the other polarity.
+
+    A screenshot of dark text on a light page may hold dark blocks with light text
+    (a code block, a button, a banner), which the page's ink image shows as a rim of
+    ink around the text.  A block is a shape of dark pixels (darker than the page's
+    Otsu level, on a copy of at most ``_WORK_SIDE`` pixels) at least 40 x 16 pixels
+    that fills ``BLOCK_FILL`` of its box, and at full resolution a (rounded) rectangle
+    at least that big whose outline it fills as much (text never does), and darker
+    than the paper around it by ``BLOCK_STEP`` of the paper's level (a shade of
+    uneven light is not).  Inside the outline the block's own ink image is taken
+    (its majority, the block, is the background there); its edge, a few pixels
+    wide, is no ink.  A dark block without text (a scanner's black margin) is erased.
+
+    Args:
+        g: the page, uint8 (H, W), dark text on light (polarity already decided).
+        ink: its ink image.
+    """
+    small = _downscale(g)
+    scale = small.shape[0] / g.shape[0]
+    level, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    solid = (area >= BLOCK_FILL * w * h) & (w >= 40 * scale) & (h >= 16 * scale)
+    for i in np.flatnonzero(solid):
+        x0, y0 = max(int(x[i] / scale) - 2, 0), max(int(y[i] / scale) - 2, 0)
+        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + 2, g.shape[1])
+        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + 2, g.shape[0])
+        _read_block(g, ink, (x0, y0, x1, y1), level)
+
+
+def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float) -> None:
+    """:func:`_read_blocks` for one block's box (x0, y0, x1, y1) of the page."""
+    x0, y0, x1, y1 = box
+    g, ink = page[y0:y1, x0:x1], page_ink[y0:y1, x0:x1]
+    dark = (g <= level).astype(np.uint8)
+    contours, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return
+    contour = max(contours, key=cv2.contourArea)
+    _, _, w, h = cv2.boundingRect(contour)
+    if w < 40 or h < 16 or cv2.contourArea(contour) < 0.85 * w * h:
+        return  # not a (rounded) rectangle: text or a drawing
+    outline = np.zeros_like(dark)
+    cv2.drawContours(outline, [contour], -1, 1, cv2.FILLED)
+    inside = outline > 0
+    if np.count_nonzero(dark[inside]) < BLOCK_FILL * np.count_nonzero(inside):
+        return  # a frame or a glyph's box, not a filled block
+    edge = max(2, round(0.02 * min(g.shape)))
+    # a step down from the paper around it, not a shade of uneven light
+    rx, ry = max(x0 - 2 * edge, 0), max(y0 - 2 * edge, 0)
+    ring = page[ry : y1 + 2 * edge, rx : x1 + 2 * edge] > level
+    ring[y0 - ry : y1 - ry, x0 - rx : x1 - rx] = False
+    around = (
+        float(median(page[ry : y1 + 2 * edge, rx : x1 + 2 * edge][ring])) if ring.any() else 255.0
+    )
+    if around - float(median(g[inside & (dark > 0)])) < BLOCK_STEP * around:
+        return
+    inner = cv2.erode(outline, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)) > 0
+    local = g.copy()
+    local[~inner] = int(median(g[inside & (dark > 0)]))
+    text = ink_image(local, blocks=False)
+    ink[inside] = 0
+    ink[inner] = text[inner]
 
 
 def text_is_dark(gray: np.ndarray) -> bool:

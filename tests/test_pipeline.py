@@ -508,6 +508,42 @@ def test_read_splits_touching_letters(size):
     assert read_image(gray, Predictor()).text == "我们的error在root中"
 
 
+def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
+    """Ruling lines and a block of light text on dark, each of which alone turned its
+    part of the page into a few garbage characters before rules and blocks were handled."""
+    import cv2
+
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    font = ImageFont.truetype(NOTO, 26)
+    img = Image.new("RGB", (560, 330), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((20, 10), "我们这个中文识别", font=font, fill="black")
+    underline = 10 + 26 + 6
+    draw.line(
+        (20, underline, 20 + draw.textlength("我们这个中文识别", font=font), underline),
+        fill="black",
+    )
+    draw.rounded_rectangle((20, 60, 540, 150), radius=8, fill=(40, 44, 52))
+    draw.text((40, 72), "abc 123 run", font=font, fill=(220, 220, 220))
+    draw.text((40, 110), "人大国在有上", font=font, fill=(150, 200, 120))
+    cells = [["中文", "一二三"], ["识别", "人大国"]]
+    for r, row in enumerate(cells):
+        y = 180 + 60 * r
+        draw.line((20, y, 420, y), fill="black")
+        for c, text in enumerate(row):
+            draw.text((40 + 200 * c, y + 15), text, font=font, fill="black")
+    draw.line((20, 300, 420, 300), fill="black")
+    for x in (20, 220, 420):
+        draw.line((x, 180, x, 300), fill="black")
+    gray = cv2.cvtColor(np.array(img), cv2.COLOR_RGB2GRAY)
+    text = read_image(gray, Predictor()).text
+    # the table's rows read across, cell after cell
+    for want in ("我们这个中文识别", "abc 123 run", "人大国在有上", "中文一二三", "识别人大国"):
+        assert want in text.splitlines(), text
+
+
 def test_read_reproduces_a_rendered_page(page_png):
     res = runner.invoke(app, ["read", str(page_png)])
     assert res.exit_code == 0, res.output

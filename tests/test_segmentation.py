@@ -237,6 +237,33 @@ def test_binarize_uneven_light_noise_jpeg(para):
     assert len(lines) == len(page.chars)
 
 
+@pytest.mark.parametrize("shade", [40, 110], ids=["code-block", "button"])
+def test_light_text_on_a_dark_block_is_ink(para, shade):
+    """A block of the other polarity in a page (a code block, a button): its text is
+    ink and the block is not, in the ink image and in the segmentation."""
+    page, _ = para
+    x0, y0, x1, y1 = page.line_boxes[3]
+    x0, y0, x1, y1 = x0 - 15, y0 - 12, x1 + 15, y1 + 12
+    image = page.image.copy()
+    paper = image[y0:y1, x0:x1].astype(np.float32) / 255  # 1 on paper, 0 on ink
+    image[y0:y1, x0:x1] = np.rint(shade + (1 - paper) * (235 - shade)).astype(np.uint8)
+    ink = binarize(image)
+    truth = page.image < 128
+    assert mask_iou(ink[y0:y1, x0:x1], truth[y0:y1, x0:x1]) > 0.8
+    assert mask_iou(ink, truth) > 0.9
+    seg = segment_page(image)
+    assert _matched(seg, page) == sum(len(line) for line in page.chars)
+
+
+def test_uneven_light_is_not_a_block(para):
+    page, _ = para
+    h, w = page.image.shape
+    shade = np.ones((h, w), np.float32)
+    shade[: h // 2] = 0.7  # the top half in shadow, as a scanner lid leaves it
+    image = np.rint(page.image * shade).astype(np.uint8)
+    assert np.array_equal(ink_image(image), ink_image(image, blocks=False))
+
+
 @pytest.mark.parametrize(
     "image",
     [
