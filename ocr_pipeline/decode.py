@@ -9,7 +9,7 @@ path through the line wins (dynamic programming over piece boundaries).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -777,6 +777,54 @@ def fix_lookalikes(chars: list[str]) -> list[str]:
         nb = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
         if not any(c in "—－" for c in nb) and any(is_hanzi(c) for c in nb):
             out[i] = "一"
+    return out
+
+
+#: A hanzi or corner bracket read in a Latin word with less confidence than this may be
+#: a letter.
+LETTER_MARK_PROB = 0.9
+#: Corner brackets that small letters are read as (a monospaced r as 「), each with the
+#: bracket that pairs with it; other marks between letters are real (C、C++, ::).
+LETTER_MARKS = {"「": "」", "『": "』", "」": "「", "』": "『"}
+
+
+def letters_in_words(
+    chars: list[str], gaps: Sequence[bool], alternatives: list[list[tuple[str, float]]]
+) -> list[str]:
+    """Letters read as a hanzi or a corner bracket in a Latin word (o as 口, a small
+    monospaced r as 「), read with less than ``LETTER_MARK_PROB``, become the first
+    letter among their alternatives, if they have one.  A hanzi must have ASCII
+    letters on both sides, with no word gap between (letters found before it count);
+    a corner bracket one on either side, but only when the line has no bracket to
+    pair it with (「read」 stays quoted).
+
+    Args:
+        chars: the line's characters.
+        gaps: a word gap after character n, for n < len(chars) - 1.
+        alternatives: per character, (char, probability) best first.
+    """
+    out = list(chars)
+    n = len(out)
+
+    def letter(k: int) -> str | None:
+        ch = out[k]
+        if not (is_hanzi(ch) or ch in LETTER_MARKS) or alternatives[k][0][1] >= LETTER_MARK_PROB:
+            return None
+        return next((a for a, _ in alternatives[k][1:] if a.isascii() and a.isalpha()), None)
+
+    def joined(k: int, j: int) -> bool:  # k's neighbour j (k +- 1) is a letter it touches
+        return 0 <= j < n and not gaps[min(k, j)] and out[j].isascii() and out[j].isalpha()
+
+    for k in range(n):
+        new = letter(k)
+        if new is None:
+            continue
+        if out[k] in LETTER_MARKS:
+            if LETTER_MARKS[out[k]] in out or not (joined(k, k - 1) or joined(k, k + 1)):
+                continue
+        elif not (joined(k, k - 1) and joined(k, k + 1)):
+            continue
+        out[k] = new
     return out
 
 

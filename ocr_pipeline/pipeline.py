@@ -36,6 +36,7 @@ from ocr_pipeline.decode import (
     fix_words,
     geometry_score,
     is_hanzi,
+    letters_in_words,
     page_style,
     pair_brackets,
     pair_quotes,
@@ -781,8 +782,9 @@ def _decode_line(
     chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
     chars = fix_full_stops(chars, boxes, line.height, [_comma_share(c) for c in result.chars])
     chars = fix_lookalikes(chars)
-    chars = language.correct_line(chars, result.chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
+    chars = letters_in_words(chars, gaps, [c.alternatives for c in result.chars])
+    chars = language.correct_line(chars, result.chars)
     result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
     result.spaces.append(False)
     for c, f in zip(result.chars, fix_words(chars, result.spaces)):

@@ -25,6 +25,7 @@ from ocr_pipeline.decode import (
     fix_lookalikes,
     fix_width_forms,
     fix_words,
+    letters_in_words,
 )
 from ocr_pipeline.images import InputError, load_pages, parse_pages
 
@@ -370,6 +371,45 @@ def test_fix_dots(chars, dot_box, want):
 )
 def test_fix_lookalikes(chars, want):
     assert "".join(fix_lookalikes(list(chars))) == want
+
+
+#: Alternatives per character for the letters_in_words cases: "X" marks a character
+#: read with little confidence that has the letter "r" (or "o") among its top-3.
+_UNSURE = {
+    "「": [("「", 0.3), ("r", 0.2), ("厂", 0.1)],
+    "口": [("口", 0.5), ("o", 0.3), ("日", 0.1)],
+}
+
+
+@pytest.mark.parametrize(
+    "chars, gaps, want",
+    [
+        ("pageoc「", "", "pageocr"),  # an unpaired bracket at a word's end
+        ("「ead", "", "read"),  # ... or start
+        ("pageoc「 「ead", "6", "pageocr read"),
+        ("g口od", "", "good"),  # a hanzi between letters
+        ("「read」", "", "「read」"),  # paired: quotes
+        ("是g口", "", "是g口"),  # a hanzi needs letters on both sides
+        ("ab 口cd", "1", "ab 口cd"),
+        ("相口下", "", "相口下"),
+    ],
+)
+def test_letters_in_words(chars, gaps, want):
+    chars = [c for c in chars if c != " "]
+    gap = [False] * (len(chars) - 1)
+    for g in gaps:
+        gap[int(g)] = True
+    alts = [_UNSURE.get(c, [(c, 0.95)]) for c in chars]
+    spaced = "".join(
+        c + (" " if n < len(gap) and gap[n] else "")
+        for n, c in enumerate(letters_in_words(chars, gap, alts))
+    )
+    assert spaced == want
+
+
+def test_letters_in_words_keeps_confident_reads():
+    alts = [[(c, 0.95)] for c in "ab"] + [[("口", 0.95), ("o", 0.04)]] + [[("d", 0.95)]]
+    assert letters_in_words(list("ab口d"), [False] * 3, alts) == list("ab口d")
 
 
 @pytest.mark.parametrize(

@@ -564,6 +564,38 @@ def test_word_gaps():
     assert gaps.tolist() == expected
 
 
+#: Ink columns of "pip install pageocr" in DejaVu Sans Mono at 14 px (a screenshot of a
+#: terminal, segmented by pageocr): a cell is ~8.4 px, and s, narrower than n and t,
+#: leaves a gap as wide as the line's word gaps' threshold by the ink alone.
+MONO_LINE = [
+    (21, 27), (29, 35), (38, 44),
+    (55, 61), (63, 69), (73, 78), (80, 86), (88, 95), (97, 103), (105, 111),
+    (122, 128), (130, 137), (139, 145), (147, 153), (156, 162), (164, 169), (174, 180),
+]  # fmt: skip
+
+
+def test_word_gaps_monospaced():
+    """In a monospaced run, word spaces are the letters two cells apart, not the
+    gaps that a narrow letter leaves in its cell."""
+    boxes = np.array([(x0, 15, x1, 24) for x0, x1 in MONO_LINE], np.int32)
+    assert np.flatnonzero(word_gaps(boxes, 14)).tolist() == [2, 9]
+
+
+#: Ink columns of "DROP SCHEMA从数" on a 150-dpi development page (bench pages
+#: --seed 1, a proportional serif, line height 24 px): capitals nearly a cell apart
+#: each, and the word space only ~1.15 cells.
+CAPITALS_LINE = [
+    (101, 117), (119, 134), (136, 152), (154, 166),
+    (174, 184), (187, 201), (204, 220), (222, 235), (237, 257), (258, 276),
+    (282, 305), (307, 330),
+]  # fmt: skip
+
+
+def test_word_gaps_evenly_spaced_capitals_are_not_monospaced():
+    boxes = np.array([(x0, 190, x1, 212) for x0, x1 in CAPITALS_LINE], np.int32)
+    assert np.flatnonzero(word_gaps(boxes, 24)).tolist() == [3]
+
+
 # ---------------------------------------------------------------- segment_page
 
 
