@@ -63,6 +63,18 @@ def _conv_bn(x, filters: int, kernel: int = 3, strides: int = 1):
     return layers.ReLU()(x)
 
 
+def _net(name: str, size: int, body: Callable, width: int, dropout: float, num_classes: int):
+    """The frame every network here shares: a (size, size, 1) input of 0..255 pixels,
+    rescaled to 0..1, then ``body`` (a function of the rescaled tensor), flattened
+    (position matters: 、 vs ' vs ,) into :func:`_head`."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((size, size, 1), name="image")
+    x = layers.Flatten()(body(layers.Rescaling(1 / 255.0)(inp)))
+    return keras.Model(inp, _head(x, width, dropout, num_classes), name=name)
+
+
 def _head(x, width: int, dropout: float, num_classes: int):
     """Bottleneck (dense, batch norm, ReLU, dropout), then the class logits."""
     from keras import layers
@@ -76,20 +88,18 @@ def _head(x, width: int, dropout: float, num_classes: int):
 
 def _vgg32(name: str, widths: tuple[int, int, int, int], bottleneck: int, num_classes: int):
     """VGG-style net on 32x32 crops: three pairs of convs each followed by 2x2 max
-    pooling, one conv at 4x4, flattened (position matters: 、 vs ' vs ,), a dense
-    bottleneck, dropout, dense to the classes."""
-    import keras
+    pooling, one conv at 4x4, flattened, a dense bottleneck, dropout, dense to the
+    classes."""
     from keras import layers
 
-    inp = keras.Input((32, 32, 1), name="image")
-    x = layers.Rescaling(1 / 255.0)(inp)
-    for filters in widths[:3]:
-        x = _conv_bn(x, filters)
-        x = _conv_bn(x, filters)
-        x = layers.MaxPooling2D()(x)
-    x = _conv_bn(x, widths[3])
-    x = layers.Flatten()(x)
-    return keras.Model(inp, _head(x, bottleneck, 0.2, num_classes), name=name)
+    def body(x):
+        for filters in widths[:3]:
+            x = _conv_bn(x, filters)
+            x = _conv_bn(x, filters)
+            x = layers.MaxPooling2D()(x)
+        return _conv_bn(x, widths[3])
+
+    return _net(name, 32, body, bottleneck, 0.2, num_classes)
 
 
 @register("vgg32", input_size=32)
@@ -124,19 +134,17 @@ def vgg32h(num_classes: int):
     768-wide bottleneck: ~25 M multiply-adds per crop against vgg32's ~48 M, and no
     convolution at 32x32, where vgg32 spends the most time per multiply-add
     (~4,000 against ~1,900 untrained crops/s with LiteRT int8 here)."""
-    import keras
     from keras import layers
 
-    inp = keras.Input((32, 32, 1), name="image")
-    x = layers.Rescaling(1 / 255.0)(inp)
-    x = _conv_bn(x, 32, kernel=5, strides=2)
-    for filters in (48, 96):
-        x = _conv_bn(x, filters)
-        x = _conv_bn(x, filters)
-        x = layers.MaxPooling2D()(x)
-    x = _conv_bn(x, 192)
-    x = layers.Flatten()(x)
-    return keras.Model(inp, _head(x, 768, 0.2, num_classes), name="vgg32h")
+    def body(x):
+        x = _conv_bn(x, 32, kernel=5, strides=2)
+        for filters in (48, 96):
+            x = _conv_bn(x, filters)
+            x = _conv_bn(x, filters)
+            x = layers.MaxPooling2D()(x)
+        return _conv_bn(x, 192)
+
+    return _net("vgg32h", 32, body, 768, 0.2, num_classes)
 
 
 @register("vgg32d", input_size=32)
@@ -147,37 +155,34 @@ def vgg32d(num_classes: int):
     16x16, 128-128 at 8x8), conv 256 at 4x4 and the 768-wide bottleneck.  vgg32s, vgg32m
     and vgg32h read small screen text worse by giving up the first layers' width or
     resolution; this keeps both (~2x vgg32's untrained crops/s with LiteRT int8 here)."""
-    import keras
     from keras import layers
 
-    inp = keras.Input((32, 32, 1), name="image")
-    x = layers.Rescaling(1 / 255.0)(inp)
-    x = _conv_bn(x, 32)
-    for n, filters in enumerate((32, 64, 64, 128, 128)):
-        x = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        x = _conv_bn(x, filters, kernel=1)
-        if n in (0, 2, 4):
-            x = layers.MaxPooling2D()(x)
-    x = _conv_bn(x, 256)
-    x = layers.Flatten()(x)
-    return keras.Model(inp, _head(x, 768, 0.2, num_classes), name="vgg32d")
+    def body(x):
+        x = _conv_bn(x, 32)
+        for n, filters in enumerate((32, 64, 64, 128, 128)):
+            x = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+            x = _conv_bn(x, filters, kernel=1)
+            if n in (0, 2, 4):
+                x = layers.MaxPooling2D()(x)
+        return _conv_bn(x, 256)
+
+    return _net("vgg32d", 32, body, 768, 0.2, num_classes)
 
 
 @register("tutorial64", input_size=64)
 def tutorial64(num_classes: int):
     """The 2018 tutorial's network: 64x64, conv 64-128-256-512-512, fc 1024, batch norm."""
-    import keras
     from keras import layers
 
-    inp = keras.Input((64, 64, 1), name="image")
-    x = layers.Rescaling(1 / 255.0)(inp)
-    for filters in (64, 128, 256, 512, 512):
-        x = _conv_bn(x, filters)
-        x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    return keras.Model(inp, _head(x, 1024, 0.3, num_classes), name="tutorial64")
+    def body(x):
+        for filters in (64, 128, 256, 512, 512):
+            x = _conv_bn(x, filters)
+            x = layers.MaxPooling2D()(x)
+        return x
+
+    return _net("tutorial64", 64, body, 1024, 0.3, num_classes)
 
 
 @register("tiny", input_size=32)
