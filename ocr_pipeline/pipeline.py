@@ -153,9 +153,24 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     for i, line in enumerate(seg.lines):
         cands = first[i] + extra[i]
         page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
+    page.lines = [line for line in page.lines if not _picture(line)]
     _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
     return page
+
+
+#: A line of at most this many characters, each read with less than this confidence,
+#: is a picture or specks, not text.
+PICTURE_CHARS, PICTURE_CONFIDENCE = 5, 0.35
+
+
+def _picture(line: LineResult) -> bool:
+    """Whether a line is something the recogniser cannot read (an avatar, an icon, a
+    photo beside text, dust on a scan): a few characters, none read with more than
+    a little confidence.  Dropping it loses nothing that was read right."""
+    return 0 < len(line.chars) <= PICTURE_CHARS and all(
+        c.confidence < PICTURE_CONFIDENCE for c in line.chars
+    )
 
 
 def _pair_brackets(lines: list[LineResult]) -> None:

@@ -11,6 +11,7 @@ before the specks (:func:`find_rules`) and taken out of the ink.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -125,7 +126,16 @@ def _text_like(stats: np.ndarray) -> np.ndarray:
     return (np.maximum(w, h) <= 6 * np.minimum(w, h)) & ((fill >= 0.12) | (np.maximum(w, h) < 24))
 
 
-def find_rules(mask: np.ndarray, components: tuple | None = None) -> np.ndarray | None:
+class Rules(NamedTuple):
+    """The ruling lines of a page (:func:`find_rules`)."""
+
+    pixels: np.ndarray  # bool (H, W)
+    #: x-ranges (x0, x1) of the columns holding a table grid's vertical rules: the gaps
+    #: they leave are between a table's cells, not between a page's columns
+    table_columns: list[tuple[int, int]]
+
+
+def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | None:
     """Ruling lines of a page: table grids, frames, separators, long underlines.
 
     The text height is measured on the glyph-shaped components only (a table grid is
@@ -140,7 +150,8 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> np.ndarray 
         components: the mask's :func:`component_stats`, if the caller has them.
 
     Returns:
-        bool array (H, W) of the rules' pixels, or None for a page without rules.
+        The rules' pixels and the columns of tables' vertical rules, or None for a
+        page without rules.
     """
     labels, stats = components or component_stats(mask)
     comps = stats[1:]
@@ -165,7 +176,9 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> np.ndarray 
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
-    return rules
+    table = ((down > 0) & grid[labels]).any(axis=0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], table.view(np.int8), [0]])))
+    return Rules(rules, [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])])
 
 
 def _in_text_line(bar: np.ndarray, glyphs: np.ndarray, text_h: float) -> bool:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -69,11 +70,13 @@ class _Band:
     column: int
 
 
-def find_lines(mask: np.ndarray) -> list[Line]:
+def find_lines(mask: np.ndarray, table_columns: Sequence[tuple[int, int]] = ()) -> list[Line]:
     """Find the text lines of a (deskewed) page, in reading order.
 
     Args:
         mask: uint8 or bool array (H, W), ink non-zero (white on black).
+        table_columns: x-ranges of tables' vertical rules (taken out of the mask): a
+            blank strip there is between a table's cells, so its rows read across.
 
     Returns:
         Lines in reading order (left column before right column).
@@ -82,7 +85,7 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     if not m.any():
         return []
     text_h = max(estimate_text_height(m), 1.0)
-    gutters = find_gutters(m, text_h)
+    gutters = find_gutters(m, text_h, table_columns)
     bands: list[_Band] = []
     for s_idx, (y0, y1, spanning) in enumerate(_sections(m, gutters, text_h)):
         regions = [(0, m.shape[1])] if spanning else _column_ranges(m.shape[1], gutters)
@@ -108,12 +111,15 @@ def _median_line_height(bands: list[_Band], text_h: float) -> float:
     return float(median(usual if usual.size else heights))
 
 
-def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
+def find_gutters(
+    mask: np.ndarray, text_h: float, table_columns: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
     """Vertical white gutters between text columns.
 
     Args:
         mask: bool array (H, W), ink True.
         text_h: typical glyph height in pixels.
+        table_columns: x-ranges where a low strip is a gap between table cells.
 
     Returns:
         (x0, x1) ranges of the gutters, left to right, exclusive ends; empty for one column.
@@ -128,6 +134,8 @@ def find_gutters(mask: np.ndarray, text_h: float) -> list[tuple[int, int]]:
     low[ink_x1:] = False
     gutters = []
     for g0, g1 in runs(low):
+        if any(a < g1 and b > g0 for a, b in table_columns):
+            continue
         core = _gutter_core(count, g0, g1)
         if core[1] - core[0] >= 0.2 * text_h and _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
             gutters.append(core)

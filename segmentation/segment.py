@@ -7,7 +7,9 @@ and ink images, so crops can be cut from the same geometry the boxes refer to.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -15,10 +17,16 @@ import numpy as np
 
 from segmentation.binarize import INK_THRESHOLD, faint_threshold, ink_image, ink_mask, to_gray
 from segmentation.characters import cut_pieces, group_pieces
-from segmentation.clean import clean, component_stats, find_rules
+from segmentation.clean import (
+    clean,
+    component_stats,
+    estimate_text_height,
+    find_rules,
+    percentile,
+)
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate
-from segmentation.lines import Box, Line, find_lines
+from segmentation.lines import Box, Line, find_lines, union
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +102,26 @@ def segment_page(image: np.ndarray) -> Segmentation:
     components = component_stats(raw)
     rules = find_rules(raw, components)
     if rules is not None:  # out of the ink too, with their anti-aliased edges
-        raw[rules] = 0
-        ink[cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
+        raw[rules.pixels] = 0
+        ink[cv2.dilate(rules.pixels.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
         components = None
     mask = clean(raw, components)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
-    seg.lines = find_lines(mask)
+    seg.lines = find_lines(mask, rules.table_columns if rules is not None else ())
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
     seg.joined_level = (faint + INK_THRESHOLD) // 2
     joined = ink >= seg.joined_level
-    for index, line in enumerate(seg.lines):
-        pieces = cut_pieces(mask, line.box, joined)
-        groups = group_pieces(pieces, line.height)
-        seg.pieces.append(pieces)
-        seg.chars.append([_char_box(pieces, g, index) for g in groups])
+    lines, seg.lines = seg.lines, []
+    text_height = functools.cache(lambda: estimate_text_height(mask))
+    for line in lines:
+        for part in _without_pictures(line, cut_pieces(mask, line.box, joined), text_height):
+            pieces = part[1] if part[1] is not None else cut_pieces(mask, part[0].box, joined)
+            groups = group_pieces(pieces, part[0].height)
+            seg.chars.append([_char_box(pieces, g, len(seg.lines)) for g in groups])
+            seg.lines.append(part[0])
+            seg.pieces.append(pieces)
     log.info(
         "segmented page %s: skew %.2f deg, %d lines, %d chars",
         gray.shape,
@@ -118,6 +130,48 @@ def segment_page(image: np.ndarray) -> Segmentation:
         sum(len(c) for c in seg.chars),
     )
     return seg
+
+
+#: A piece this many times as tall as the tall glyphs of the rest of its line (their
+#: 90th percentile) and as the page's text is a picture.
+PICTURE_HEIGHT = 1.7
+
+
+def _without_pictures(
+    line: Line, pieces: np.ndarray, text_height: Callable[[], float]
+) -> list[tuple[Line, np.ndarray | None]]:
+    """A line, and its pieces, or the line split into its text and the pictures beside it.
+
+    An avatar, icon or photo at the height of a text line joins its band, and the line
+    as tall as the picture frames every character's crop wrongly.  A piece at least
+    ``PICTURE_HEIGHT`` times as tall as the 90th percentile of the other pieces of
+    the line (those not under its columns), with three or more of those, and as
+    the page's text (``text_height()``: a hanzi beside "ss" is twice as tall as
+    they are, not as the page's text), is a picture: it and the pieces under its
+    columns become a line of their own, and the rest a line whose box fits them
+    (their pieces cut again: None).
+    """
+    if len(pieces) < 4:
+        return [(line, pieces)]
+    heights = pieces[:, 3] - pieces[:, 1]
+    picture = np.zeros(len(pieces), bool)
+    for k in np.argsort(-heights):
+        if picture[k]:
+            continue
+        under = (pieces[:, 0] < pieces[k, 2]) & (pieces[:, 2] > pieces[k, 0])
+        rest = heights[~under & ~picture]
+        if len(rest) < 3 or heights[k] < PICTURE_HEIGHT * float(percentile(rest, 90)):
+            break
+        if heights[k] < PICTURE_HEIGHT * text_height():
+            break
+        picture |= under
+    if not picture.any():
+        return [(line, pieces)]
+    parts = []
+    for sel in (picture, ~picture):
+        box = union(*(tuple(int(v) for v in p) for p in pieces[sel]))
+        parts.append((Line(box, line.column, line.block), None))
+    return sorted(parts, key=lambda part: part[0].box[0])
 
 
 def _char_box(pieces: np.ndarray, group: tuple[int, int], line_index: int) -> CharBox:

@@ -548,6 +548,28 @@ def test_read_splits_touching_letters(size):
     assert read_image(gray, Predictor()).text == "我们的error在root中"
 
 
+def test_pictures_beside_text_are_not_read():
+    """Avatars beside chat bubbles (here random-noise squares, taller than the text)
+    were read as one rare hanzi each, with almost no confidence."""
+    import cv2
+
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    rng = np.random.default_rng(0)
+    img = Image.new("L", (520, 200), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(NOTO, 24)
+    lines = ["我们这个中文识别", "人大国在有上不为和", "中文字识别的是了"]
+    for n, text in enumerate(lines):
+        blobs = cv2.GaussianBlur(rng.random((50, 50)), (0, 0), 3)  # a photo's shapes
+        photo = cv2.normalize(blobs, None, 20, 200, cv2.NORM_MINMAX).astype(np.uint8)
+        img.paste(Image.fromarray(photo), (10, 10 + 62 * n))
+        draw.text((80, 22 + 62 * n), text, font=font, fill=0)
+    page = read_image(np.array(img), Predictor())
+    assert page.text.split() == lines
+
+
 def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
     """Ruling lines and a block of light text on dark, each of which alone turned its
     part of the page into a few garbage characters before rules and blocks were handled."""

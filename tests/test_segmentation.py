@@ -322,24 +322,43 @@ def _matched(seg, page: Page) -> int:
 
 def test_table_grid_is_taken_out_and_its_cells_read_as_lines():
     size = 22
-    cells = [["中文", "识别", "人大国"], ["我们", "12", "这个在"]]
-    xs, pitch, top = [20, 120, 220, 360], 40, 20
+    cells = [
+        ["中文", "识别", "人大国在有"],
+        ["我们", "12", "这个在有上"],
+        ["是了", "34", "不为和中文"],
+        ["大国", "56", "的是了字识"],
+    ]
+    xs, pitch, top = [20, 120, 220, 400], 40, 20
     spec = [
         (xs[c] + 10, top + 8 + r * pitch, t, size)
         for r, row in enumerate(cells)
         for c, t in enumerate(row)
     ]
-    page = render(spec, (top + 2 * pitch + 20, 380))
-    bottom = top + 2 * pitch
-    rules = [(20, top + r * pitch, 360, top + r * pitch) for r in range(3)]
+    bottom = top + len(cells) * pitch
+    page = render(spec, (bottom + 20, 420))
+    rules = [(20, top + r * pitch, 400, top + r * pitch) for r in range(len(cells) + 1)]
     rules += [(x, top, x, bottom) for x in xs]
     seg = segment_page(_ruled(page, rules))
+    assert len(seg.lines) == len(cells)  # its rows read across, not column by column
     assert max(line.height for line in seg.lines) <= 1.3 * size
     assert _matched(seg, page) == sum(len(line) for line in page.chars)
     assert sum(len(line) for line in seg.chars) == sum(len(line) for line in page.chars)
     # no ink left on the rules (a pixel beside a 1-px line may hold its anti-aliasing)
     for x0, y0, x1, y1 in rules:
         assert not seg.mask[y0 : y1 + 1, x0 : x1 + 1].any()
+
+
+def test_a_rule_between_two_columns_keeps_them_columns():
+    """A lone vertical rule between a page's columns is no table: the columns are still
+    read one after the other."""
+    page, order = two_column_page()
+    mid = page.image.shape[1] // 2
+    ys = [b[1] for b in page.line_boxes] + [b[3] for b in page.line_boxes]
+    image = _ruled(page, [(mid, min(ys) + 40, mid, max(ys) - 40)], width=2)
+    seg = segment_page(image)
+    found = [line.box for line in seg.lines]
+    plain = [line.box for line in segment_page(page.image).lines]
+    assert [b[0] // 8 for b in found] == [b[0] // 8 for b in plain]
 
 
 def test_underline_is_taken_out_of_the_line():
@@ -597,6 +616,23 @@ def test_word_gaps_evenly_spaced_capitals_are_not_monospaced():
 
 
 # ---------------------------------------------------------------- segment_page
+
+
+def test_a_picture_beside_a_line_gets_a_line_of_its_own():
+    """An icon twice as tall as the text beside it made the line as tall, and every
+    crop of the line was framed for a line of that height."""
+    size = 24
+    page = render([(80, 22, "我们这个中文识别", size)], (80, 360))
+    image = page.image.copy()
+    cv2.circle(image, (35, 37), 22, 0, 5)  # a smiling icon
+    cv2.circle(image, (27, 30), 3, 0, -1)
+    cv2.circle(image, (43, 30), 3, 0, -1)
+    cv2.ellipse(image, (35, 40), (10, 8), 0, 20, 160, 0, 3)
+    seg = segment_page(image)
+    text = [line for line in seg.lines if line.box[0] >= 70]
+    assert len(text) == 1 and text[0].height <= size + 2
+    assert any(line.box[2] <= 62 and line.height >= 45 for line in seg.lines)
+    assert _matched(seg, page) == len(page.chars[0])
 
 
 def test_segment_page_blank():
