@@ -805,6 +805,9 @@ def letters_in_words(
     """
     out = list(chars)
     n = len(out)
+    if not any(ch.isascii() and ch.isalpha() for ch in out):
+        return out
+    gaps = [bool(g) for g in gaps]
 
     def letter(k: int) -> str | None:
         ch = out[k]
@@ -816,6 +819,8 @@ def letters_in_words(
         return 0 <= j < n and not gaps[min(k, j)] and out[j].isascii() and out[j].isalpha()
 
     for k in range(n):
+        if not (joined(k, k - 1) or joined(k, k + 1)):
+            continue
         new = letter(k)
         if new is None:
             continue

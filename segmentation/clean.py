@@ -58,6 +58,11 @@ def estimate_text_height(mask: np.ndarray) -> float:
     return _weighted_median_height(stats[1:], np.asarray(mask).shape[0])
 
 
+def text_height_of(stats: np.ndarray, image_height: int) -> float:
+    """:func:`estimate_text_height` from a mask's :func:`component_stats` stats."""
+    return _weighted_median_height(stats[1:], image_height)
+
+
 def _weighted_median_height(stats: np.ndarray, image_height: int) -> float:
     """Area-weighted median of the heights in ``stats`` (int32 (N, 5)).
 

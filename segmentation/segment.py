@@ -23,6 +23,7 @@ from segmentation.clean import (
     estimate_text_height,
     find_rules,
     percentile,
+    text_height_of,
 )
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate
@@ -114,7 +115,10 @@ def segment_page(image: np.ndarray) -> Segmentation:
     seg.joined_level = (faint + INK_THRESHOLD) // 2
     joined = ink >= seg.joined_level
     lines, seg.lines = seg.lines, []
-    text_height = functools.cache(lambda: estimate_text_height(mask))
+    if components is None:
+        text_height = functools.cache(lambda: estimate_text_height(mask))
+    else:  # the labelling clean used (of the mask before cleaning) measures it as well
+        text_height = functools.cache(lambda: text_height_of(components[1], mask.shape[0]))
     for line in lines:
         for part in _without_pictures(line, cut_pieces(mask, line.box, joined), text_height):
             pieces = part[1] if part[1] is not None else cut_pieces(mask, part[0].box, joined)

@@ -606,6 +606,18 @@ def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
         assert want in text.splitlines(), text
 
 
+def test_read_the_webpage_sample():
+    """samples/webpage.png (samples/make_webpage.py): an underlined link, code on a
+    dark block, a ruled table, a button and an icon.  Its lines, whitespace aside,
+    are its expected text's."""
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    res = runner.invoke(app, ["read", str(samples / "webpage.png")])
+    assert res.exit_code == 0, res.output
+    want = (samples / "webpage.txt").read_text(encoding="utf-8").splitlines()
+    got = [line for line in res.stdout.splitlines() if line.strip()]
+    assert ["".join(line.split()) for line in got] == ["".join(line.split()) for line in want]
+
+
 def test_read_reproduces_a_rendered_page(page_png):
     res = runner.invoke(app, ["read", str(page_png)])
     assert res.exit_code == 0, res.output
