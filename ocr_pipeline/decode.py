@@ -825,7 +825,7 @@ def letters_in_words(
         if new is None:
             continue
         if out[k] in LETTER_MARKS:
-            if LETTER_MARKS[out[k]] in out or not (joined(k, k - 1) or joined(k, k + 1)):
+            if LETTER_MARKS[out[k]] in out:
                 continue
         elif not (joined(k, k - 1) and joined(k, k + 1)):
             continue

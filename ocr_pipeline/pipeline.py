@@ -167,7 +167,8 @@ PICTURE_CHARS, PICTURE_CONFIDENCE = 5, 0.35
 def _picture(line: LineResult) -> bool:
     """Whether a line is something the recogniser cannot read (an avatar, an icon, a
     photo beside text, dust on a scan): a few characters, none read with more than
-    a little confidence.  Dropping it loses nothing that was read right."""
+    a little confidence.  What such a line holds is almost never read right, so
+    dropping it costs next to nothing where it is text."""
     return 0 < len(line.chars) <= PICTURE_CHARS and all(
         c.confidence < PICTURE_CONFIDENCE for c in line.chars
     )

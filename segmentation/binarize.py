@@ -144,7 +144,7 @@ def _read_blocks(g: np.ndarray, ink: np.ndarray) -> None:
     small = _downscale(g)
     scale = small.shape[0] / g.shape[0]
     level, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     solid = (area >= BLOCK_FILL * w * h) & (w >= 40 * scale) & (h >= 16 * scale)
     for i in np.flatnonzero(solid):
@@ -179,11 +179,12 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
     around = (
         float(median(page[ry : y1 + 2 * edge, rx : x1 + 2 * edge][ring])) if ring.any() else 255.0
     )
-    if around - float(median(g[inside & (dark > 0)])) < BLOCK_STEP * around:
+    shade = float(median(g[inside & (dark > 0)]))
+    if around - shade < BLOCK_STEP * around:
         return
     inner = cv2.erode(outline, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)) > 0
     local = g.copy()
-    local[~inner] = int(median(g[inside & (dark > 0)]))
+    local[~inner] = int(shade)
     text = ink_image(local, blocks=False)
     ink[inside] = 0
     ink[inner] = text[inner]
