@@ -351,7 +351,7 @@ def test_table_grid_is_taken_out_and_its_cells_read_as_lines():
 def test_a_rule_between_two_columns_keeps_them_columns():
     """A lone vertical rule between a page's columns is no table: the columns are still
     read one after the other."""
-    page, order = two_column_page()
+    page, _ = two_column_page()
     mid = page.image.shape[1] // 2
     ys = [b[1] for b in page.line_boxes] + [b[3] for b in page.line_boxes]
     image = _ruled(page, [(mid, min(ys) + 40, mid, max(ys) - 40)], width=2)
