@@ -8,13 +8,17 @@ decompression bomb, a PDF that cannot be opened or a page range it does not have
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Largest image accepted, in pixels (a 600-dpi A3 scan is ~70 M).
 MAX_PIXELS = 120_000_000
@@ -79,6 +83,13 @@ def load_pages(
 
 
 def _image_pages(path: Path, pages: Sequence[int] | None) -> Iterator[Page]:
+    gray = _plain_image(path)
+    if gray is not None:
+        _check_pages(pages, 1, path)
+        yield Page(gray, str(path), 1)
+        return
+    from PIL import Image, UnidentifiedImageError
+
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
@@ -107,6 +118,80 @@ def _image_pages(path: Path, pages: Sequence[int] | None) -> Iterator[Page]:
 
 
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
+#: JPEG start-of-frame markers, which hold the image's size.
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _plain_image(path: Path) -> np.ndarray | None:
+    """The grayscale pixels of a plain PNG or JPEG, decoded by OpenCV, else None.
+
+    Plain: a complete file (PNG's IEND, JPEG's end marker), 8-bit gray or colour
+    without transparency (PNG), grayscale without EXIF orientation to apply (JPEG),
+    within ``MAX_PIXELS``.  Screenshots and scans are, and OpenCV reads
+    them in a third of the time Pillow takes to import and decode them (~15 against
+    ~60 ms per page here).  Anything else, broken files included, goes to Pillow,
+    whose errors and conversions (transparency on white, 16-bit stretched, EXIF
+    orientation) stay the reference.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(1 << 16)
+            f.seek(max(path.stat().st_size - 16, 0))
+            tail = f.read()
+    except OSError:
+        return None
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", head[16:24])
+        depth, kind = head[24], head[25]
+        if depth != 8 or kind not in (0, 2) or b"tRNS" in head:
+            return None
+        colour = kind == 2
+        if not tail.endswith(b"IEND\xaeB`\x82"):
+            return None
+    elif head.startswith(b"\xff\xd8\xff"):
+        size, colour = _jpeg_gray_size(head), False
+        if (
+            size is None
+            or b"Exif\x00\x00" in head
+            or not tail.rstrip(b"\x00").endswith(b"\xff\xd9")
+        ):
+            return None
+        width, height = size
+    else:
+        return None
+    if not 0 < width * height <= MAX_PIXELS:
+        return None
+    import cv2
+
+    if not colour:
+        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        return gray if gray is not None and gray.shape == (height, width) else None
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None or bgr.shape != (height, width, 3):
+        return None
+    # Pillow's RGB to L, rounding included, so both paths give the same pixels
+    weights = np.array([7471, 38470, 19595], np.uint32)  # B, G, R in 1/65536
+    return ((bgr @ weights + 0x8000) >> 16).astype(np.uint8)
+
+
+def _jpeg_gray_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the start-of-frame segment of a grayscale JPEG's first
+    bytes ``data``; None if it is not there or the JPEG has colour (its decoders
+    differ in upsampling the chroma, so Pillow reads those)."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return (width, height) if data[i + 9] == 1 else None
+        i += 2 + length
+    return None
 
 
 def _has_image_signature(path: Path) -> bool:
@@ -116,6 +201,8 @@ def _has_image_signature(path: Path) -> bool:
 
 def to_gray(img: Image.Image) -> np.ndarray:
     """Grayscale uint8 (H, W) from any PIL mode; transparency is flattened on white."""
+    from PIL import Image, ImageOps
+
     img.load()
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
