@@ -163,10 +163,13 @@ def _plain_image(path: Path) -> np.ndarray | None:
         return None
     import cv2
 
+    from recognizer.runtime import quiet_stderr
+
+    with quiet_stderr():  # libpng reports a broken file on fd 2; Pillow then explains it
+        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
     if not colour:
-        gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        return gray if gray is not None and gray.shape == (height, width) else None
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return pixels if pixels is not None and pixels.shape == (height, width) else None
+    bgr = pixels
     if bgr is None or bgr.shape != (height, width, 3):
         return None
     # Pillow's RGB to L, rounding included, so both paths give the same pixels

@@ -261,8 +261,9 @@ def softmax(logits: np.ndarray, in_place: bool = False) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
-    """Silence the C++ runtime's informational lines on file descriptor 2."""
+def quiet_stderr():
+    """Silence what C and C++ libraries write on file descriptor 2 (LiteRT's
+    informational lines, libpng's errors) for the ``with`` block."""
     try:
         saved = os.dup(2)
     except OSError:
@@ -286,7 +287,7 @@ class _LiteRT:
                 f"LiteRT is not installed ({err}); pip install ai-edge-litert"
             ) from None
         try:
-            with _quiet_stderr():  # LiteRT announces its XNNPACK delegate on fd 2
+            with quiet_stderr():  # LiteRT announces its XNNPACK delegate on fd 2
                 self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
                 self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as err:

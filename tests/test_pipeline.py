@@ -581,6 +581,23 @@ def test_exif_and_truncated_jpegs_go_to_pillow(tmp_path):
         list(load_pages(cut))
 
 
+def test_png_broken_inside_gives_one_clear_error(tmp_path, page_png):
+    """Header and end intact, data broken: OpenCV fails (libpng's own message kept off
+    stderr), and Pillow's error is the one shown."""
+    data = page_png.read_bytes()
+    mid = len(data) // 2
+    path = tmp_path / "broken.png"
+    path.write_bytes(data[:mid] + bytes(64) + data[mid + 64 :])
+    res = subprocess.run(
+        [sys.executable, "-m", "ocr_pipeline.cli", "read", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode != 0
+    assert res.stderr.startswith("pageocr: error:") and "libpng" not in res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_reading_a_plain_png_does_not_import_pillow(page_png):
     code = (
         "import sys; from ocr_pipeline.images import load_pages; "
