@@ -167,14 +167,13 @@ def _plain_image(path: Path) -> np.ndarray | None:
 
     with quiet_stderr():  # libpng reports a broken file on fd 2; Pillow then explains it
         pixels = cv2.imread(str(path), cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
-    if not colour:
-        return pixels if pixels is not None and pixels.shape == (height, width) else None
-    bgr = pixels
-    if bgr is None or bgr.shape != (height, width, 3):
+    if pixels is None or pixels.shape[:2] != (height, width):
         return None
+    if not colour:
+        return pixels
     # Pillow's RGB to L, rounding included, so both paths give the same pixels
     weights = np.array([7471, 38470, 19595], np.uint32)  # B, G, R in 1/65536
-    return ((bgr @ weights + 0x8000) >> 16).astype(np.uint8)
+    return ((pixels @ weights + 0x8000) >> 16).astype(np.uint8)
 
 
 def _jpeg_gray_size(data: bytes) -> tuple[int, int] | None:

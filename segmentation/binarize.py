@@ -174,11 +174,10 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
     edge = max(2, round(0.02 * min(g.shape)))
     # a step down from the paper around it, not a shade of uneven light
     rx, ry = max(x0 - 2 * edge, 0), max(y0 - 2 * edge, 0)
-    ring = page[ry : y1 + 2 * edge, rx : x1 + 2 * edge] > level
+    surround = page[ry : y1 + 2 * edge, rx : x1 + 2 * edge]
+    ring = surround > level
     ring[y0 - ry : y1 - ry, x0 - rx : x1 - rx] = False
-    around = (
-        float(median(page[ry : y1 + 2 * edge, rx : x1 + 2 * edge][ring])) if ring.any() else 255.0
-    )
+    around = float(median(surround[ring])) if ring.any() else 255.0
     shade = float(median(g[inside & (dark > 0)]))
     if around - shade < BLOCK_STEP * around:
         return

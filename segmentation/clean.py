@@ -135,9 +135,9 @@ class Rules(NamedTuple):
     """The ruling lines of a page (:func:`find_rules`)."""
 
     pixels: np.ndarray  # bool (H, W)
-    #: x-ranges (x0, x1) of the columns holding a table grid's vertical rules: the gaps
-    #: they leave are between a table's cells, not between a page's columns
-    table_columns: list[tuple[int, int]]
+    #: bool (W,): the columns holding a table grid's vertical rules; the gaps they
+    #: leave are between a table's cells, not between a page's columns
+    table_columns: np.ndarray
 
 
 def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | None:
@@ -181,9 +181,7 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
-    table = ((down > 0) & grid[labels]).any(axis=0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], table.view(np.int8), [0]])))
-    return Rules(rules, [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])])
+    return Rules(rules, ((down > 0) & grid[labels]).any(axis=0))
 
 
 def _in_text_line(bar: np.ndarray, glyphs: np.ndarray, text_h: float) -> bool:

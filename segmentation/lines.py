@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -70,13 +69,14 @@ class _Band:
     column: int
 
 
-def find_lines(mask: np.ndarray, table_columns: Sequence[tuple[int, int]] = ()) -> list[Line]:
+def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> list[Line]:
     """Find the text lines of a (deskewed) page, in reading order.
 
     Args:
         mask: uint8 or bool array (H, W), ink non-zero (white on black).
-        table_columns: x-ranges of tables' vertical rules (taken out of the mask): a
-            blank strip there is between a table's cells, so its rows read across.
+        table_columns: bool (W,), the columns of tables' vertical rules (taken out of
+            the mask): a blank strip there is between a table's cells, so its rows
+            read across.
 
     Returns:
         Lines in reading order (left column before right column).
@@ -112,14 +112,14 @@ def _median_line_height(bands: list[_Band], text_h: float) -> float:
 
 
 def find_gutters(
-    mask: np.ndarray, text_h: float, table_columns: Sequence[tuple[int, int]] = ()
+    mask: np.ndarray, text_h: float, table_columns: np.ndarray | None = None
 ) -> list[tuple[int, int]]:
     """Vertical white gutters between text columns.
 
     Args:
         mask: bool array (H, W), ink True.
         text_h: typical glyph height in pixels.
-        table_columns: x-ranges where a low strip is a gap between table cells.
+        table_columns: bool (W,), columns where a low strip is a gap between table cells.
 
     Returns:
         (x0, x1) ranges of the gutters, left to right, exclusive ends; empty for one column.
@@ -134,7 +134,7 @@ def find_gutters(
     low[ink_x1:] = False
     gutters = []
     for g0, g1 in runs(low):
-        if any(a < g1 and b > g0 for a, b in table_columns):
+        if table_columns is not None and table_columns[g0:g1].any():
             continue
         core = _gutter_core(count, g0, g1)
         if core[1] - core[0] >= 0.2 * text_h and _is_gutter(dil, core, (ink_x0, ink_x1), text_h):

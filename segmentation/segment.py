@@ -27,7 +27,7 @@ from segmentation.clean import (
 )
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate
-from segmentation.lines import Box, Line, find_lines, union
+from segmentation.lines import Box, Line, find_lines
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
         components = None
     mask = clean(raw, components)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
-    seg.lines = find_lines(mask, rules.table_columns if rules is not None else ())
+    seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
@@ -171,19 +171,26 @@ def _without_pictures(
         picture |= under
     if not picture.any():
         return [(line, pieces)]
-    parts = []
-    for sel in (picture, ~picture):
-        box = union(*(tuple(int(v) for v in p) for p in pieces[sel]))
-        parts.append((Line(box, line.column, line.block), None))
+    parts = [
+        (Line(_box_of(pieces[sel]), line.column, line.block), None) for sel in (picture, ~picture)
+    ]
     return sorted(parts, key=lambda part: part[0].box[0])
 
 
 def _char_box(pieces: np.ndarray, group: tuple[int, int], line_index: int) -> CharBox:
     """CharBox for the union of ``pieces[start:end]`` (int32 (N, 4))."""
     start, end = group
-    sel = pieces[start:end]
-    box = (int(sel[:, 0].min()), int(sel[:, 1].min()), int(sel[:, 2].max()), int(sel[:, 3].max()))
-    return CharBox(box=box, line_index=line_index, pieces=(start, end))
+    return CharBox(box=_box_of(pieces[start:end]), line_index=line_index, pieces=(start, end))
+
+
+def _box_of(pieces: np.ndarray) -> Box:
+    """The box around pieces (int32 (N, 4), N >= 1)."""
+    return (
+        int(pieces[:, 0].min()),
+        int(pieces[:, 1].min()),
+        int(pieces[:, 2].max()),
+        int(pieces[:, 3].max()),
+    )
 
 
 def crops(seg: Segmentation, size: int = 32, mode: Mode = "line") -> np.ndarray:
