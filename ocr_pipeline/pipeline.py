@@ -580,7 +580,12 @@ def _english_words(
             c = elems[e][1]
             for ch, p, p0 in _other_letters(scorer, i, c, word, e - a):
                 text = word[: e - a] + ch + word[e - a + 1 :]
-                variants.append((text, float(np.log(p0 / p)), ("letter", c, ch, p)))
+                variants.append((text, float(np.log(p0 / p)), ("letters", [(c, ch, p)])))
+        bars = [e for e in range(a, b) if chars[e] in TWINS]
+        for bar in TWINS if len(bars) > 1 else ():  # all I or all l: "aII" is all
+            text = "".join(bar if n + a in bars else ch for n, ch in enumerate(word))
+            new = [(elems[e][1], bar, scorer.top[(i, elems[e][1])][1][0]) for e in bars]
+            variants.append((text, 0.0, ("letters", new)))
         ks = [k for k in range(len(path)) if a <= first[k] and first[k + 1] <= b]
         for k0, k1 in [(k, k + 1) for k in ks] + [(k, k + 2) for k in ks if k + 1 in ks]:
             old = path[k0:k1]
@@ -593,8 +598,8 @@ def _english_words(
         change = lexicon.best_variant(variants)
         if change is None:
             continue
-        if change[0] == "letter":
-            choice[change[1]] = change[2:]
+        if change[0] == "letters":
+            choice.update((c, (ch, p)) for c, ch, p in change[1])
         else:
             edits.append(change[1:])
     path = list(path)
@@ -611,13 +616,17 @@ def _other_letters(
     among its top-k; and, for a letter read without confidence in a word of
     ``lexicon.LONG_WORD`` letters or more, any letter of the case of the letters
     beside it (a scan wears the T of DATABASE to a 1, and T may not make the
-    top-k, but few strings are one letter from a long English word)."""
+    top-k, but few strings are one letter from a long English word).  A capital I
+    may be an l and an l an I at no cost (``TWINS``)."""
     ids, probs = scorer.top[(i, c)]
     out = {}
     for j in range(1, len(ids)):
         ch = scorer.chars[ids[j]]
         if ch.isascii() and ch.isalpha() and probs[j] > 0:
             out[ch] = probs[j]
+    twin = TWINS.get(word[at])
+    if twin is not None:
+        out[twin] = probs[0]
     letters = scorer.letters.get((i, c))
     if letters and len(word) >= lexicon.LONG_WORD:
         beside = word[max(at - 1, 0) : at] + word[at + 1 : at + 2]
@@ -627,6 +636,11 @@ def _other_letters(
     return [(ch, p, probs[0]) for ch, p in out.items()]
 
 
+#: Letters drawn alike in sans-serif faces (Arial, Helvetica, the Latin of most CJK
+#: faces: a plain bar, I a pixel shorter than l at screen sizes, if at all), which
+#: only the word tells apart: "Iist" and "fiIe" are list and file whatever the
+#: recogniser thought of the bar.
+TWINS = {"I": "l", "l": "I"}
 #: What a worn letter is read as that is no letter (the T of DATABASE as 1).
 LETTER_LIKE = set("01|")
 

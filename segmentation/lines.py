@@ -29,6 +29,9 @@ Box = tuple[int, int, int, int]
 
 #: Horizontal dilation used for gutter detection, as a fraction of the text height.
 DILATE_FRACTION = 0.8
+#: A gutter between columns is at least this many line heights (the words' height) of
+#: blank: wider than a word space (~0.5), as narrow as LaTeX's two columns (~1).
+GUTTER_WIDTH = 0.8
 #: Bands shorter than this fraction of the median line height are merged into a neighbour.
 TINY_FRACTION = 0.35
 #: Bands taller than this multiple of the median line height are checked for touching lines.
@@ -133,18 +136,37 @@ def find_gutters(
     low[:ink_x0] = False
     low[ink_x1:] = False
     gutters = []
+    scale = None
     for g0, g1 in runs(low):
         if table_columns is not None and table_columns[g0:g1].any():
             continue
         core = _gutter_core(count, g0, g1)
-        if core[1] - core[0] >= 0.2 * text_h and _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
+        if core[1] - core[0] < 0.2 * text_h or not _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
+            continue
+        if scale is None:  # only pages with a gutter so far label their words
+            scale = max(text_h, _word_height(dil))
+        blank = core[1] - core[0] + _dilation_width(text_h) - 1  # before the dilation
+        if blank >= GUTTER_WIDTH * scale:
             gutters.append(core)
     return gutters
 
 
+def _word_height(dil: np.ndarray) -> float:
+    """Typical height of the words and runs of characters of a horizontally dilated
+    mask (their median, weighted by width): the height of a line's glyphs, which the
+    median height of single components underrates where thin strokes of a Song face
+    or Latin letters come apart (half of it for 12-18 px Song text)."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dil.view(np.uint8), connectivity=8)
+    return weighted_median(stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH])
+
+
+def _dilation_width(text_h: float) -> int:
+    return max(3, round(DILATE_FRACTION * text_h))
+
+
 def _dilate_h(mask: np.ndarray, text_h: float) -> np.ndarray:
     """Dilate bool (H, W) horizontally by ~0.8 text height, joining characters and words."""
-    kw = max(3, round(DILATE_FRACTION * text_h))
+    kw = _dilation_width(text_h)
     out = cv2.dilate(mask.astype(np.uint8), np.ones((1, kw), np.uint8))
     return out > 0
 

@@ -122,6 +122,32 @@ def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, wan
     assert path == list(range(len(word))) and "".join(got) == want
 
 
+@pytest.mark.parametrize(
+    "word, want",
+    [
+        ("Iist", "list"),  # l read as I with confidence, l not even in the top-k
+        ("fiIe", "file"),
+        ("smaII", "small"),  # both bars, read alike: one change
+        ("aII", "aII"),  # too short a word to change (lexicon.MIN_WORD)
+        ("lPv", "lPv"),  # no English word either way
+        ("Iine", "line"),
+    ],
+)
+def test_a_bar_read_as_i_or_l_is_what_makes_the_word(word, want, monkeypatch):
+    from ocr_pipeline.pipeline import _english_words
+
+    vocab = frozenset({"list", "file", "all", "small", "line"})
+    cands = [Candidate(k, k + 1, (10 * k, 5, 10 * k + 8, 15)) for k in range(len(word))]
+    scorer = _scorer(dict(zip(cands, [(ch, 0.95) for ch in word])))
+    scores = np.array([scorer.scores[(0, c)] for c in cands])
+    monkeypatch.setattr(lexicon, "words", lambda path=None: vocab)
+    path, choice = _english_words(
+        list(range(len(word))), cands, [(c,) for c in cands], scores, scorer, 0, 20.0
+    )
+    got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
+    assert "".join(got) == want
+
+
 def test_letters_that_two_touching_letters_look_like_are_tried_as_two():
     """A scan's "rt" reads n with confidence; only a split gives the word list a
     "start" to choose."""

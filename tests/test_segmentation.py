@@ -151,13 +151,13 @@ def paragraph_page(font: str = "noto", size: int = 28) -> tuple[Page, list[int]]
     return render(spec, (y + 30, 40 + size * 20 + 40), font), blocks
 
 
-def two_column_page(size: int = 24) -> tuple[Page, list[int]]:
-    """Header, a spanning title, two columns of 6 lines, and a footer.
+def two_column_page(size: int = 24, gap: float = 3, font: str = "noto") -> tuple[Page, list[int]]:
+    """Header, a spanning title, two columns of 6 lines ``gap`` em apart, and a footer.
 
     Returns the page and the expected reading-order index of each spec line.
     """
-    width = 2 * 12 * size + 3 * size + 80
-    col2 = 40 + 12 * size + 3 * size
+    width = 2 * 12 * size + round(gap * size) + 80
+    col2 = 40 + 12 * size + round(gap * size)
     spec = [(40, 20, "Page 12 abc", size)]
     spec.append((40 + 6 * size, 20 + 2 * size, "中文字识别的是了人", round(size * 1.5)))
     top = 20 + 5 * size
@@ -170,7 +170,7 @@ def two_column_page(size: int = 24) -> tuple[Page, list[int]]:
         spec.append((col2, top + round(i * 1.5 * size), text, size))
     bottom = top + round(6 * 1.5 * size) + size
     spec.append((width // 2 - size, bottom, "- 12 -", size))
-    page = render(spec, (bottom + 2 * size, width), "noto")
+    page = render(spec, (bottom + 2 * size, width), font)
     return page, list(range(len(spec)))
 
 
@@ -451,6 +451,41 @@ def test_find_lines_two_columns():
     assert columns == [0, 0] + [0] * 6 + [1] * 6 + [0]
     blocks = [line.block for line in lines]
     assert blocks == sorted(blocks) and blocks[2] != blocks[8]
+
+
+def test_find_lines_two_columns_two_em_apart_in_a_thin_face():
+    """The gutter's width is measured against the words' height, not the components'
+    (which a face whose strokes come apart makes small): columns 2 em apart stay columns."""
+    page, _ = two_column_page(size=16, gap=2, font="kai")
+    columns = [line.column for line in find_lines(binarize(page.image))]
+    assert columns == [0, 0] + [0] * 6 + [1] * 6 + [0]
+
+
+@pytest.mark.parametrize(("font", "size"), [("noto", 16), ("noto", 18), ("kai", 14)])
+def test_find_lines_option_list_reads_row_by_row(font, size):
+    """Options and their descriptions, the descriptions two spaces after the longest
+    option: a strip of blank as wide as a word space or two is not a gutter between
+    columns, though it is wider than the components' height (Latin letters and
+    strokes that come apart make that small) once dilated by it."""
+    rows = [
+        ("--context", "中文字识别的是"),
+        ("--show-pgids", "大国我们"),
+        ("-a, --all", "这个在有"),
+        ("--no-color", "上不为和"),
+    ]
+    font_ = _font(font, size)
+    col = 20 + max(font_.getlength(option) for option, _ in rows) + 2 * SPACE * size
+    pitch = round(1.6 * size)
+    spec = []
+    for i, (option, text) in enumerate(rows):
+        spec += [(20, 20 + i * pitch, option, size), (round(col), 20 + i * pitch, text, size)]
+    last = "--interactive-mode"  # the description one space after it
+    after = round(20 + font_.getlength(last) + SPACE * size)
+    spec += [(20, 20 + 4 * pitch, last, size), (after, 20 + 4 * pitch, "一二三永川儿", size)]
+    page = render(spec, (40 + 5 * pitch, 560), font)
+    lines = find_lines(binarize(page.image))
+    assert {line.column for line in lines} == {0}
+    assert len(lines) == 5
 
 
 @pytest.mark.parametrize("pitch", [31, 32, 34])
