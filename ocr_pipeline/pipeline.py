@@ -47,7 +47,7 @@ from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
 from segmentation.clean import median
 from segmentation.crops import normalize_crop
-from segmentation.lines import union
+from segmentation.lines import runs, union
 from segmentation.segment import Segmentation, segment_page
 
 
@@ -146,6 +146,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         + _touching_pairs(seg, i, _maybe_joined(first[i], scorer, i, doubt[i]))
         + _arch_pairs(seg, i, first[i], scorer)
         + _hanzi_pairs(seg, i, first[i], scorer, typical[i])
+        + _faint_hanzi(seg, i, first[i], scorer, typical[i])
         for i in range(len(seg.lines))
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
@@ -332,6 +333,70 @@ def _hanzi_pairs(
                 start, end = c.start, c.end
             out.append(_as_two(start, end, union(left, right), (left, right)))
     return out
+
+
+#: Hairlines of a light Song face at screen sizes (12-16 px Noto Serif CJK) stay under
+#: the solid ink level, and a hanzi falls apart into its solid strokes, read as marks
+#: ("上" as "l:", "目" as "| |").  Up to ``FAINT_RUN`` consecutive narrow marks in a line
+#: of hanzi that are one shape at the joined level, or whose shape there is
+#: ``FAINT_GROWTH`` pixels wider than their solid ink (a letter's anti-aliasing adds
+#: 1-2), are also read as one hanzi in that shape's box if it is as wide as one
+#: (``FAINT_WIDTH`` to ``JOINED_HANZI`` of the line's typical hanzi).
+FAINT_RUN = 3
+FAINT_GROWTH = 3
+FAINT_WIDTH = 0.7
+
+
+def _faint_hanzi(
+    seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer, typical: float
+) -> list[Candidate]:
+    """Hanzi whose hairlines are missing from the mask, from the runs of narrow marks."""
+    if typical <= 0:
+        return []
+    narrow = [
+        script(scorer.char(i, c)) != "H" and c.box[2] - c.box[0] < HALF_HANZI * typical
+        for c in cands
+    ]
+    pieces = seg.pieces[i]
+    top, bottom = _span(seg.lines[i])
+    out = []
+    for n, m in runs(np.array(narrow, bool)):
+        x0, x1 = union(*(c.box for c in cands[n:m]))[::2]
+        lo = min(cands[n - 1].box[2], x0) if n else seg.lines[i].box[0]
+        hi = max(cands[m].box[0], x1) if m < len(cands) else seg.lines[i].box[2]
+        joined = (seg.ink[top:bottom, lo:hi] >= seg.joined_level).astype(np.uint8)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        for a in range(n, m):
+            for b in range(a + 1, min(a + FAINT_RUN, m) + 1):
+                run = union(*(c.box for c in cands[a:b]))
+                own = seg.mask[top:bottom, run[0] : run[2]] > 0
+                ids = np.unique(labels[:, run[0] - lo : run[2] - lo][own])
+                ids = ids[ids > 0]
+                if not ids.size:
+                    continue
+                box = union(run, _stats_box(stats[ids], lo, top))
+                # into blank columns only: a piece outside the run is read on its own
+                start, end = cands[a].start, cands[b - 1].end
+                left = int(pieces[start - 1][2]) if start else box[0]
+                right = int(pieces[end][0]) if end < len(pieces) else box[2]
+                box = (
+                    max(box[0], min(left, run[0])),
+                    box[1],
+                    min(box[2], max(right, run[2])),
+                    box[3],
+                )
+                one = ids.size == 1 and b - a > 1
+                grown = (box[2] - box[0]) - (run[2] - run[0]) >= FAINT_GROWTH
+                if (one or grown) and FAINT_WIDTH <= (box[2] - box[0]) / typical <= JOINED_HANZI:
+                    out.append(Candidate(start, end, box))
+    return out
+
+
+def _stats_box(stats: np.ndarray, dx: int, dy: int) -> tuple[int, int, int, int]:
+    """The box around components (rows of OpenCV's stats), moved by (dx, dy)."""
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
+    return dx + int(x0.min()), dy + int(y0.min()), dx + int(x1.max()), dy + int(y1.max())
 
 
 #: The two width forms of the comma.

@@ -61,11 +61,12 @@ def test_read_faces_missing_file_says_so(tmp_path):
         read_faces(tmp_path / "nope.otf")
 
 
-def test_discover_finds_both_fixture_faces_sorted():
+def test_discover_finds_the_fixture_faces_sorted():
     faces = discover([NOTO.parent], heldout=HELDOUT)
     assert [(f.family, f.split) for f in faces] == [
         ("LXGW WenKai", "heldout"),
         ("Noto Sans CJK SC", "train"),
+        ("Noto Serif CJK SC", "train"),
     ]
 
 

@@ -31,6 +31,7 @@ from ocr_pipeline.images import InputError, load_pages, parse_pages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTO = str(FIXTURES / "NotoSansSC-subset.otf")
+SERIF = str(FIXTURES / "NotoSerifSC-subset.otf")
 runner = CliRunner()
 
 #: Lines made only of characters the subset fonts hold.
@@ -654,6 +655,19 @@ def test_pictures_beside_text_are_not_read():
         draw.text((80, 22 + 62 * n), text, font=font, fill=0)
     page = read_image(np.array(img), Predictor())
     assert page.text.split() == lines
+
+
+@pytest.mark.parametrize("size", [13, 14, 15, 16])
+def test_hanzi_with_faint_hairlines_are_read_whole(size):
+    """A light Song face at screen sizes: the hairlines of 上 目 书 stay under the solid
+    ink level, and the solid strokes alone read "l:", "| |", "|$"."""
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    text = "按照目录顺序列出项目文件上游书"
+    img = Image.new("L", (300, 40), 245)
+    ImageDraw.Draw(img).text((10, 10), text, font=ImageFont.truetype(SERIF, size), fill=51)
+    assert read_image(np.array(img), Predictor()).text == text
 
 
 def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
