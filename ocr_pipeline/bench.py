@@ -1021,21 +1021,36 @@ def pages_cmd(
 
     Example: pageocr bench pages --pages 10 -o runs/bench-pages
     """
-    from recognizer.runtime import ModelError
 
     names = _parse_engines(engines)
     con = _console()
     with con.status("rendering pages"):
         bench = _render_pages(pages, seed, out, man_dir)
     con.print(f"{len(bench)} pages x {len(VARIANTS)} variants written to {out}")
+    results = _run_engines(_items(bench), _engines_or_exit(names, model, tesseract_threads,
+                                                           in_process, con), con)  # fmt: skip
+    how = ", pageocr in process (model loaded once)" if in_process else ""
+    _report_pages(results, bench, out, f"seed {seed}, tesseract threads "
+                  f"{tesseract_threads or 'default'}{how}", con)  # fmt: skip
+
+
+def _engines_or_exit(names: Sequence[str], model: Path | None, threads: int, in_process: bool,
+                     con) -> list[Engine]:  # fmt: skip
+    """The engines to run; exit 2 if pageocr's model cannot load, 1 if none is left."""
+    from recognizer.runtime import ModelError
+
     try:
-        engs = _engines(names, model, tesseract_threads, in_process)
+        engs = _engines(names, model, threads, in_process)
     except ModelError as err:
         con.print(f"[red]pageocr: {err}[/red]")
         raise typer.Exit(2) from None
     if not engs:
         raise typer.Exit(1)
-    items = _items(bench)
+    return engs
+
+
+def _run_engines(items: Sequence[Item], engs: Sequence[Engine], con) -> list[PageResult]:
+    """Warm the engines up, then :func:`evaluate` with progress; exit 1 if nothing ran."""
     with con.status("warming up: bytecode, one untimed run per engine"):
         warm_up(engs, items[0].image)
     with con.status("") as status:
@@ -1049,9 +1064,7 @@ def pages_cmd(
         con.print(f"[red]{name} dropped: {why}[/red]")
     if not results:
         raise typer.Exit(1)
-    how = ", pageocr in process (model loaded once)" if in_process else ""
-    _report_pages(results, bench, out, f"seed {seed}, tesseract threads "
-                  f"{tesseract_threads or 'default'}{how}", con)  # fmt: skip
+    return results
 
 
 def _summary_table(title: str, sums: Sequence[Summary]):
@@ -1075,6 +1088,82 @@ def _report_pages(results: list[PageResult], bench: list[BenchPage], out: Path, 
     pages = [{"index": p.index, "font": p.fonts.name, "sources": p.sources, "images": p.images}
              for p in bench]  # fmt: skip
     meta = {"run": note, "pages": pages, "summary": [asdict(s) for s in sums],
+            "results": [asdict(r) for r in results]}  # fmt: skip
+    (out / "results.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    con.print(f"wrote {out}/results.md and {out}/results.json")
+
+
+# ------------------------------------------------------------------------ screens
+
+
+@bench_app.command("screens")
+def screens_cmd(
+    images: int = typer.Option(40, "--images", min=1, help="Screens to render."),
+    seed: int = typer.Option(0, help="Seeds the choice of messages, sizes and themes."),
+    out: Path = typer.Option(Path("runs/bench-screens"), "--out", "-o", help="Output folder."),
+    engines: str = typer.Option("pageocr,tesseract", help="Comma-separated: pageocr, tesseract."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Passed to `pageocr read`."),
+    locale_dir: Path = typer.Option(
+        Path("/usr/share/locale/zh_CN/LC_MESSAGES"), help="Where the zh_CN catalogues are."
+    ),
+    tesseract_threads: int = typer.Option(
+        0, min=0, help="OMP_THREAD_LIMIT for Tesseract (0: its default, all cores)."
+    ),
+    in_process: bool = typer.Option(
+        False, help="pageocr reads in this process with its model loaded once."
+    ),
+) -> None:
+    """CER of pageocr and Tesseract on screenshot-like images of program messages.
+
+    Interface text (the zh_CN translations of the programs installed here) in every
+    installed Chinese face, 12-24 px, light and dark themes; CER per face and per size.
+
+    Example: pageocr bench screens --images 40 -o runs/bench-screens
+    """
+    from ocr_pipeline import screens
+    from recognizer.charset import Charset
+
+    names = _parse_engines(engines)
+    faces = [f for f in screens.FACES if Path(f[1]).is_file()]
+    if not faces or not Path(screens.FALLBACK_FACE).is_file():
+        raise typer.BadParameter("no Chinese faces or no DejaVu Sans: install fonts-noto-cjk, "
+                                 "fonts-wqy-zenhei, fonts-dejavu-core")  # fmt: skip
+    allowed = set(Charset.from_spec(CHARSET_SPEC).chars)
+    lines = screens.candidate_lines(screens.messages(locale_dir), allowed)
+    if not lines:
+        raise typer.BadParameter(f"no zh_CN messages in {locale_dir}")
+    con = _console()
+    chosen = screens.choose_screens(images, seed, lines, faces)
+    size_of = {}
+    with con.status("rendering screens"):
+        for screen in chosen:
+            path = screens.write_screen(screen, out / re.sub(r"\W+", "-", screen.label).lower())
+            size_of[str(path)] = screen.size
+    con.print(f"{len(chosen)} screens from {len(lines)} messages written to {out}")
+    items = [Item(s.label, Path(p), Path(p).with_suffix(".txt"))
+             for s, p in zip(chosen, size_of, strict=True)]  # fmt: skip
+    results = _run_engines(items, _engines_or_exit(names, model, tesseract_threads, in_process,
+                                                   con), con)  # fmt: skip
+    from dataclasses import replace
+
+    by_face = summarize(results)
+    by_size = summarize(sorted((replace(r, variant=f"{size_of[r.image]:02d} px") for r in results),
+                               key=lambda r: r.variant))  # fmt: skip
+    overall = summarize(replace(r, variant="all") for r in results)
+    for title, sums in (("by face", by_face), ("by size", by_size), ("all screens", overall)):
+        con.print(_summary_table(f"screens {title}: CER (whitespace ignored), s/image", sums))
+    note = (f"{len(chosen)} screens of zh_CN program messages, seed {seed}"
+            f"{', pageocr in process' if in_process else ''}; "
+            f"{tesseract_version() or 'tesseract not found'}")  # fmt: skip
+    md = f"# pageocr bench screens\n\n{note}.\n" + "".join(
+        f"\n## {title}\n\n{markdown_table(sums)}"
+        for title, sums in (("By face", by_face), ("By size", by_size), ("All", overall))
+    )
+    (out / "results.md").write_text(md, encoding="utf-8")
+    meta = {"run": note, "screens": [{"image": p, "size": size_of[p], "face": s.face[1],
+                                      "theme": s.theme, "leading": s.leading}
+                                     for s, p in zip(chosen, size_of, strict=True)],
+            "summary": [asdict(s) for s in by_face + by_size + overall],
             "results": [asdict(r) for r in results]}  # fmt: skip
     (out / "results.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     con.print(f"wrote {out}/results.md and {out}/results.json")

@@ -386,3 +386,90 @@ def test_site_sizes_leave_out_pip_and_setuptools(tmp_path):
     sizes = bench.site_sizes(tmp_path)
     assert sorted(sizes) == ["numpy", "pageocr-0.1.0.dist-info"]
     assert 0.29 < sizes["numpy"] < 0.4
+
+
+# ------------------------------------------------------------------------ screens
+
+SERIF = str(Path(__file__).parent / "fixtures" / "NotoSerifSC-subset.otf")
+
+
+def _write_mo(path: Path, pairs: dict[str, str]) -> None:
+    """A GNU message catalogue (the .mo format gettext reads), written by hand."""
+    import struct
+
+    pairs = {"": "Content-Type: text/plain; charset=UTF-8\n", **pairs}
+    keys = sorted(pairs)
+    ids = [k.encode() for k in keys]
+    strs = [pairs[k].encode() for k in keys]
+    start = 7 * 4 + 16 * len(keys)
+    data, offsets = b"", []
+    for s in ids + strs:
+        offsets.append((len(s), start + len(data)))
+        data += s + b"\0"
+    head = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
+    table = b"".join(struct.pack("<2I", n, o) for n, o in offsets)
+    path.write_bytes(head + table + data)
+
+
+def test_candidate_lines_keep_interface_text_only():
+    from ocr_pipeline.screens import candidate_lines
+
+    allowed = set("中文字识别的是了人大国我们这个abc-")
+    texts = ["中文字识别的\n我们这个", "中文 %s 识别的是", "abc-abc-abc",
+             "中文字识别的是了人大国" * 6, "中文字识别的是了人", "中文字识别？的是"]  # fmt: skip
+    assert candidate_lines(texts, allowed) == ["中文字识别的", "中文字识别的是了人"]
+
+
+def test_choose_screens_uses_each_line_once_and_faces_in_turn():
+    from ocr_pipeline.screens import choose_screens
+
+    lines = [f"中文字识别{n}" for n in range(60)]
+    faces = [("a", "a.ttf", 0), ("b", "b.ttf", 0)]
+    screens = choose_screens(8, 3, lines, faces)
+    used = [line for s in screens for line in s.lines]
+    assert len(used) == len(set(used)) and set(used) <= set(lines)
+    assert [s.label for s in screens[:4]] == ["a", "b", "a", "b"]
+    assert choose_screens(8, 3, lines, faces) == screens  # the seed decides
+    assert len(choose_screens(100, 3, lines, faces)) < 100  # stops when the lines run out
+
+
+def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
+    """The whole command on fixture faces and a catalogue written here: characters the
+    face lacks (按照 is only in the serif subset) come from the fallback face, and
+    pageocr reads the screens it drew."""
+    from typer.testing import CliRunner
+
+    from ocr_pipeline import screens
+    from ocr_pipeline.cli import app
+
+    locale = tmp_path / "locale"
+    locale.mkdir()
+    _write_mo(locale / "demo.mo", {f"m{n}": t for n, t in enumerate(
+        ["中文字识别按照目录", "我们这个人大国", "识别的是了人", "中文识别我们", "大国我们这个",
+         "这个中文字识别", "按照目录识别", "人大国中文"])})  # fmt: skip
+    monkeypatch.setattr(screens, "FACES", (("Noto Sans", FONT, 0),))
+    monkeypatch.setattr(screens, "FALLBACK_FACE", SERIF)
+    monkeypatch.setattr(screens, "SIZES", (24,))
+    out = tmp_path / "out"
+    args = ["bench", "screens", "--images", "1", "--engines", "pageocr", "--in-process",
+            "--locale-dir", str(locale), "-o", str(out)]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "results.json").read_text())
+    (only,) = meta["results"]
+    truth = Path(only["image"]).with_suffix(".txt").read_text(encoding="utf-8")
+    assert only["len_all"] > 0 and only["dist_all"] == 0, (truth, only["output"])
+    assert "## By size" in (out / "results.md").read_text()
+
+
+def test_bench_screens_without_catalogues_says_so(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ocr_pipeline import screens
+    from ocr_pipeline.cli import app
+
+    monkeypatch.setattr(screens, "FACES", (("Noto Sans", FONT, 0),))
+    monkeypatch.setattr(screens, "FALLBACK_FACE", SERIF)
+    res = CliRunner().invoke(app, ["bench", "screens", "--locale-dir", str(tmp_path),
+                                   "-o", str(tmp_path / "out")])  # fmt: skip
+    assert res.exit_code == 2 and "no zh_CN messages" in res.output

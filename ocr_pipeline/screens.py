@@ -1,0 +1,180 @@
+"""Screenshot-like images of program messages, for ``pageocr bench screens``.
+
+The page benchmark sets man-page prose in three held-out faces; screenshots of real
+programs look otherwise: short lines of interface text (menus, options, error
+messages) in whatever face the desktop uses, at 12-24 px, in dark or light themes,
+with Latin words drawn by the Chinese face or, where it has none, by a fallback face.
+This module makes such images:
+
+* Text: the Simplified Chinese translations of the programs installed here, read
+  from their message catalogues (``/usr/share/locale/zh_CN/LC_MESSAGES/*.mo``);
+  lines of 6-60 characters with a hanzi, inside the default charset, without
+  format directives (%s, {0}, tabs).  No training step reads them.
+* Faces: every Chinese face of the list below that is installed (train and
+  held-out alike, as on real desktops), each image one face, one size, one theme;
+  characters a face lacks are drawn with DejaVu Sans, as a desktop's fallback does.
+
+Everything here but :func:`messages` takes its inputs as arguments, so tests can
+run it on fixture fonts and strings.
+"""
+
+from __future__ import annotations
+
+import gettext
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
+LOCALE_DIR = Path("/usr/share/locale/zh_CN/LC_MESSAGES")
+FALLBACK_FACE = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+#: (label, file, face index) of the Chinese faces tried, in report order.
+FACES = (
+    ("Noto Sans CJK", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("Noto Sans CJK Bold", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    ("Noto Serif CJK", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
+    ("WenQuanYi Micro Hei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("WenQuanYi Zen Hei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("Droid Sans Fallback", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("AR PL SungtiL GB", "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0),
+    ("LXGW WenKai", "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", 0),
+)
+SIZES = (12, 13, 14, 15, 16, 18, 20, 24)
+#: (background, text) colours: light, grey text, light grey panel, dark mode, link blue,
+#: and a warm note.
+THEMES = (
+    ((255, 255, 255), (30, 30, 30)),
+    ((255, 255, 255), (96, 96, 96)),
+    ((245, 246, 248), (51, 51, 51)),
+    ((30, 31, 34), (220, 221, 222)),
+    ((255, 255, 255), (20, 90, 200)),
+    ((255, 250, 235), (80, 60, 20)),
+)
+#: Line pitch, as a multiple of the size.
+LEADINGS = (1.4, 1.6, 1.8, 2.2)
+
+_HANZI = re.compile(r"[\u4e00-\u9fff]")
+_DIRECTIVE = re.compile(r"[%\\{}<>\t]")
+
+
+def candidate_lines(texts: Iterable[str], allowed: set[str]) -> list[str]:
+    """The lines of ``texts`` fit for a screen: 6-60 characters, a hanzi among them,
+    every character in ``allowed`` (spaces aside), no format directive; sorted, unique."""
+    out = set()
+    for text in texts:
+        for line in text.split("\n"):
+            line = line.strip()
+            if not 6 <= len(line) <= 60 or not _HANZI.search(line) or _DIRECTIVE.search(line):
+                continue
+            if all(ch == " " or ch in allowed for ch in line):
+                out.add(line)
+    return sorted(out)
+
+
+def messages(locale_dir: Path = LOCALE_DIR) -> list[str]:
+    """The translated messages of every catalogue in ``locale_dir`` (plural forms too)."""
+    out = []
+    for mo in sorted(locale_dir.glob("*.mo")):
+        try:
+            with mo.open("rb") as f:
+                catalog = gettext.GNUTranslations(f)._catalog  # the only way to list them
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        out += [v for k, v in catalog.items() if k and isinstance(v, str)]
+    return out
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One image to draw: its lines, face, size in pixels per em, theme and pitch."""
+
+    index: int
+    lines: tuple[str, ...]
+    face: tuple[str, str, int]
+    size: int
+    theme: tuple[tuple[int, int, int], tuple[int, int, int]]
+    leading: float
+
+    @property
+    def label(self) -> str:
+        return self.face[0]
+
+    @property
+    def stem(self) -> str:
+        return f"screen-{self.index:03d}"
+
+
+def choose_screens(
+    n: int, seed: int, lines: Sequence[str], faces: Sequence[tuple[str, str, int]]
+) -> list[Screen]:
+    """``n`` screens of 4-9 lines each, faces in turn, size, theme and pitch drawn at
+    random; no line is used twice."""
+    rng = random.Random(seed)
+    pool = list(lines)
+    rng.shuffle(pool)
+    out: list[Screen] = []
+    for i in range(n):
+        k = rng.randint(4, 9)
+        if len(pool) < k:
+            break
+        chosen, pool = tuple(pool[:k]), pool[k:]
+        face = faces[i % len(faces)]
+        out.append(Screen(i, chosen, face, rng.choice(SIZES), rng.choice(THEMES),
+                          rng.choice(LEADINGS)))  # fmt: skip
+    return out
+
+
+@lru_cache(maxsize=16)
+def _cmap(path: str, index: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(path, fontNumber=index, lazy=True).getBestCmap())
+
+
+def draw_screen(screen: Screen, fallback: str | None = None, margin: int = 20) -> Image.Image:
+    """The screen as an RGB image: each line at the left margin, characters the face
+    lacks in ``fallback`` (default ``FALLBACK_FACE``)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    _, path, index = screen.face
+    font = ImageFont.truetype(path, screen.size, index=index)
+    spare = ImageFont.truetype(fallback or FALLBACK_FACE, screen.size)
+    cmap = _cmap(path, index)
+
+    def runs(line: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+        out: list[tuple[str, ImageFont.FreeTypeFont]] = []
+        for ch in line:
+            f = font if ord(ch) in cmap else spare
+            if out and out[-1][1] is f:
+                out[-1] = (out[-1][0] + ch, f)
+            else:
+                out.append((ch, f))
+        return out
+
+    width = max(sum(f.getlength(t) for t, f in runs(line)) for line in screen.lines)
+    pitch = round(screen.size * screen.leading)
+    bg, fg = screen.theme
+    img = Image.new("RGB", (int(width) + 2 * margin, pitch * len(screen.lines) + 2 * margin), bg)
+    draw = ImageDraw.Draw(img)
+    for n, line in enumerate(screen.lines):
+        x = float(margin)
+        for text, f in runs(line):
+            draw.text((x, margin + n * pitch), text, font=f, fill=fg)
+            x += f.getlength(text)
+    return img
+
+
+def write_screen(screen: Screen, out: Path, fallback: str | None = None) -> Path:
+    """Draw a screen into ``out`` as STEM.png with its truth STEM.txt; the image's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{screen.stem}.png"
+    draw_screen(screen, fallback).save(path)
+    path.with_suffix(".txt").write_text("\n".join(screen.lines) + "\n", encoding="utf-8")
+    return path
