@@ -157,7 +157,45 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     page.lines = [line for line in page.lines if not _picture(line)]
     _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
+    for line in page.lines:
+        _option_dashes(line)
     return page
+
+
+#: What the two hyphens of a long option look like where they touch (a face whose
+#: hyphen fills its cell: --force read "—force").
+DASH_LIKE = set("—－一")
+#: What may stand before an option's hyphens.
+BEFORE_OPTION = set(",，[(（|=")
+
+
+def _option_dashes(line: LineResult) -> None:
+    """A lone dash directly before a Latin letter or digit, at the start of the line or
+    of a word (after a space, a comma or a bracket), is the two hyphens of a long
+    option: it becomes two "-", each in half of its box."""
+    n = 0
+    while n < len(line.chars):
+        c = line.chars[n]
+        nxt = line.chars[n + 1].char if n + 1 < len(line.chars) else ""
+        prev = line.chars[n - 1].char if n else ""
+        alone = prev not in DASH_LIKE and nxt not in DASH_LIKE and prev != "-"
+        starts = not n or line.spaces[n - 1] or prev in BEFORE_OPTION
+        if (
+            c.char in DASH_LIKE
+            and alone
+            and starts
+            and not line.spaces[n]
+            and nxt.isascii()
+            and nxt.isalnum()
+        ):
+            x0, y0, x1, y1 = c.box
+            mid = (x0 + x1) // 2
+            halves = [CharResult("-", box, c.confidence, [("-", c.confidence)])
+                      for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
+            line.chars[n : n + 1] = halves
+            line.spaces[n:n] = [False]
+            n += 1
+        n += 1
 
 
 #: A line of at most this many characters, each read with less than this confidence,

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from segmentation.binarize import INK_THRESHOLD, faint_threshold, ink_image, ink_mask, to_gray
+from segmentation.binarize import (
+    INK_THRESHOLD,
+    LOW_THRESHOLD,
+    faint_threshold,
+    ink_image,
+    ink_mask,
+    to_gray,
+)
 from segmentation.characters import cut_pieces, group_pieces
 from segmentation.clean import (
     clean,
@@ -106,7 +113,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
         raw[rules.pixels] = 0
         ink[cv2.dilate(rules.pixels.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
         components = None
-    mask = clean(raw, components)
+    mask = clean(raw, components, ink if faint <= LOW_THRESHOLD else None)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
     seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
     # halfway between the faint and the solid level: low enough to join the two halves

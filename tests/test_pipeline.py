@@ -32,6 +32,7 @@ from ocr_pipeline.images import InputError, load_pages, parse_pages
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTO = str(FIXTURES / "NotoSansSC-subset.otf")
 SERIF = str(FIXTURES / "NotoSerifSC-subset.otf")
+KAI = str(FIXTURES / "LXGWWenKai-subset.ttf")
 runner = CliRunner()
 
 #: Lines made only of characters the subset fonts hold.
@@ -1083,3 +1084,44 @@ def test_preload_fills_the_language_caches_in_a_daemon_thread():
     assert language.shipped.cache_info().currsize == 1
     assert lexicon.words.cache_info().currsize == 1
     assert "database" in lexicon.words()
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("—force", "--force"),  # at the start of the line
+        ("-v,—verbose", "-v,--verbose"),  # after a comma
+        ("和 一gid 选项", "和 --gid 选项"),  # after a space, read as the hanzi for one
+        ("[—no-]", "[--no-]"),
+        ("——Linux", "——Linux"),  # a Chinese dash is two
+        ("中文—abc", "中文—abc"),  # not where a word starts
+        ("一个", "一个"),
+        ("— abc", "— abc"),  # a space after it
+    ],
+)
+def test_a_dash_before_an_option_name_is_two_hyphens(text, want):
+    from ocr_pipeline.pipeline import CharResult, LineResult, _option_dashes
+
+    line = LineResult((0, 0, 10 * len(text), 10), 0)
+    for n, ch in enumerate(text):
+        if ch == " ":
+            line.spaces[-1] = True
+            continue
+        line.chars.append(CharResult(ch, (10 * n, 0, 10 * n + 10, 10), 0.9, [(ch, 0.9)]))
+        line.spaces.append(False)
+    _option_dashes(line)
+    assert line.text == want
+    assert len(line.chars) == len(line.spaces)
+    assert all(c.box[2] > c.box[0] for c in line.chars)
+
+
+def test_the_colon_of_a_small_light_face_is_read():
+    """At 13 px LXGW WenKai's colon is two single pixels, which went as specks."""
+    from ocr_pipeline.pipeline import read_image
+    from recognizer.runtime import Predictor
+
+    img = Image.new("L", (260, 30), 255)
+    font = ImageFont.truetype(KAI, 13)
+    ImageDraw.Draw(img).text((10, 8), "中文字识别: 我们这个", font=font, fill=30)
+    text = read_image(np.array(img), Predictor()).text.replace(" ", "")
+    assert text in ("中文字识别:我们这个", "中文字识别：我们这个")

@@ -872,3 +872,20 @@ def test_reading_a_page_does_not_import_numpy_ma(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_clean_keeps_the_dots_of_a_colon_on_a_page_without_noise():
+    """Single pixels are specks, but on a clean page two in one column, a few pixels
+    apart and with little ink around them, are a colon; a pixel with anti-aliasing
+    around it is a fragment of a stroke and goes."""
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:30, 5:20] = 255  # a glyph, so the text height is known
+    mask[15, 30] = mask[20, 30] = 255  # a colon
+    mask[15, 45] = mask[20, 45] = 255  # two fragments of a stroke
+    ink = mask.copy()
+    ink[14:17, 44:47] = np.maximum(ink[14:17, 44:47], 100)
+    ink[19:22, 44:47] = np.maximum(ink[19:22, 44:47], 100)
+    assert not clean(mask)[15, 30]  # no ink image: specks
+    kept = clean(mask, ink=ink)
+    assert kept[15, 30] and kept[20, 30]
+    assert not kept[15, 45] and not kept[20, 45]
