@@ -202,6 +202,11 @@ def _is_gutter(dil: np.ndarray, core: tuple[int, int], ink: tuple[int, int], tex
     return side >= 2.5 * text_h and int(crossing.sum()) < 0.5 * side
 
 
+#: Each column of a section holds at least this many lines; fewer, and the section
+#: is read across.
+MIN_COLUMN_LINES = 3
+
+
 def _column_ranges(width: int, gutters: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """x-ranges of the columns left and right of the gutters, covering [0, width)."""
     edges = [0]
@@ -238,8 +243,12 @@ def _sections(
     sections = []
     for a, b in runs(spanning):
         sections.append((a, b, True))
+    columns = _column_ranges(mask.shape[1], gutters)
     for a, b in runs(~spanning):
-        sections.append((a, b, False))
+        # a column of fewer lines than MIN_COLUMN_LINES holds the parts of rows (an
+        # option's description, between lines that cross the strip)
+        lines = min(len(runs(mask[a:b, x0:x1].any(axis=1))) for x0, x1 in columns)
+        sections.append((a, b, lines < MIN_COLUMN_LINES))
     return sorted(sections)
 
 

@@ -488,6 +488,24 @@ def test_find_lines_option_list_reads_row_by_row(font, size):
     assert len(lines) == 5
 
 
+@pytest.mark.parametrize(("rows", "across"), [(2, True), (3, False)])
+def test_sections_of_fewer_than_three_lines_per_column_read_across(rows, across):
+    """Text on both sides of a gutter for ``rows`` lines, then a line that crosses it:
+    two lines beside each other are parts of two rows, three are columns."""
+    from segmentation.lines import _sections
+
+    mask = np.zeros((40 * (rows + 2), 400), bool)
+    for i in range(rows):
+        mask[10 + 40 * i : 30 + 40 * i, 20:150] = True  # left part of the row
+        mask[10 + 40 * i : 30 + 40 * i, 200:380] = True  # right part
+    crossing = 10 + 40 * rows
+    mask[crossing : crossing + 20, 20:380] = True
+    sections = _sections(mask, [(160, 190)], 20.0)
+    first = next(s for s in sections if s[0] <= 10 < s[1])
+    assert first[2] is across
+    assert any(a <= crossing < b and spanning for a, b, spanning in sections)
+
+
 @pytest.mark.parametrize("pitch", [31, 32, 34])
 def test_find_lines_touching_lines(pitch):
     """Descenders reach into (and touch) the next line: no blank row separates the lines."""
