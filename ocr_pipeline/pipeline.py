@@ -388,17 +388,21 @@ FAINT_WIDTH = 0.7
 def _faint_hanzi(
     seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer, typical: float
 ) -> list[Candidate]:
-    """Hanzi whose hairlines are missing from the mask, from the runs of narrow marks."""
+    """Hanzi whose hairlines are missing from the mask, from the runs of narrow marks
+    (no two Latin letters or digits side by side among them: "l:" for 上)."""
     if typical <= 0:
         return []
+    reads = [scorer.char(i, c) for c in cands]
     narrow = [
-        script(scorer.char(i, c)) != "H" and c.box[2] - c.box[0] < HALF_HANZI * typical
-        for c in cands
+        script(ch) != "H" and c.box[2] - c.box[0] < HALF_HANZI * typical
+        for c, ch in zip(cands, reads)
     ]
     pieces = seg.pieces[i]
     top, bottom = _span(seg.lines[i])
     out = []
     for n, m in runs(np.array(narrow, bool)):
+        if any(script(a) == script(b) == "A" for a, b in itertools.pairwise(reads[n:m])):
+            continue  # a Latin word or number, not the strokes of a hanzi
         x0, x1 = union(*(c.box for c in cands[n:m]))[::2]
         lo = min(cands[n - 1].box[2], x0) if n else seg.lines[i].box[0]
         hi = max(cands[m].box[0], x1) if m < len(cands) else seg.lines[i].box[2]
