@@ -256,8 +256,9 @@ def _components_to_keep(labels: np.ndarray, comps: np.ndarray, text_h: float) ->
     return keep
 
 
-#: Most single pixels on a page considered as the dots of colons.
-MAX_DOTS = 2000
+#: Most single pixels on a page considered as the dots of colons (the pairing compares
+#: each with every speck of up to four pixels: ~8 MB at this many).
+MAX_DOTS = 1000
 #: Most ink (0-255 each) in the eight pixels around a dot.
 DOT_HALO = 160
 
