@@ -581,7 +581,11 @@ def _lone_one(chars: list[str], spaces: list[bool], i: int) -> bool:
 
 
 def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
-    """Apply :func:`fix_words`' rules to the positions ``word`` of one word."""
+    """Apply :func:`fix_words`' rules to the positions ``word`` of one word; a word
+    between two bars (a placeholder: |FILE|) keeps its bars."""
+    if len(word) >= 3 and chars[word[0]] == chars[word[-1]] == "|":
+        _fix_word(out, chars, word[1:-1])
+        return
     if len(word) >= 2 and chars[word[0]] in "l|" and chars[word[1]].isupper():
         out[word[0]] = "I"  # no word starts "lP": IPv6, IEEE
     for a, i, b in zip(word, word[1:], word[2:]):

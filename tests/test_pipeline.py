@@ -211,6 +211,9 @@ def test_fix_width_forms(chars, want):
         ("参数-l表示", "参数-l表示"),  # an option stays
         ("ls -l 2", "ls -l 2"),
         ("al1", "al1"),
+        ("使用|FILE|从", "使用|FILE|从"),  # bars around a placeholder are bars
+        ("：|A|请", "：|A|请"),
+        ("|lP|", "|IP|"),  # ... and the word inside them is read as ever
     ],
 )
 def test_fix_words(text, want):
