@@ -39,11 +39,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+
+from ocr_pipeline.screens import LOCALE_DIR
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -1021,7 +1023,6 @@ def pages_cmd(
 
     Example: pageocr bench pages --pages 10 -o runs/bench-pages
     """
-
     names = _parse_engines(engines)
     con = _console()
     with con.status("rendering pages"):
@@ -1103,9 +1104,7 @@ def screens_cmd(
     out: Path = typer.Option(Path("runs/bench-screens"), "--out", "-o", help="Output folder."),
     engines: str = typer.Option("pageocr,tesseract", help="Comma-separated: pageocr, tesseract."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Passed to `pageocr read`."),
-    locale_dir: Path = typer.Option(
-        Path("/usr/share/locale/zh_CN/LC_MESSAGES"), help="Where the zh_CN catalogues are."
-    ),
+    locale_dir: Path = typer.Option(LOCALE_DIR, help="Where the zh_CN catalogues are."),
     tesseract_threads: int = typer.Option(
         0, min=0, help="OMP_THREAD_LIMIT for Tesseract (0: its default, all cores)."
     ),
@@ -1134,18 +1133,14 @@ def screens_cmd(
         raise typer.BadParameter(f"no zh_CN messages in {locale_dir}")
     con = _console()
     chosen = screens.choose_screens(images, seed, lines, faces)
-    size_of = {}
     with con.status("rendering screens"):
-        for screen in chosen:
-            path = screens.write_screen(screen, out / re.sub(r"\W+", "-", screen.label).lower())
-            size_of[str(path)] = screen.size
+        paths = [screens.write_screen(s, out / re.sub(r"\W+", "-", s.label).lower())
+                 for s in chosen]  # fmt: skip
     con.print(f"{len(chosen)} screens from {len(lines)} messages written to {out}")
-    items = [Item(s.label, Path(p), Path(p).with_suffix(".txt"))
-             for s, p in zip(chosen, size_of, strict=True)]  # fmt: skip
+    items = [Item(s.label, p, p.with_suffix(".txt")) for s, p in zip(chosen, paths, strict=True)]
     results = _run_engines(items, _engines_or_exit(names, model, tesseract_threads, in_process,
                                                    con), con)  # fmt: skip
-    from dataclasses import replace
-
+    size_of = {str(p): s.size for s, p in zip(chosen, paths, strict=True)}
     by_face = summarize(results)
     by_size = summarize(sorted((replace(r, variant=f"{size_of[r.image]:02d} px") for r in results),
                                key=lambda r: r.variant))  # fmt: skip
@@ -1160,9 +1155,9 @@ def screens_cmd(
         for title, sums in (("By face", by_face), ("By size", by_size), ("All", overall))
     )
     (out / "results.md").write_text(md, encoding="utf-8")
-    meta = {"run": note, "screens": [{"image": p, "size": size_of[p], "face": s.face[1],
+    meta = {"run": note, "screens": [{"image": str(p), "size": s.size, "face": s.face[1],
                                       "theme": s.theme, "leading": s.leading}
-                                     for s, p in zip(chosen, size_of, strict=True)],
+                                     for s, p in zip(chosen, paths, strict=True)],
             "summary": [asdict(s) for s in by_face + by_size + overall],
             "results": [asdict(r) for r in results]}  # fmt: skip
     (out / "results.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
