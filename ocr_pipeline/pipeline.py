@@ -412,7 +412,8 @@ def _faint_hanzi(
             for b in range(a + 1, min(a + FAINT_RUN, m) + 1):
                 run = union(*(c.box for c in cands[a:b]))
                 own = seg.mask[top:bottom, run[0] : run[2]] > 0
-                ids = np.unique(labels[:, run[0] - lo : run[2] - lo][own])
+                # the labels under the run's ink (np.unique would import numpy.ma: ~15 ms)
+                ids = np.flatnonzero(np.bincount(labels[:, run[0] - lo : run[2] - lo][own]))
                 ids = ids[ids > 0]
                 if not ids.size:
                     continue

@@ -9,6 +9,10 @@ when only geometry is available.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -58,7 +62,9 @@ def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None
     height = max(y1 - y0, 1)
     # one labelling for the line: a span between blank columns holds whole components
     _, labels, stats, _ = cv2.connectedComponentsWithStats(sub.astype(np.uint8), connectivity=8)
-    starts = stats[1:, cv2.CC_STAT_LEFT]
+    # each column's first and last ink row, for the rows of a span (all its columns inked)
+    tops = np.argmax(sub, axis=0).tolist()
+    bottoms = (sub.shape[0] - np.argmax(sub[::-1], axis=0)).tolist()
     boxes = []
     for run_s, run_e in runs(profile > 0):
         spans = _split_wide(profile, run_s, run_e, height)
@@ -66,9 +72,9 @@ def cut_pieces(mask: np.ndarray, line_box: Box, joined: np.ndarray | None = None
             link = None if faint is None else faint[:, s:e]
             own = None
             if len(spans) == 1:  # not cut by _split_wide, so the line's labels hold
-                ids = np.flatnonzero((starts >= s) & (starts < e)) + 1
-                own = (labels[:, s:e], stats[ids] - [s, 0, 0, 0, 0], ids)
-            for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link, own):
+                own = functools.partial(_components_within, labels, stats, s, e)
+            whole = (min(tops[s:e]), max(bottoms[s:e]))
+            for a, b, top, bottom in _split_kerned(sub[:, s:e], height, link, own, whole):
                 boxes.append((x0 + s + a, y0 + top, x0 + s + b, y0 + bottom))
     return np.array(boxes, np.int32).reshape(-1, 4)
 
@@ -79,11 +85,24 @@ def _components(span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return labels, stats[1:], np.arange(1, n)
 
 
+def _components_within(
+    labels: np.ndarray, stats: np.ndarray, s: int, e: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_components` of columns s:e of a line, from the line's labelling
+    (``labels``, ``stats``): the span lies between blank columns."""
+    starts = stats[1:, cv2.CC_STAT_LEFT]
+    ids = np.flatnonzero((starts >= s) & (starts < e)) + 1
+    own = stats[ids]
+    own[:, cv2.CC_STAT_LEFT] -= s
+    return labels[:, s:e], own, ids
+
+
 def _split_kerned(
     span: np.ndarray,
     height: int,
     joined: np.ndarray | None = None,
-    components: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    components: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    whole: tuple[int, int] | None = None,
 ) -> list[tuple[int, int, int, int]]:
     """Split a span (bool (h, w) with no blank column) into glyphs that only
     overlap horizontally, as kerned letters do ("Va", "Tc", "ry"): separate
@@ -98,16 +117,16 @@ def _split_kerned(
         the span (ranges may overlap) and the rows of the glyph's own ink (a
         kerned T's bar over the c beside it is not the c's); none for a blank span.
 
-    ``components`` is the span's :func:`_components` when the caller has them (the line's
-    labelling, sliced to the span).
+    ``components`` gives the span's :func:`_components` when the caller has them (the
+    line's labelling, sliced to the span), and ``whole`` the rows of its ink.
     """
     w = span.shape[1]
-    whole = _rows_of(span, 0, w)
+    whole = _rows_of(span, 0, w) if whole is None else whole
     if whole is None:
         return []
     if w < 0.4 * height:
         return [(0, w, *whole)]
-    labels, stats, ids = components if components is not None else _components(span)
+    labels, stats, ids = components() if components is not None else _components(span)
     n = len(ids)
     if n <= 1:
         return [(0, w, *whole)]
@@ -328,23 +347,24 @@ def group_pieces(pieces: np.ndarray, line_height: float) -> list[tuple[int, int]
     if n == 0:
         return []
     body = _body(p, float(line_height))
-    cost = np.full(n + 1, np.inf)
+    rows = [tuple(r) for r in p.tolist()]  # plain ints: numpy's overhead dominates so few
+    cost = [math.inf] * (n + 1)
     cost[0] = 0.0
-    back = np.zeros(n + 1, np.int64)
+    back = [0] * (n + 1)
     for j in range(1, n + 1):
         for i in range(j - 1, -1, -1):
-            if j - i > 1 and not _can_merge(p[i:j], body):
-                if p[j - 1, 2] - p[i, 0] > MAX_CHAR_WIDTH * body.em:
+            if j - i > 1 and not _can_merge(rows[i:j], body):
+                if rows[j - 1][2] - rows[i][0] > MAX_CHAR_WIDTH * body.em:
                     break
                 continue
-            c = cost[i] + 1.0 + 0.1 * _shape_penalty(p[i:j], body.em)
+            c = cost[i] + 1.0 + 0.1 * _shape_penalty(rows[i:j], body.em)
             if c < cost[j]:
                 cost[j], back[j] = c, i
     groups = []
     j = n
     while j > 0:
-        groups.append((int(back[j]), j))
-        j = int(back[j])
+        groups.append((back[j], j))
+        j = back[j]
     return groups[::-1]
 
 
@@ -383,23 +403,26 @@ def _body(p: np.ndarray, line_height: float) -> _Body:
     return _Body(top, top + line_height, line_height, False)
 
 
-def _can_merge(group: np.ndarray, body: _Body) -> bool:
-    """Whether pieces (int32 (K, 4), K >= 2) may form one character."""
-    width = group[-1, 2] - group[0, 0]
+Pieces = Sequence[tuple[int, int, int, int]]
+
+
+def _can_merge(group: Pieces, body: _Body) -> bool:
+    """Whether pieces ((x0, y0, x1, y1) each, K >= 2) may form one character."""
+    width = group[-1][2] - group[0][0]
     if width > MAX_CHAR_WIDTH * body.em:
         return False
-    gaps = group[1:, 0] - group[:-1, 2]
-    if gaps.max() > MAX_INNER_GAP * body.em:
+    gaps = [b[0] - a[2] for a, b in itertools.pairwise(group)]
+    if max(gaps) > MAX_INNER_GAP * body.em:
         return False
-    if _is_mark_pair(group, body):
+    if _is_mark_pair(group, gaps, body):
         return True
     if not body.hanzi or not all(_is_part(piece, body) for piece in group):
         return False
-    height = group[:, 3].max() - group[:, 1].min()
+    height = max(q[3] for q in group) - min(q[1] for q in group)
     return height >= MIN_CHAR_HEIGHT * body.height and width >= MIN_CHAR_WIDTH * body.em
 
 
-def _is_part(piece: np.ndarray, body: _Body) -> bool:
+def _is_part(piece: tuple[int, int, int, int], body: _Body) -> bool:
     """A piece may be part of a hanzi: tall, or a shorter mark centred in the body (小, 和)."""
     height = piece[3] - piece[1]
     centre = (piece[1] + piece[3]) / 2
@@ -409,24 +432,24 @@ def _is_part(piece: np.ndarray, body: _Body) -> bool:
     return offset <= (0.12 if height <= 0.55 * body.height else 0.06)
 
 
-def _is_mark_pair(group: np.ndarray, body: _Body) -> bool:
-    """Small marks side by side at the same height (the two commas of “ or ”, an ellipsis)."""
-    heights = group[:, 3] - group[:, 1]
-    overlap = np.minimum(group[1:, 3], group[:-1, 3]) - np.maximum(group[1:, 1], group[:-1, 1])
-    if np.any(overlap < 0.5 * np.minimum(heights[1:], heights[:-1])):
+def _is_mark_pair(group: Pieces, gaps: list[int], body: _Body) -> bool:
+    """Small marks side by side at the same height (the two commas of “ or ”, an
+    ellipsis); ``gaps`` are the blank columns between the pieces."""
+    for a, b in itertools.pairwise(group):
+        overlap = min(a[3], b[3]) - max(a[1], b[1])
+        if overlap < 0.5 * min(a[3] - a[1], b[3] - b[1]):
+            return False
+    small = MARK_SIZE * body.height
+    if any(q[3] - q[1] > small or q[2] - q[0] > small for q in group):
         return False
-    widths = group[:, 2] - group[:, 0]
-    small = (heights <= MARK_SIZE * body.height) & (widths <= MARK_SIZE * body.height)
-    width = group[-1, 2] - group[0, 0]
-    gaps = group[1:, 0] - group[:-1, 2]
-    return bool(small.all()) and width <= 0.5 * body.em and gaps.max() <= 0.15 * body.em
+    return group[-1][2] - group[0][0] <= 0.5 * body.em and max(gaps) <= 0.15 * body.em
 
 
-def _shape_penalty(group: np.ndarray, em: float) -> float:
+def _shape_penalty(group: Pieces, em: float) -> float:
     """How far a group's width is from a square em (0 = one em wide), for tie-breaking."""
     if len(group) == 1:
         return 0.0
-    width = group[-1, 2] - group[0, 0]
+    width = group[-1][2] - group[0][0]
     return abs(1.0 - width / em)
 
 
