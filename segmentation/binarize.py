@@ -109,8 +109,9 @@ def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
         image holds no ink (blank, uniform or noise only).
     """
     g = to_gray(gray)
-    if not text_is_dark(g):
-        g = 255 - g
+    small = _downscale(g)
+    if not _dark_text(small):
+        g, small = 255 - g, None  # shrunk again: 255 - shrunk rounds differently
     level = g.astype(np.float32)
     bg = np.maximum(_background(g), level)
     # (bg - level) / max(bg, 1), clipped to 0..1, in two page-sized buffers
@@ -118,11 +119,11 @@ def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
     contrast /= np.maximum(bg, 1.0, out=bg)
     ink = _stretch(np.clip(contrast, 0.0, 1.0, out=contrast))
     if blocks:
-        _read_blocks(g, ink)
+        _read_blocks(g, ink, small)
     return ink
 
 
-def _read_blocks(g: np.ndarray, ink: np.ndarray) -> None:
+def _read_blocks(g: np.ndarray, ink: np.ndarray, small: np.ndarray | None = None) -> None:
     """Replace, in ``ink`` (uint8 (H, W), in place), each solid dark block with the ink
     of the text drawn on it in the other polarity.
 
@@ -140,8 +141,9 @@ def _read_blocks(g: np.ndarray, ink: np.ndarray) -> None:
     Args:
         g: the page, uint8 (H, W), dark text on light (polarity already decided).
         ink: its ink image.
+        small: ``_downscale(g)``, if the caller has it.
     """
-    small = _downscale(g)
+    small = _downscale(g) if small is None else small
     scale = small.shape[0] / g.shape[0]
     level, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
@@ -204,7 +206,11 @@ def text_is_dark(gray: np.ndarray) -> bool:
     Returns:
         True for dark text on a light background.
     """
-    small = _downscale(gray)
+    return _dark_text(_downscale(gray))
+
+
+def _dark_text(small: np.ndarray) -> bool:
+    """:func:`text_is_dark` of the page shrunk by :func:`_downscale`."""
     k = max(5, round(0.03 * max(small.shape))) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     dark_residual = cv2.subtract(cv2.dilate(small, kernel), small)
