@@ -227,18 +227,29 @@ def top_ids(probs: np.ndarray, k: int) -> np.ndarray:
 
     A few arg-max passes for small k, else a partial sort: a full sort over
     thousands of classes per crop costs more than the model's int8 forward pass.
+    The passes mask each maximum in a float array itself and put the values back
+    after (a copy of a page's probabilities, ~18 MB, cost more than the passes).
     """
     n, c = probs.shape
     k = min(k, c)
     if k == 0 or n == 0:
         return np.zeros((n, k), np.int64)
     if k <= ARGMAX_PASSES:
-        work = np.array(probs, copy=True)
+        in_place = probs.dtype.kind == "f" and probs.flags.writeable
+        work = probs if in_place else np.array(probs, np.float64)
         out = np.empty((n, k), np.int64)
+        saved = np.empty((n, k), work.dtype)
         rows = np.arange(n)
-        for j in range(k):
-            out[:, j] = work.argmax(axis=1)
-            work[rows, out[:, j]] = -np.inf
+        masked = 0
+        try:
+            for j in range(k):
+                out[:, j] = work.argmax(axis=1)
+                saved[:, j] = work[rows, out[:, j]]
+                work[rows, out[:, j]] = -np.inf
+                masked += 1
+        finally:
+            for j in reversed(range(masked)):  # last masked first: each its own value back
+                work[rows, out[:, j]] = saved[:, j]
         return out
     part = np.argpartition(-probs, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(probs, part, axis=1), axis=1)
