@@ -9,6 +9,7 @@ path through the line wins (dynamic programming over piece boundaries).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -200,8 +201,9 @@ def best_path(
         Candidate indices, left to right.
     """
     by_end = ending_at(cands)
-    best = np.full(len(cands), -np.inf)
-    back = np.full(len(cands), -1)
+    scores = np.asarray(scores, np.float64).tolist()  # Python floats: the same doubles, faster
+    best = [-math.inf] * len(cands)
+    back = [-1] * len(cands)
     for k in sorted(range(len(cands)), key=lambda k: cands[k].start):
         start = cands[k].start
         if start == 0:

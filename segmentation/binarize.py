@@ -113,7 +113,8 @@ def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
     if not _dark_text(small):
         g, small = 255 - g, None  # shrunk again: 255 - shrunk rounds differently
     level = g.astype(np.float32)
-    bg = np.maximum(_background(g), level)
+    bg = _background(g)
+    np.maximum(bg, level, out=bg)
     # (bg - level) / max(bg, 1), clipped to 0..1, in two page-sized buffers
     contrast = np.subtract(bg, level, out=level)
     contrast /= np.maximum(bg, 1.0, out=bg)
@@ -254,7 +255,8 @@ def _background(g: np.ndarray) -> np.ndarray:
 
 
 def _stretch(contrast: np.ndarray) -> np.ndarray:
-    """Map contrast (float32 (H, W), 0..1) to uint8: background -> 0, solid ink -> 255.
+    """Map contrast (float32 (H, W), 0..1; overwritten) to uint8: background -> 0, solid
+    ink -> 255.
 
     Returns all zeros when the two Otsu classes are not clearly separated
     (a blank or noise-only image).
@@ -277,7 +279,7 @@ def _stretch(contrast: np.ndarray) -> np.ndarray:
     if sep < _MIN_CONTRAST or sep < 6.0 * bg_std:
         log.debug("no ink: separation %.3f, background std %.3f", sep, bg_std)
         return np.zeros_like(c8)
-    out = contrast - bg_level
+    out = np.subtract(contrast, bg_level, out=contrast)  # the caller's buffer, done with
     out *= 255.0 / sep
     return np.clip(np.rint(out, out=out), 0, 255, out=out).astype(np.uint8)
 
