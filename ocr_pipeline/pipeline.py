@@ -141,10 +141,11 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         _hanzi_width(first[i], [scorer.char(i, c) for c in first[i]]) for i in range(len(seg.lines))
     ]
     doubt = [scorer.doubtful(i, first[i], typical[i]) for i in range(len(seg.lines))]
+    letter = _letter_width(seg, first, scorer)
     extra = [
         alternatives(first[i], seg.pieces[i], seg.lines[i].height, doubt[i])
         + _touching_pairs(seg, i, _maybe_joined(first[i], scorer, i, doubt[i]))
-        + _arch_pairs(seg, i, first[i], scorer)
+        + _arch_pairs(seg, i, first[i], scorer, letter)
         + _hanzi_pairs(seg, i, first[i], scorer, typical[i])
         + _faint_hanzi(seg, i, first[i], scorer, typical[i])
         for i in range(len(seg.lines))
@@ -285,19 +286,43 @@ ARCHED = set("m")
 WIDE_LETTER = 1.75
 
 
-def _arch_pairs(seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer) -> list:
-    """Readings of a letter of several stems (``ARCHED``) too wide for one
-    (``WIDE_LETTER``) as two letters, cut between each pair of its stems
-    (:func:`arch_splits`), or where the segmenter grouped two pieces: "rn" joined
-    and read m becomes r and n."""
-    widths = [
+def _x_widths(i: int, cands: list[Candidate], scorer: _Scorer) -> list[int]:
+    """Widths of a line's candidates read with confidence as x-height letters of one stem."""
+    return [
         c.box[2] - c.box[0]
         for c in cands
         if scorer.char(i, c) in X_LETTERS - ARCHED and scorer.top[(i, c)][1][0] >= CONFIDENT
     ]
-    if len(widths) < 3:
+
+
+def _letter_width(seg: Segmentation, first: list[list[Candidate]], scorer: _Scorer) -> float:
+    """The page's median x-height letter width in line heights (0.0 without three
+    such letters), for lines with too few letters of their own to measure: a
+    Chinese line with one English word in it."""
+    ratios = [
+        w / max(seg.lines[i].height, 1)
+        for i, cands in enumerate(first)
+        for w in _x_widths(i, cands, scorer)
+    ]
+    return float(median(ratios)) if len(ratios) >= 3 else 0.0
+
+
+def _arch_pairs(
+    seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer, letter: float = 0.0
+) -> list:
+    """Readings of a letter of several stems (``ARCHED``) too wide for one
+    (``WIDE_LETTER``) as two letters, cut between each pair of its stems
+    (:func:`arch_splits`), or where the segmenter grouped two pieces: "rn" joined
+    and read m becomes r and n.  The letters' width is the line's median x-height
+    letter, or with fewer than three in the line, ``letter`` (the page's, in line
+    heights) times its height."""
+    widths = _x_widths(i, cands, scorer)
+    if len(widths) >= 3:
+        wide = WIDE_LETTER * float(median(widths))
+    elif letter:
+        wide = WIDE_LETTER * letter * seg.lines[i].height
+    else:
         return []
-    wide = WIDE_LETTER * float(median(widths))
     pieces = seg.pieces[i]
     out = []
     for c in cands:

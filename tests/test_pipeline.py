@@ -971,6 +971,40 @@ def test_an_m_too_wide_for_the_line_is_also_tried_as_two_letters():
     assert _arch_pairs(seg, 0, [*cands, narrow], scorer) == []
 
 
+def test_a_line_with_few_letters_measures_an_m_by_the_pages_letters():
+    """A Chinese line with one English word has no three letters of its own to
+    measure an m by: the page's letters (in line heights) stand in for them, so
+    "format" read "fomat" (rm joined) is tried as two letters there too."""
+    from ocr_pipeline.pipeline import _arch_pairs, _letter_width
+    from segmentation.segment import Line, Segmentation
+
+    mask = np.zeros((40, 100), np.uint8)
+    for x in (60, 68, 76):
+        mask[26:38, x : x + 3] = 255
+    mask[26:28, 60:79] = 255
+    seg = Segmentation(gray=mask, ink=mask, mask=mask)
+    seg.lines = [Line(box=(0, 0, 100, 20), block=0), Line(box=(0, 20, 100, 40), block=0)]
+    letters = [Candidate(k, k + 1, (12 * k, 6, 12 * k + 10, 18)) for k in range(4)]
+    hanzi = Candidate(0, 1, (20, 21, 39, 39))
+    wide = Candidate(1, 2, (60, 26, 79, 38))
+    seg.pieces = [
+        np.array([c.box for c in letters], np.int32),
+        np.array([hanzi.box, wide.box], np.int32),
+    ]
+    reads = dict(zip(letters, [("o", 0.9), ("e", 0.9), ("n", 0.9), ("a", 0.9)]))
+    scorer = _fragment_scorer({**reads, hanzi: ("的", 0.9), wide: ("m", 0.95)})
+    line = [hanzi, wide]
+    for c in line:  # the second line's reads
+        scorer.top[(1, c)] = scorer.top.pop((0, c))
+        scorer.scores[(1, c)] = scorer.scores.pop((0, c))
+    assert _arch_pairs(seg, 1, line, scorer) == []  # nothing to measure by
+    letter = _letter_width(seg, [letters, line], scorer)
+    assert letter == pytest.approx(10 / 20)
+    pairs = _arch_pairs(seg, 1, line, scorer, letter)
+    assert len(pairs) == 2 and all(p.start == 1 and len(p.parts) == 2 for p in pairs)
+    assert _letter_width(seg, [letters[:2], line], scorer) == 0.0  # too few on the page
+
+
 @pytest.mark.parametrize(
     "read, other, doubted",
     [
