@@ -526,8 +526,8 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     capital is an I ("lPv6": no word starts so), as is one between two capitals
     ("NetBlOS") and one starting a lower-case word of four letters or more before
     an n ("lnfo"; the command ln is shorter, and lmhosts is a word), and an l
-    alone in brackets a 1 ("ls(l)").  Other mixed words ("X11", "getItem") are
-    left as read.
+    alone in brackets a 1 ("ls(l)"); an l or bar alone beside a slash and a
+    capital is an I ("l/O").  Other mixed words ("X11", "getItem") are left as read.
 
     Args:
         chars: the characters of one line, left to right.
@@ -556,7 +556,22 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     for i, ch in enumerate(chars):
         if ch == "l" and _lone_one(chars, spaces, i):
             out[i] = "1"
+        elif ch in "l|" and _beside_capital(out, spaces, i):
+            out[i] = "I"
     return out
+
+
+def _beside_capital(chars: list[str], spaces: list[bool], i: int) -> bool:
+    """Whether the character at ``i`` is a letter alone between marks that a slash
+    joins to a capital, with no space between: the l of "l/O" is the I of I/O."""
+
+    def at(j: int) -> str:  # the character at j if no space parts it from i
+        gaps = range(min(i, j), min(max(i, j), len(spaces)))
+        return chars[j] if 0 <= j < len(chars) and not any(spaces[k] for k in gaps) else ""
+
+    if any(c.isascii() and c.isalnum() for c in (at(i - 1), at(i + 1))):
+        return False  # part of a word
+    return (at(i + 1) == "/" and at(i + 2).isupper()) or (at(i - 1) == "/" and at(i - 2).isupper())
 
 
 def _lower(ch: str) -> bool:

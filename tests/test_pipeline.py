@@ -214,6 +214,13 @@ def test_fix_width_forms(chars, want):
         ("使用|FILE|从", "使用|FILE|从"),  # bars around a placeholder are bars
         ("：|A|请", "：|A|请"),
         ("|lP|", "|IP|"),  # ... and the word inside them is read as ever
+        ("进行l/O操作", "进行I/O操作"),  # alone beside a slash and a capital: an I
+        ("的 |/O 操作", "的 I/O 操作"),
+        ("A/l", "A/I"),
+        ("a/l", "a/l"),  # not beside a capital
+        ("l/o", "l/o"),
+        ("l /O", "l /O"),  # nor across a space
+        ("al/O", "al/O"),  # nor inside a word
     ],
 )
 def test_fix_words(text, want):
