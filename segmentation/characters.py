@@ -262,8 +262,10 @@ def arch_splits(mask: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
         box: (x0, y0, x1, y1) of one piece, exclusive ends.
 
     Returns:
-        (left, right) halves' boxes, each the tight box of its own ink, per cut;
-        empty for a piece of fewer than three stems.
+        (left, right) halves' boxes, each the tight box of its own ink, per cut
+        (the cut after the first stem twice: the left half also with the arch up to
+        the second stem, which may be an r's arm); empty for a piece of fewer than
+        three stems.
     """
     x0, y0, x1, y1 = (int(v) for v in box)
     sub = np.asarray(mask)[y0:y1, x0:x1] > 0
@@ -274,16 +276,19 @@ def arch_splits(mask: np.ndarray, box: Box) -> list[tuple[Box, Box]]:
     if len(stems) < 3:
         return []
     out = []
-    for (_, a), (b, _) in zip(stems[:-1], stems[1:]):
+    for n, ((_, a), (b, _)) in enumerate(zip(stems[:-1], stems[1:])):
         cut = a + int(np.argmin(profile[a:b]))
-        left, right = _rows_of(sub, 0, cut), _rows_of(sub, cut + 1, sub.shape[1])
-        if left is not None and right is not None:
-            out.append(
-                (
-                    (x0, y0 + left[0], x0 + cut, y0 + left[1]),
-                    (x0 + cut + 1, y0 + right[0], x1, y0 + right[1]),
+        # after the first stem the left letter may also keep the arch up to the next
+        # stem: the arm of an r joined to the m or n after it reaches past the cut
+        for end in (cut, b) if n == 0 and b > cut else (cut,):
+            left, right = _rows_of(sub, 0, end), _rows_of(sub, cut + 1, sub.shape[1])
+            if left is not None and right is not None:
+                out.append(
+                    (
+                        (x0, y0 + left[0], x0 + end, y0 + left[1]),
+                        (x0 + cut + 1, y0 + right[0], x1, y0 + right[1]),
+                    )
                 )
-            )
     return out
 
 

@@ -972,7 +972,7 @@ def test_an_m_too_wide_for_the_line_is_also_tried_as_two_letters():
     reads[wide] = ("m", 0.95)
     scorer = _fragment_scorer(reads)
     pairs = _arch_pairs(seg, 0, [*cands, wide], scorer)
-    assert len(pairs) == 2 and all(p.start == 4 and len(p.parts) == 2 for p in pairs)
+    assert len(pairs) == 3 and all(p.start == 4 and len(p.parts) == 2 for p in pairs)
     narrow = Candidate(4, 5, (60, 6, 76, 18))
     scorer = _fragment_scorer({**dict(zip(cands, reads.values())), narrow: ("m", 0.95)})
     assert _arch_pairs(seg, 0, [*cands, narrow], scorer) == []
@@ -1008,7 +1008,7 @@ def test_a_line_with_few_letters_measures_an_m_by_the_pages_letters():
     letter = _letter_width(seg, [letters, line], scorer)
     assert letter == pytest.approx(10 / 20)
     pairs = _arch_pairs(seg, 1, line, scorer, letter)
-    assert len(pairs) == 2 and all(p.start == 1 and len(p.parts) == 2 for p in pairs)
+    assert len(pairs) == 3 and all(p.start == 1 and len(p.parts) == 2 for p in pairs)
     assert _letter_width(seg, [letters[:2], line], scorer) == 0.0  # too few on the page
 
 

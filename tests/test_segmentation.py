@@ -843,11 +843,13 @@ def _stems(xs: list[int]) -> np.ndarray:
 
 def test_a_piece_of_three_stems_is_cut_between_each_pair():
     """An m, or rn joined by a scan: the arches are as thin as the joint, so
-    both cuts are proposed and the recogniser chooses."""
+    both cuts are proposed and the recogniser chooses; after the first stem the
+    left half is also offered with the arch up to the next stem (an r's arm)."""
     cuts = arch_splits(_stems([2, 10, 18]), (2, 6, 21, 18))
-    assert len(cuts) == 2
-    (left, right), (left2, right2) = cuts
+    assert len(cuts) == 3
+    (left, right), (arm, right1), (left2, right2) = cuts
     assert left[0] == 2 and 5 <= left[2] <= 10 and right[0] >= left[2] and right[2] == 21
+    assert arm[0] == 2 and arm[2] == 10 and right1 == right  # up to the second stem
     assert 13 <= left2[2] <= 18 and right2[2] == 21
     assert arch_splits(_stems([2, 10]), (2, 6, 13, 18)) == []  # an n: no cut
 
