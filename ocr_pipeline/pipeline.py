@@ -160,6 +160,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     _pair_brackets(page.lines)
     for line in page.lines:
         _option_dashes(line)
+        _broken_o(line)
     return page
 
 
@@ -196,6 +197,30 @@ def _option_dashes(line: LineResult) -> None:
             line.chars[n : n + 1] = halves
             line.spaces[n:n] = [False]
             n += 1
+        n += 1
+
+
+def _broken_o(line: LineResult) -> None:
+    """An O whose thin top and bottom the binarisation lost is read "()": "()"
+    directly before a capital or an apostrophe ("D()MAIN", "()'Reilly"), not after a
+    name (a call, "f()", is followed by a space or a mark), is one O."""
+    n = 0
+    while n + 2 < len(line.chars):
+        a, b, nxt = (c.char for c in line.chars[n : n + 3])
+        prev = line.chars[n - 1].char if n and not line.spaces[n - 1] else ""
+        after_name = prev.isascii() and (prev.isalnum() and not prev.isupper() or prev == "_")
+        if (
+            (a, b) == ("(", ")")
+            and not line.spaces[n]
+            and not line.spaces[n + 1]
+            and (nxt.isascii() and nxt.isupper() or nxt == "'")
+            and not after_name
+        ):
+            left, right = line.chars[n], line.chars[n + 1]
+            conf = min(left.confidence, right.confidence)
+            box = union(left.box, right.box)
+            line.chars[n : n + 2] = [CharResult("O", box, conf, [("O", conf)])]
+            del line.spaces[n]
         n += 1
 
 

@@ -1144,7 +1144,18 @@ def test_preload_fills_the_language_caches_in_a_daemon_thread():
     ],
 )
 def test_a_dash_before_an_option_name_is_two_hyphens(text, want):
-    from ocr_pipeline.pipeline import CharResult, LineResult, _option_dashes
+    from ocr_pipeline.pipeline import _option_dashes
+
+    line = _line_of(text)
+    _option_dashes(line)
+    assert line.text == want
+    assert len(line.chars) == len(line.spaces)
+    assert all(c.box[2] > c.box[0] for c in line.chars)
+
+
+def _line_of(text: str):
+    """A LineResult of ``text``'s characters, 10 px each, spaces after those before one."""
+    from ocr_pipeline.pipeline import CharResult, LineResult
 
     line = LineResult((0, 0, 10 * len(text), 10), 0)
     for n, ch in enumerate(text):
@@ -1153,10 +1164,30 @@ def test_a_dash_before_an_option_name_is_two_hyphens(text, want):
             continue
         line.chars.append(CharResult(ch, (10 * n, 0, 10 * n + 10, 10), 0.9, [(ch, 0.9)]))
         line.spaces.append(False)
-    _option_dashes(line)
+    return line
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("CREATE D()MAIN 创建", "CREATE DOMAIN 创建"),  # an O whose top and bottom went
+        ("可以从()'Reilly订购", "可以从O'Reilly订购"),
+        ("(包括()S/2和", "(包括OS/2和"),
+        ("调用 getc() 和", "调用 getc() 和"),  # a call stays
+        ("putc()。", "putc()。"),
+        ("f()G", "f()G"),  # after a name
+        ("() A", "() A"),  # a space before the capital
+    ],
+)
+def test_brackets_before_a_capital_are_an_o(text, want):
+    from ocr_pipeline.pipeline import _broken_o
+
+    line = _line_of(text)
+    _broken_o(line)
     assert line.text == want
     assert len(line.chars) == len(line.spaces)
-    assert all(c.box[2] > c.box[0] for c in line.chars)
+    o = [c for c in line.chars if c.char == "O" and "O" not in text]
+    assert all(c.box[2] - c.box[0] == 20 for c in o)  # both brackets' boxes
 
 
 def test_the_colon_of_a_small_light_face_is_read():
