@@ -161,6 +161,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     for line in page.lines:
         _option_dashes(line)
         _broken_o(line)
+        _asterisks(line)
     return page
 
 
@@ -222,6 +223,24 @@ def _broken_o(line: LineResult) -> None:
             line.chars[n : n + 2] = [CharResult("O", box, conf, [("O", conf)])]
             del line.spaces[n]
         n += 1
+
+
+#: What a small asterisk is read as: a bullet, drawn as a centred dot in screen faces.
+BULLETS = set("•·")
+
+
+def _asterisks(line: LineResult) -> None:
+    """A bullet inside a line, touching a neighbour on either side ("'•'", "为•而",
+    "•filehandle"), that the recogniser also took for an asterisk is one: a bullet
+    starts a list item, or stands between words with a space on each side."""
+    for n, c in enumerate(line.chars):
+        if c.char not in BULLETS or n == 0 or n == len(line.chars) - 1:
+            continue
+        if line.spaces[n - 1] and line.spaces[n]:
+            continue
+        star = next((a for a, _ in c.alternatives if a in "*＊"), None)
+        if star is not None:
+            c.char = star
 
 
 #: A line of at most this many characters, each read with less than this confidence,

@@ -1170,6 +1170,31 @@ def _line_of(text: str):
 @pytest.mark.parametrize(
     ("text", "want"),
     [
+        ("单独的 '•' 来代替", "单独的 '*' 来代替"),  # touching a neighbour: an asterisk
+        ("宽度为•而不是", "宽度为*而不是"),
+        ("等待 •filehandle", "等待 *filehandle"),
+        ("• 列表项", "• 列表项"),  # a bullet starting a line stays
+        ("首页 • 关于", "首页 • 关于"),  # so does one between spaced words
+        ("a •", "a •"),  # ... and one ending a line
+    ],
+)
+def test_a_bullet_inside_a_word_is_an_asterisk(text, want):
+    from ocr_pipeline.pipeline import _asterisks
+
+    line = _line_of(text)
+    for c in line.chars:
+        if c.char == "•":
+            c.alternatives = [("•", 0.6), ("*", 0.3)]
+    _asterisks(line)
+    assert line.text == want
+    line = _line_of("宽度为•而")  # not if the recogniser did not see an asterisk too
+    _asterisks(line)
+    assert line.text == "宽度为•而"
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
         ("CREATE D()MAIN 创建", "CREATE DOMAIN 创建"),  # an O whose top and bottom went
         ("可以从()'Reilly订购", "可以从O'Reilly订购"),
         ("(包括()S/2和", "(包括OS/2和"),
