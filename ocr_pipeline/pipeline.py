@@ -794,7 +794,8 @@ def _other_letters(
     ``lexicon.LONG_WORD`` letters or more, any letter of the case of the letters
     beside it (a scan wears the T of DATABASE to a 1, and T may not make the
     top-k, but few strings are one letter from a long English word).  A capital I
-    may be an l and an l an I at no cost (``TWINS``)."""
+    may be an l and an l an I at no cost (``TWINS``), and inside a long word of
+    capitals a T at a little (``WORN_CAPITALS``)."""
     ids, probs = scorer.top[(i, c)]
     out = {}
     for j in range(1, len(ids)):
@@ -804,6 +805,12 @@ def _other_letters(
     twin = TWINS.get(word[at])
     if twin is not None:
         out[twin] = probs[0]
+    others = word[:at] + word[at + 1 :]
+    inside = 0 < at < len(word) - 1  # a digit ending a word is one (SHA1)
+    long = len(word) >= lexicon.LONG_WORD  # few strings are one letter from a long word
+    worn = WORN_CAPITALS.get(word[at]) if others.isupper() and inside and long else None
+    if worn is not None and worn not in out:
+        out[worn] = probs[0] / 2  # a little dearer than the recogniser's own doubt
     letters = scorer.letters.get((i, c))
     if letters and len(word) >= lexicon.LONG_WORD:
         beside = word[max(at - 1, 0) : at] + word[at + 1 : at + 2]
@@ -818,6 +825,9 @@ def _other_letters(
 #: only the word tells apart: "Iist" and "fiIe" are list and file whatever the
 #: recogniser thought of the bar.
 TWINS = {"I": "l", "l": "I"}
+#: Capitals a scan wears into others inside a word of capitals: the bar of a T fades
+#: and leaves a stroke, read I, l, | or 1 ("CREAIE", "DA1ABASE"), often with confidence.
+WORN_CAPITALS = {"I": "T", "l": "T", "|": "T", "1": "T"}
 #: What a worn letter is read as that is no letter (the T of DATABASE as 1).
 LETTER_LIKE = set("01|")
 

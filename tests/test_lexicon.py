@@ -100,8 +100,11 @@ def test_a_second_choice_that_makes_a_word_wins_when_the_recogniser_allows(f_pro
     "word, t_prob, want",
     [
         ("DAIABASE", 0.05, "DATABASE"),  # T is not in the I's top-k, but makes a long word
-        ("DAIABASE", 0.001, "DAIABASE"),  # too unlikely even so
+        ("daiabase", 0.001, "daiabase"),  # too unlikely even so
+        ("DAIABASE", 0.001, "DATABASE"),  # ... but inside a word of capitals a bar may
+        ("DAlABASE", 0.001, "DATABASE"),  # be the stem of a T whose bar a scan wore away
         ("SAIE", 0.05, "SAIE"),  # SATE: a short word needs a top-k letter
+        ("DATABAS1", 0.001, "DATABAS1"),  # a digit ending a word stays (SHA1)
         ("DA1ABASE", 0.05, "DATABASE"),  # a T worn to a 1 is still a letter of the word
     ],
 )
@@ -111,9 +114,10 @@ def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, wan
     vocab = frozenset({"database", "sate"})
     cands = [Candidate(k, k + 1, (10 * k, 5, 10 * k + 8, 15)) for k in range(len(word))]
     letters = [(ch, 0.9) for ch in word]
-    letters[2] = (word[2], 0.3, "l" if word[2] == "1" else "1", 0.2)
+    at = next(n for n, ch in enumerate(word) if ch in "Iil1")  # the unsure letter
+    letters[at] = (word[at], 0.3, "l" if word[at] == "1" else "1", 0.2)
     scorer = _scorer(dict(zip(cands, letters)))
-    scorer.letters[(0, cands[2])] = {"I": 0.1, "T": t_prob, "t": 0.1, "l": 0.1}
+    scorer.letters[(0, cands[at])] = {"I": 0.1, "T": t_prob, "t": t_prob, "l": 0.1}
     scores = np.array([scorer.scores[(0, c)] for c in cands])
     reads = [(c,) for c in cands]
     monkeypatch.setattr(lexicon, "words", lambda path=None: vocab)
