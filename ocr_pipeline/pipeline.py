@@ -158,6 +158,7 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
     page.lines = [line for line in page.lines if not _picture(line)]
     _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
+    _closing_apostrophes(page.lines)
     for line in page.lines:
         _option_dashes(line)
         _broken_o(line)
@@ -266,6 +267,31 @@ def _pair_brackets(lines: list[LineResult]) -> None:
         bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
         fixed = pair_quotes(pair_brackets([[c.char for c in line.chars] for line in para], bars))
         _set_chars(para, fixed)
+
+
+def _closing_apostrophes(lines: list[LineResult]) -> None:
+    """Text from roff quotes with two grave accents and closes with two apostrophes
+    (``word''), which side by side read as one double quote: a " or ” that closes
+    a `` of its paragraph becomes two ', each in half of its box."""
+    for _, group in itertools.groupby(lines, key=lambda line: line.block):
+        opened = False
+        for line in group:
+            n = 0
+            while n < len(line.chars):
+                ch = line.chars[n].char
+                if ch == "`" and n and line.chars[n - 1].char == "`" and not line.spaces[n - 1]:
+                    opened = True
+                elif ch in '"”' and opened:
+                    c = line.chars[n]
+                    x0, y0, x1, y1 = c.box
+                    mid = (x0 + x1) // 2
+                    halves = [CharResult("'", box, c.confidence, [("'", c.confidence)])
+                              for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
+                    line.chars[n : n + 1] = halves
+                    line.spaces[n:n] = [False]
+                    opened = False
+                    n += 1
+                n += 1
 
 
 def _set_chars(lines: list[LineResult], fixed: list[list[str]]) -> None:

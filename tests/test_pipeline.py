@@ -1167,6 +1167,21 @@ def _line_of(text: str):
     return line
 
 
+def test_a_quote_closing_two_grave_accents_is_two_apostrophes():
+    """roff's ``word'': the two apostrophes side by side read as one double quote."""
+    from ocr_pipeline.pipeline import _closing_apostrophes
+
+    first, second = _line_of('参阅 ``Routine'), _line_of('Indexing" 获取')
+    other = _line_of('他说"好"')
+    other.block = 1  # another paragraph: no `` to close
+    _closing_apostrophes([first, second, other])
+    assert (first.text, second.text) == ("参阅 ``Routine", "Indexing'' 获取")
+    assert other.text == '他说"好"'
+    assert len(second.chars) == len(second.spaces)
+    a, b = (c for c in second.chars if c.char == "'")
+    assert a.box[2] == b.box[0] and a.box[0] < a.box[2] < b.box[2]  # the quote's halves
+
+
 @pytest.mark.parametrize(
     ("text", "want"),
     [
