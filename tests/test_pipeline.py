@@ -1171,7 +1171,7 @@ def test_a_quote_closing_two_grave_accents_is_two_apostrophes():
     """roff's ``word'': the two apostrophes side by side read as one double quote."""
     from ocr_pipeline.pipeline import _closing_apostrophes
 
-    first, second = _line_of('参阅 ``Routine'), _line_of('Indexing" 获取')
+    first, second = _line_of("参阅 ``Routine"), _line_of('Indexing" 获取')
     other = _line_of('他说"好"')
     other.block = 1  # another paragraph: no `` to close
     _closing_apostrophes([first, second, other])
