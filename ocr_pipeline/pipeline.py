@@ -226,20 +226,22 @@ def _broken_o(line: LineResult) -> None:
         n += 1
 
 
-#: What a small asterisk is read as: a bullet, drawn as a centred dot in screen faces.
-BULLETS = set("•·")
+#: What a small asterisk is read as: a bullet, drawn as a centred dot in screen faces
+#: (not the interpunct ·, which joins the parts of a transliterated name: 迈克尔·杰克逊).
+BULLETS = set("•")
 
 
 def _asterisks(line: LineResult) -> None:
     """A bullet inside a line, touching a neighbour on either side ("'•'", "为•而",
-    "•filehandle"), that the recogniser also took for an asterisk is one: a bullet
-    starts a list item, or stands between words with a space on each side."""
+    "•filehandle"), that the recogniser also took for an asterisk (among its top
+    three, whatever the number of alternatives asked for) is one: a bullet starts a
+    list item, or stands between words with a space on each side."""
     for n, c in enumerate(line.chars):
         if c.char not in BULLETS or n == 0 or n == len(line.chars) - 1:
             continue
         if line.spaces[n - 1] and line.spaces[n]:
             continue
-        star = next((a for a, _ in c.alternatives if a in "*＊"), None)
+        star = next((a for a, _ in c.alternatives[:3] if a in "*＊"), None)
         if star is not None:
             c.char = star
 

@@ -1205,6 +1205,10 @@ def test_a_bullet_inside_a_word_is_an_asterisk(text, want):
     line = _line_of("宽度为•而")  # not if the recogniser did not see an asterisk too
     _asterisks(line)
     assert line.text == "宽度为•而"
+    line = _line_of("迈克尔·杰克逊")  # an interpunct joins the parts of a name
+    line.chars[3].alternatives = [("·", 0.6), ("*", 0.3)]
+    _asterisks(line)
+    assert line.text == "迈克尔·杰克逊"
 
 
 @pytest.mark.parametrize(
