@@ -192,14 +192,20 @@ def _option_dashes(line: LineResult) -> None:
             and nxt.isascii()
             and nxt.isalnum()
         ):
-            x0, y0, x1, y1 = c.box
-            mid = (x0 + x1) // 2
-            halves = [CharResult("-", box, c.confidence, [("-", c.confidence)])
-                      for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
-            line.chars[n : n + 1] = halves
-            line.spaces[n:n] = [False]
+            _split_in_two(line, n, "-")
             n += 1
         n += 1
+
+
+def _split_in_two(line: LineResult, n: int, char: str) -> None:
+    """Replace character ``n`` of a line by two ``char``, each in half of its box."""
+    c = line.chars[n]
+    x0, y0, x1, y1 = c.box
+    mid = (x0 + x1) // 2
+    halves = [CharResult(char, box, c.confidence, [(char, c.confidence)])
+              for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
+    line.chars[n : n + 1] = halves
+    line.spaces[n:n] = [False]
 
 
 def _broken_o(line: LineResult) -> None:
@@ -284,13 +290,7 @@ def _closing_apostrophes(lines: list[LineResult]) -> None:
                 if ch == "`" and n and line.chars[n - 1].char == "`" and not line.spaces[n - 1]:
                     opened = True
                 elif ch in '"”' and opened:
-                    c = line.chars[n]
-                    x0, y0, x1, y1 = c.box
-                    mid = (x0 + x1) // 2
-                    halves = [CharResult("'", box, c.confidence, [("'", c.confidence)])
-                              for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
-                    line.chars[n : n + 1] = halves
-                    line.spaces[n:n] = [False]
+                    _split_in_two(line, n, "'")
                     opened = False
                     n += 1
                 n += 1
