@@ -9,6 +9,7 @@ path through the line wins (dynamic programming over piece boundaries).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -564,14 +565,16 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
 def _beside_capital(chars: list[str], spaces: list[bool], i: int) -> bool:
     """Whether the character at ``i`` is a letter alone between marks that a slash
     joins to a capital, with no space between: the l of "l/O" is the I of I/O."""
-
-    def at(j: int) -> str:  # the character at j if no space parts it from i
-        gaps = range(min(i, j), min(max(i, j), len(spaces)))
-        return chars[j] if 0 <= j < len(chars) and not any(spaces[k] for k in gaps) else ""
-
+    at = functools.partial(_unspaced, chars, spaces, i)
     if any(c.isascii() and c.isalnum() for c in (at(i - 1), at(i + 1))):
         return False  # part of a word
     return (at(i + 1) == "/" and at(i + 2).isupper()) or (at(i - 1) == "/" and at(i - 2).isupper())
+
+
+def _unspaced(chars: list[str], spaces: list[bool], i: int, j: int) -> str:
+    """The character at ``j`` if no space parts it from the one at ``i``, else ""."""
+    gaps = range(min(i, j), min(max(i, j), len(spaces)))
+    return chars[j] if 0 <= j < len(chars) and not any(spaces[k] for k in gaps) else ""
 
 
 def _lower(ch: str) -> bool:
@@ -581,11 +584,7 @@ def _lower(ch: str) -> bool:
 def _lone_one(chars: list[str], spaces: list[bool], i: int) -> bool:
     """Whether the l at ``i`` stands alone between hanzi, or beside a digit
     (across a - or ^ too), with no space between."""
-
-    def at(j: int) -> str:  # the character at j if no space parts it from i
-        gaps = range(min(i, j), min(max(i, j), len(spaces)))
-        return chars[j] if 0 <= j < len(chars) and not any(spaces[k] for k in gaps) else ""
-
+    at = functools.partial(_unspaced, chars, spaces, i)
     left, right = at(i - 1), at(i + 1)
     if any(c.isascii() and c.isalpha() for c in (left, right)):
         return False  # a letter of a word

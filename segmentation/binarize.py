@@ -192,7 +192,7 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
     ink[inner] = text[inner]
 
 
-def text_is_dark(gray: np.ndarray) -> bool:
+def _dark_text(small: np.ndarray) -> bool:
     """Decide the polarity: True when the text is darker than the background.
 
     The background is the majority class, judged locally so that uneven lighting
@@ -202,16 +202,11 @@ def text_is_dark(gray: np.ndarray) -> bool:
     pixels around the text.
 
     Args:
-        gray: uint8 array (H, W).
+        small: uint8 array (H, W), the page shrunk by :func:`_downscale`.
 
     Returns:
         True for dark text on a light background.
     """
-    return _dark_text(_downscale(gray))
-
-
-def _dark_text(small: np.ndarray) -> bool:
-    """:func:`text_is_dark` of the page shrunk by :func:`_downscale`."""
     k = max(5, round(0.03 * max(small.shape))) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     dark_residual = cv2.subtract(cv2.dilate(small, kernel), small)
