@@ -1,0 +1,1 @@
+"""Benchmarks of pageocr on real documents (not part of the installed package)."""

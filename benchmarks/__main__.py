@@ -1,0 +1,17 @@
+"""``python -m benchmarks``: benchmarks that are not shipped in the wheel.
+
+They read documents from Debian packages and run other OCR engines; a user of the
+library needs none of it, so it lives beside the packages, not inside them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from benchmarks.docs import docs_app
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(docs_app, name="docs")
+
+if __name__ == "__main__":
+    app()

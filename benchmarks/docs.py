@@ -1,0 +1,310 @@
+"""``python -m benchmarks docs``: build the real-document corpus and read it with pageocr,
+Tesseract and RapidOCR; CER all / hanzi / Latin / punctuation per source and variant.
+
+>>> # python -m benchmarks docs build -o runs/docs                  # doctest: +SKIP
+>>> # python -m benchmarks docs run runs/docs --split dev            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from benchmarks import corpus
+from ocr_pipeline.bench import edit_distance, hanzi_only
+
+log = logging.getLogger(__name__)
+
+docs_app = typer.Typer(no_args_is_help=True, help="The real-document corpus (issue 18).")
+
+CLASSES = ("all", "hanzi", "latin", "punct")
+
+
+def _latin(text: str) -> str:
+    return "".join(c for c in text if c.isascii() and c.isalnum())
+
+
+def _punct(text: str) -> str:
+    return "".join(c for c in text if not (c.isascii() and c.isalnum()) and not corpus.is_hanzi(c))
+
+
+_FILTERS: dict[str, Callable[[str], str]] = {
+    "all": lambda t: t,
+    "hanzi": hanzi_only,
+    "latin": _latin,
+    "punct": _punct,
+}
+
+
+def class_counts(truth: str, hyp: str) -> dict[str, tuple[int, int]]:
+    """{class: (edit distance, truth length)} over non-space characters of each class.
+
+    >>> class_counts("中文 ab,", "中又 ab")["hanzi"]
+    (1, 2)
+    """
+    t, h = "".join(truth.split()), "".join(hyp.split())
+    out = {}
+    for name, keep in _FILTERS.items():
+        tk, hk = keep(t), keep(h)
+        out[name] = (edit_distance(tk, hk), len(tk))
+    return out
+
+
+@dataclass(frozen=True)
+class Result:
+    """One engine on one corpus image."""
+
+    id: str
+    source: str
+    variant: str
+    split: str
+    engine: str
+    seconds: float
+    counts: dict[str, tuple[int, int]]
+    error: str = ""
+    output: str = ""
+
+
+def pooled(results: Iterable[Result]) -> dict[str, float]:
+    """CER per class pooled over results (sum of distances over sum of truth lengths)."""
+    out = {}
+    rs = list(results)
+    for c in CLASSES:
+        d = sum(r.counts[c][0] for r in rs)
+        n = sum(r.counts[c][1] for r in rs)
+        out[c] = d / n if n else float("nan")
+    return out
+
+
+def summary_rows(results: Sequence[Result], by: Callable[[Result], str]) -> list[list[str]]:
+    """Rows: group, engine, images, characters, CER all / hanzi / latin / punct, s/image."""
+    groups: dict[tuple[str, str], list[Result]] = {}
+    for r in results:
+        groups.setdefault((by(r), r.engine), []).append(r)
+    rows = []
+    for (g, eng), rs in sorted(groups.items()):
+        p = pooled(rs)
+        secs = sum(r.seconds for r in rs) / len(rs)
+        rows.append([g, eng, str(len(rs)), str(sum(r.counts["all"][1] for r in rs))]
+                    + [f"{p[c]:.2%}" for c in CLASSES] + [f"{secs:.2f}"])  # fmt: skip
+    return rows
+
+
+HEADER = ["group", "engine", "images", "chars", "CER all", "hanzi", "latin", "punct", "s/image"]
+
+
+def markdown(rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * 2 + "---:|" * (len(HEADER) - 2)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cache_path(folder: Path, engine: str) -> Path:
+    return folder / "cache" / f"{engine}.jsonl"
+
+
+def load_cache(folder: Path, engine: str) -> dict[str, Result]:
+    """Earlier results of an engine that does not change between runs (Tesseract,
+    RapidOCR), by image id."""
+    path = _cache_path(folder, engine)
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        d["counts"] = {k: tuple(v) for k, v in d["counts"].items()}
+        out[d["id"]] = Result(**d)
+    return out
+
+
+def _append_cache(folder: Path, r: Result) -> None:
+    path = _cache_path(folder, r.engine)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
+
+
+def read_entries(entries: Sequence[corpus.Entry], engs, folder: Path, tag: str,
+                 fresh: Sequence[str] = ("pageocr",), progress=None) -> list[Result]:  # fmt: skip
+    """Run every engine on every entry; engines not in ``fresh`` reuse cached results."""
+    from ocr_pipeline.bench import run_engine
+
+    caches = {e.name: load_cache(folder, e.name) for e in engs if e.name not in fresh}
+    results = []
+    for e in entries:
+        truth = Path(e.truth).read_text(encoding="utf-8")
+        for eng in engs:
+            hit = caches.get(eng.name, {}).get(e.id)
+            if hit is not None:
+                results.append(hit)
+                continue
+            run = run_engine(eng, Path(e.image))
+            hyp = "" if run.error else run.text
+            out = Path(e.image).with_name(f"{Path(e.image).stem}.{eng.name}{tag}.txt")
+            out.write_text(hyp, encoding="utf-8")
+            r = Result(e.id, e.source, e.variant, e.split, eng.name, run.seconds,
+                       class_counts(truth, hyp), run.error, str(out))  # fmt: skip
+            results.append(r)
+            if eng.name not in fresh and not run.error:
+                _append_cache(folder, r)
+            if progress is not None:
+                progress(r)
+    return results
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _table(title: str, rows: Sequence[Sequence[str]]):
+    from rich.table import Table
+
+    t = Table(title=title)
+    for i, h in enumerate(HEADER):
+        t.add_column(h, justify="left" if i < 2 else "right")
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+@docs_app.command("build")
+def build_cmd(
+    out: Path = typer.Option(Path("runs/docs"), "--out", "-o", help="Corpus folder."),
+    per_split: int = typer.Option(4, help="Pages of each PDF source in each split."),
+    seed: int = typer.Option(0, help="Seeds the choice of pages and the degradations."),
+    variants: str = typer.Option(",".join(corpus.PDF_VARIANTS), help="Variants of PDF pages."),
+    sources: str = typer.Option(
+        "debref,maintguide,texlive,xelatex,web", help="Sources to build."
+    ),  # fmt: skip
+) -> None:
+    """Build the corpus: choose pages, render every variant, write truth and manifest.
+
+    Example: python -m benchmarks docs build -o runs/docs --per-split 4
+    """
+    con = _console()
+    names = [s.strip() for s in sources.split(",") if s.strip()]
+    vs = [v.strip() for v in variants.split(",") if v.strip()]
+    out.mkdir(parents=True, exist_ok=True)
+    pdfs = {k: v for k, v in corpus.PDF_SOURCES.items() if k in names}
+    try:
+        if "xelatex" in names:
+            with con.status("typesetting manpages-zh text with xelatex + ctex"):
+                pdfs["xelatex"] = tuple(corpus.build_xelatex(out / "typeset", seed))
+        if "web" in names:
+            with con.status("printing HTML documentation with Chromium"):
+                from benchmarks import web
+
+                pdfs["webprint"] = tuple(web.print_docs(out / "printed", seed))
+        pages = []
+        for source, paths in pdfs.items():
+            cands = corpus.candidate_pages(source, paths)
+            chosen = corpus.choose(cands, per_split, seed)
+            con.print(f"{source}: {len(cands)} candidate pages, {len(chosen)} chosen")
+            pages += chosen
+        entries = _render_all(pages, out, seed, vs, con)
+        if "web" in names:
+            from benchmarks import web
+
+            with con.status("taking Chromium screenshots"):
+                entries += web.screenshots(out, seed, per_split)
+    except corpus.CorpusError as err:
+        con.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    path = corpus.write_manifest(entries, out)
+    con.print(f"{len(entries)} images ({len(pages)} PDF pages) in {out}; manifest {path}")
+
+
+def _render_all(pages, out: Path, seed: int, vs: Sequence[str], con) -> list[corpus.Entry]:
+    from rich.progress import Progress
+
+    entries: list[corpus.Entry] = []
+    with Progress(console=con) as prog:
+        task = prog.add_task("rendering pages", total=len(pages))
+        for p in pages:
+            entries += corpus.write_pdf_page(p, out, seed, vs)
+            prog.advance(task)
+    return entries
+
+
+def _select(entries, split: str, sources: str, variants: str, limit: int) -> list:
+    keep = [e for e in entries if split == "all" or e.split == split]
+    if sources:
+        keep = [e for e in keep if e.source in sources.split(",")]
+    if variants:
+        keep = [e for e in keep if e.variant in variants.split(",")]
+    return keep[:limit] if limit else keep
+
+
+@docs_app.command("run")
+def run_cmd(
+    folder: Path = typer.Argument(Path("runs/docs"), help="A built corpus."),
+    split: str = typer.Option("dev", help="dev, test or all."),
+    engines: str = typer.Option("pageocr,tesseract,rapidocr", help="Comma-separated."),
+    sources: str = typer.Option("", help="Only these sources (comma-separated)."),
+    variants: str = typer.Option("", help="Only these variants (comma-separated)."),
+    in_process: bool = typer.Option(False, help="pageocr in this process (text only)."),
+    limit: int = typer.Option(0, help="At most this many images (0: all)."),
+    tag: str = typer.Option("", help="Suffix of the output files of this run."),
+) -> None:
+    """Read the corpus with each engine; print and save CER per source and variant.
+
+    Tesseract's and RapidOCR's outputs are cached in FOLDER/cache and reused; pageocr's
+    are always fresh. Example: python -m benchmarks docs run runs/docs --split test
+    """
+    from benchmarks.engines import NAMES
+    from benchmarks.engines import engines as make_engines
+
+    con = _console()
+    names = [n.strip() for n in engines.split(",") if n.strip()]
+    if bad := [n for n in names if n not in NAMES]:
+        raise typer.BadParameter(f"unknown engine(s) {', '.join(bad)}; use {','.join(NAMES)}")
+    try:
+        entries = _select(corpus.read_manifest(folder), split, sources, variants, limit)
+    except corpus.CorpusError as err:
+        con.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    engs, missing = make_engines(names, in_process)
+    for n, why in missing.items():
+        con.print(f"[yellow]skipping {n}: {why}[/yellow]")
+    if not entries or not engs:
+        con.print("[red]nothing to read[/red]")
+        raise typer.Exit(1)
+    from rich.progress import Progress
+
+    t0 = time.time()
+    with Progress(console=con) as prog:
+        task = prog.add_task("reading", total=len(entries) * len(engs))
+        results = read_entries(entries, engs, folder, tag,
+                               progress=lambda r: prog.advance(task))  # fmt: skip
+        prog.update(task, completed=len(entries) * len(engs))
+    report(results, folder, split, tag, con, time.time() - t0)
+
+
+def report(results: Sequence[Result], folder: Path, split: str, tag: str, con,
+           wall: float) -> None:  # fmt: skip
+    """Print and save the tables: per variant over all sources, and per source and variant."""
+    by_variant = summary_rows(results, lambda r: r.variant)
+    by_source = summary_rows(results, lambda r: f"{r.source}/{r.variant}")
+    con.print(_table(f"{split}: per variant, CER over non-space characters", by_variant))
+    con.print(_table(f"{split}: per source and variant", by_source))
+    errors = [r for r in results if r.error]
+    md = (
+        f"# Real-document corpus, split {split}\n\n{len(results)} reads in {wall:.0f} s"
+        f"{f', {len(errors)} failed' if errors else ''}.\n\n## Per variant\n\n"
+        + markdown(by_variant)
+        + "\n## Per source and variant\n\n"
+        + markdown(by_source)
+    )
+    (folder / f"report-{split}{tag}.md").write_text(md, encoding="utf-8")
+    with (folder / f"results-{split}{tag}.jsonl").open("w", encoding="utf-8") as f:
+        for r in results:
+            f.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
+    con.print(f"wrote {folder}/report-{split}{tag}.md")
