@@ -404,11 +404,19 @@ def build_xelatex(out: Path, seed: int, n_docs: int = 14) -> list[str]:
 # --------------------------------------------------------------------- manifest
 
 
+def _relative(path: str, out: Path) -> str:
+    return str(Path(path).resolve().relative_to(out.resolve())) if path else ""
+
+
 def write_manifest(entries: Sequence[Entry], out: Path) -> Path:
+    """Write ``out/manifest.jsonl``, file paths relative to ``out``."""
     path = out / "manifest.jsonl"
     with path.open("w", encoding="utf-8") as f:
         for e in entries:
-            f.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
+            d = asdict(e)
+            for key in ("image", "truth", "chars"):
+                d[key] = _relative(d[key], out)
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
     return path
 
 
@@ -422,4 +430,8 @@ def read_manifest(folder: Path) -> list[Entry]:
     if not path.is_file():
         raise CorpusError(f"{folder}: no corpus here (build it: python -m benchmarks docs build)")
     with path.open(encoding="utf-8") as f:
-        return [Entry(**json.loads(line)) for line in f if line.strip()]
+        entries = [Entry(**json.loads(line)) for line in f if line.strip()]
+    for e in entries:  # stored relative to the corpus folder, which may move
+        e.image, e.truth = str(folder / e.image), str(folder / e.truth)
+        e.chars = str(folder / e.chars) if e.chars else ""
+    return entries

@@ -166,9 +166,13 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     text_h = max(_weighted_median_height(comps[text], mask.shape[0]), 4.0)
     w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
     long = ~text & (np.maximum(w, h) >= RULE_LENGTH * text_h)
+    # specks of a scan's noise are glyph-shaped too, but no glyph beside a rule makes it
+    # a dash: a header's rule on a photocopy stayed text ("一一一厂一一")
+    glyphs = comps[text & (np.maximum(w, h) >= 0.3 * text_h)]
     for i in np.flatnonzero(long & (h <= np.maximum(3, 0.25 * text_h))):
-        long[i] = not _in_text_line(comps[i], comps[text], text_h)
-    if not long.any():
+        long[i] = not _in_text_line(comps[i], glyphs, text_h)
+    wide = _wide_rules(mask, text_h)
+    if not long.any() and not wide.any():
         return None
     lut = np.concatenate([[0], long]).astype(np.uint8)
     art = np.take(lut, labels, mode="clip")
@@ -177,11 +181,69 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
     art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
     down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
-    rules = (across > 0) | (down > 0)
+    rules = (across > 0) | (down > 0) | wide
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
     return Rules(rules, ((down > 0) & grid[labels]).any(axis=0))
+
+
+#: A horizontal rule this many text heights long is found however a scan broke it up
+#: and however many glyphs touch it (no line of text has an aligned stroke this long).
+WIDE_RULE = 12.0
+
+
+def _wide_rules(mask: np.ndarray, text_h: float) -> np.ndarray:
+    """The pixels of long horizontal rules, as a photocopy leaves them; bool (H, W).
+
+    A scan breaks a thin rule into dashes, a residual skew steps it from row to row, and
+    in a table the text of the rows touches it, so its pieces are short and many are
+    glyph-shaped: :func:`find_rules` left them as text ("厂厂厂", "''''"). Here the
+    mask is thickened by a row each way and bridged over gaps of a few pixels, runs of
+    :data:`WIDE_RULE` text heights are rules, and the band within two rows of them is
+    theirs, but for the glyph strokes that cross it (tall runs of ink).
+
+    Args:
+        mask: uint8 or bool (H, W), ink non-zero, deskewed.
+        text_h: the page's text height in pixels.
+    """
+    m = (np.asarray(mask) > 0).view(np.uint8) if mask.dtype == bool else (mask > 0).astype(np.uint8)
+    length = round(WIDE_RULE * text_h)
+    if m.shape[1] < length:
+        return np.zeros(m.shape, bool)
+    thick = cv2.dilate(m, np.ones((3, 1), np.uint8))
+    gap = max(3, round(0.3 * text_h))
+    runs = _opened(_closed(thick, (gap, 1)), (length, 1))
+    if not runs.any():
+        return np.zeros(m.shape, bool)
+    band = cv2.dilate(runs, np.ones((5, 2 * gap + 1), np.uint8)) > 0
+    crossing = _opened(m, (1, max(4, round(0.3 * text_h)))) > 0
+    # the band whole, not only its inked pixels: the rule's faint edges stay in the ink
+    # image that pieces are cut from
+    return band & ~crossing
+
+
+def _closed(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Closing of a 0/1 uint8 mask by a w x h rectangle (sides made odd)."""
+    kernel = np.ones((size[1] | 1, size[0] | 1), np.uint8)
+    return cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
+
+
+def scan_borders(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which components are the dark band a scanner leaves along an edge of the page (its
+    lid's shadow, the page's edge): bool (N,) over the rows of ``stats`` (int32 (N, 5),
+    background row excluded).
+
+    One touches an edge of the image along more than half of it and is at most a tenth
+    of the image deep. Left in, it is a line as tall as the page, and text lines beside
+    it merge into one.
+    """
+    h, w = shape
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    side = ((x0 == 0) | (x0 + bw == w)) & (bh > 0.5 * h) & (bw <= 0.1 * w)
+    end = ((y0 == 0) | (y0 + bh == h)) & (bw > 0.5 * w) & (bh <= 0.1 * h)
+    return side | end
 
 
 def _in_text_line(bar: np.ndarray, glyphs: np.ndarray, text_h: float) -> bool:

@@ -1,7 +1,7 @@
 """Segmentation stage entry point: page image -> lines -> pieces -> characters.
 
-``segment_page`` runs to_gray -> ink_image/binarize -> clean -> deskew ->
-find_lines -> cut_pieces -> group_pieces.  The result keeps the deskewed gray
+``segment_page`` runs to_gray -> flatten a photographed page -> ink_image/binarize ->
+clean -> deskew -> find_lines -> cut_pieces -> group_pieces.  The result keeps the deskewed gray
 and ink images, so crops can be cut from the same geometry the boxes refer to.
 """
 
@@ -30,11 +30,13 @@ from segmentation.clean import (
     estimate_text_height,
     find_rules,
     percentile,
+    scan_borders,
     text_height_of,
 )
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate
 from segmentation.lines import Box, Line, find_lines
+from segmentation.page import find_page, flatten_page
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Segmentation:
     """Result of :func:`segment_page`; every image is in deskewed page coordinates.
 
     Attributes:
-        gray: uint8 (H, W) deskewed grayscale page.
+        gray: uint8 (H, W) deskewed grayscale page (a photographed page flattened first).
         ink: uint8 (H, W) white-on-black ink intensity (anti-aliased).
         mask: uint8 (H, W) cleaned ink mask, 255 = ink.
         angle: skew of the input in degrees (counter-clockwise); the images were
@@ -81,6 +83,8 @@ class Segmentation:
     ink: np.ndarray
     mask: np.ndarray
     angle: float = 0.0
+    #: float32 (4, 2) corners of the photographed page that was flattened, or None
+    page_corners: np.ndarray | None = None
     lines: list[Line] = field(default_factory=list)
     pieces: list[np.ndarray] = field(default_factory=list)
     chars: list[list[CharBox]] = field(default_factory=list)
@@ -98,6 +102,9 @@ def segment_page(image: np.ndarray) -> Segmentation:
         The segmentation; lines, pieces and chars are empty for a page without ink.
     """
     gray = to_gray(image)
+    corners = find_page(gray)
+    if corners is not None:  # a photo of a page on a desk: the page alone, flat
+        gray, _ = flatten_page(gray, corners)
     ink = ink_image(gray)
     # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
     # mask's estimate on the development scans), so the mask is made once, upright
@@ -108,13 +115,19 @@ def segment_page(image: np.ndarray) -> Segmentation:
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
     components = component_stats(raw)
+    border = scan_borders(components[1][1:], raw.shape)
+    if border.any():  # a scanner's dark edge: neither text nor a rule
+        dark = np.take(np.concatenate([[False], border]), components[0], mode="clip")
+        raw[dark] = 0
+        ink[dark] = 0
+        components = component_stats(raw)
     rules = find_rules(raw, components)
     if rules is not None:  # out of the ink too, with their anti-aliased edges
         raw[rules.pixels] = 0
         ink[cv2.dilate(rules.pixels.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
         components = None
     mask = clean(raw, components, ink if faint <= LOW_THRESHOLD else None)
-    seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle)
+    seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle, page_corners=corners)
     seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two

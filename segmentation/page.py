@@ -1,0 +1,136 @@
+"""The page in a photo: find the sheet of paper on the desk around it and rectify it.
+
+A phone photo of a printed page shows the page as a bright quadrilateral in perspective,
+surrounded by a desk (or a hand, a book's other page) that holds no text. Line finding
+needs the page flat and upright: the desk's edges otherwise become lines of "text" and
+the perspective tilts every line differently. :func:`find_page` looks for that
+quadrilateral on a shrunk copy; :func:`flatten_page` warps it to a rectangle.
+
+A screenshot, a scan or a rendered page has no such frame (or text outside it), and is
+left as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Side of the shrunk copy the page is looked for on.
+WORK_SIDE = 640
+#: The page covers at least this share of the photo, and at most this share (a page
+#: filling the frame has no desk to cut away).
+MIN_AREA, MAX_AREA = 0.2, 0.97
+#: Outside the page, at most this share of pixels are edges (text or pictures outside
+#: the quadrilateral mean it is a box on a page or a window on a screen, not a page).
+MAX_OUTSIDE_EDGES = 0.02
+#: The page is darker outside than inside by at least this much (0..255).
+MIN_CONTRAST = 25.0
+
+
+def _order(quad: np.ndarray) -> np.ndarray:
+    """Corners as top-left, top-right, bottom-right, bottom-left: float32 (4, 2)."""
+    q = quad.reshape(4, 2).astype(np.float32)
+    s, d = q.sum(axis=1), np.diff(q, axis=1).ravel()
+    return np.array([q[np.argmin(s)], q[np.argmin(d)], q[np.argmax(s)], q[np.argmax(d)]],
+                    np.float32)  # fmt: skip
+
+
+#: How far (shrunk pixels) the closing of the edge map pushes the outline outwards.
+DILATION = 4.0
+#: And how far inside the page's edge it is cut (shrunk pixels): a sliver of desk left
+#: along an edge is a line of marks, and a page's margin holds no text.
+MARGIN = 4.0
+
+
+def _inset(quad: np.ndarray, by: float) -> np.ndarray:
+    """Move each side of a convex quadrilateral (float32 (4, 2)) inwards by ``by`` pixels."""
+    centre = quad.mean(axis=0)
+    out = np.empty_like(quad)
+    for i in range(4):
+        p, a, b = quad[i], quad[i - 1], quad[(i + 1) % 4]
+        u, v = (a - p) / np.linalg.norm(a - p), (b - p) / np.linalg.norm(b - p)
+        half = np.arccos(np.clip(float(u @ v), -1.0, 1.0)) / 2
+        bisector = (u + v) / max(np.linalg.norm(u + v), 1e-6)
+        step = by / max(np.sin(half), 0.2)
+        out[i] = p + bisector * step if (centre - p) @ bisector > 0 else p - bisector * step
+    return out
+
+
+def _quads(edges: np.ndarray) -> list[np.ndarray]:
+    """Four-cornered convex outlines of the largest outer contours of an edge map."""
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
+        hull = cv2.convexHull(c)
+        peri = cv2.arcLength(hull, True)
+        for eps in (0.01, 0.02, 0.03, 0.05):
+            approx = cv2.approxPolyDP(hull, eps * peri, True)
+            if len(approx) == 4 and cv2.isContourConvex(approx):
+                out.append(approx.reshape(4, 2).astype(np.float32))
+                break
+    return out
+
+
+def find_page(gray: np.ndarray) -> np.ndarray | None:
+    """The corners of a sheet of paper photographed on a darker, textless background.
+
+    Args:
+        gray: uint8 (H, W), dark text on light paper.
+
+    Returns:
+        float32 (4, 2) corners (x, y) in ``gray``'s pixels, top-left, top-right,
+        bottom-right, bottom-left; None when the image is not such a photo.
+    """
+    h, w = gray.shape
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA) if scale < 1 else gray  # fmt: skip
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    med = float(np.median(blur))
+    edges = cv2.Canny(blur, 0.5 * med, 1.2 * med + 10)
+    closed = cv2.dilate(edges, np.ones((5, 5), np.uint8), iterations=2)
+    area = small.shape[0] * small.shape[1]
+    for quad in _quads(closed):
+        share = cv2.contourArea(quad) / area
+        if not MIN_AREA <= share <= MAX_AREA:
+            continue
+        inside = np.zeros(small.shape, np.uint8)
+        cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+        # the page's outline is an edge too: leave a band around it out of "outside"
+        band = cv2.dilate(inside, np.ones((15, 15), np.uint8)) > 0
+        outside = ~band
+        if outside.sum() < 0.02 * area:
+            continue
+        out_edges = float((edges[outside] > 0).mean())
+        contrast = float(np.median(blur[inside > 0])) - float(np.median(blur[outside]))
+        if out_edges > MAX_OUTSIDE_EDGES or contrast < MIN_CONTRAST:
+            log.debug("quad %.2f of the image: outside edges %.3f, contrast %.0f: not a page",
+                      share, out_edges, contrast)  # fmt: skip
+            continue
+        return _order(_inset(quad, DILATION + MARGIN) / scale)
+    return None
+
+
+def flatten_page(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the page inside ``corners`` to an upright rectangle.
+
+    Args:
+        gray: uint8 (H, W).
+        corners: float32 (4, 2) from :func:`find_page`.
+
+    Returns:
+        (the page, uint8 (H', W'), its sides the longer of the quadrilateral's opposite
+        sides; the homography float64 (3, 3) from ``gray`` to it).
+    """
+    tl, tr, br, bl = corners
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    hom = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    page = cv2.warpPerspective(gray, hom, (width, height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return page, hom.astype(np.float64)
