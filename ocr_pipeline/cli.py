@@ -320,9 +320,13 @@ def classify(
     if framing not in FRAMINGS:
         fail(f"--framing must be one of {', '.join(FRAMINGS)}")
     predictor = _predictor(model, runtime)
-    files = expand_inputs(paths)
+    files, folder_errors = expand_inputs(paths)
+    for err in folder_errors:
+        typer.echo(f"pageocr: error: {err}", err=True)
     if not files:
-        fail("no images found in " + ", ".join(map(str, paths)))
+        if folder_errors:
+            raise typer.Exit(1)
+        fail("no images found in " + ", ".join(map(str, paths)), 1)
     results = classify_files(files, predictor, top, framing)
     text = "".join(r.chars[0] for r in results if not r.error)
     for r in results:
@@ -342,7 +346,7 @@ def classify(
                 cands = "  ".join(f"{c} {p:.3f}" for c, p in zip(r.chars, r.probs))
                 typer.echo(f"{Path(r.path).name}\t{cands}")
         typer.echo(text)
-    if any(r.error for r in results):
+    if folder_errors or any(r.error for r in results):
         raise typer.Exit(1)
 
 
@@ -497,7 +501,7 @@ def segment(
     try:
         pg = next(iter(load_pages(image, dpi=dpi, pages=[page])))
     except InputError as err:
-        fail(str(err))
+        fail(str(err), 1)
     seg = segment_page(pg.gray)
     out.mkdir(parents=True, exist_ok=True)
     images = crops(seg, size=size, mode=mode)
