@@ -487,9 +487,9 @@ def read(
             warn(f"nothing was read; {output} left as it was")
     except OutputError as err:
         fail(str(err))
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader of stdout stopped: exit as a shell's SIGPIPE does
         _quiet_stdout()
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(141) from None
     except OSError as err:  # writing the output
         fail(f"{output or 'stdout'}: cannot write: {err.strerror or err}")
     finally:
