@@ -156,7 +156,6 @@ def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> It
         return
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = max_pixels
     img = _pillow_call(path, max_pixels, Image.open, path, formats=PILLOW_FORMATS)
     try:
         n = _pillow_call(path, max_pixels, lambda: getattr(img, "n_frames", 1))
@@ -185,7 +184,9 @@ def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
     (OSError, SyntaxError, struct.error, IndexError, ...) turned into an InputError."""
     from PIL import Image, UnidentifiedImageError
 
+    saved = Image.MAX_IMAGE_PIXELS
     try:
+        Image.MAX_IMAGE_PIXELS = max_pixels
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return fn(*args, **kwargs)
@@ -210,6 +211,8 @@ def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
         raise InputError(
             f"corrupt or truncated image ({type(err).__name__}: {err})", path
         ) from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
@@ -381,7 +384,9 @@ def _render_pdf_page(pdf, i: int, dpi: int, max_pixels: int, path: Path):
             )
         bitmap = page.render(scale=scale, grayscale=True)
         try:
-            arr = np.asarray(bitmap.to_pil().convert("L"), np.uint8).copy()
+            with warnings.catch_warnings():  # its size is checked above, whatever Pillow's cap
+                warnings.simplefilter("ignore")
+                arr = np.asarray(bitmap.to_pil().convert("L"), np.uint8).copy()
         finally:
             bitmap.close()
     finally:
