@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import stat
 import struct
 import warnings
@@ -173,9 +174,11 @@ def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> It
 
 
 def _frame(img: Image.Image, i: int, max_pixels: int) -> np.ndarray:
+    from PIL import Image
+
     img.seek(i)
     if img.width * img.height > max_pixels:  # a later frame may be larger than the first
-        raise Image.DecompressionBombError(f"{img.width} x {img.height}")
+        raise Image.DecompressionBombError(f"({img.width * img.height} pixels)")
     return to_gray(img)
 
 
@@ -190,10 +193,12 @@ def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return fn(*args, **kwargs)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        size = re.search(r"\((\d+) pixels\)", str(err))
         raise InputError(
-            f"image is larger than the limit of {max_pixels:,} pixels "
-            "(refused as a possible decompression bomb; --max-pixels raises the limit)",
+            f"image{f' of {int(size[1]):,} pixels' if size else ''} is larger than the limit of "
+            f"{max_pixels:,} pixels (refused as a possible decompression bomb; "
+            "--max-pixels raises the limit)",
             path,
         ) from None
     except UnidentifiedImageError:
@@ -470,6 +475,4 @@ def _is_regular(path: Path) -> bool:
 
 def natural_key(path: Path) -> list:
     """Sort key putting ``2.png`` before ``10.png``."""
-    import re
-
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]

@@ -166,6 +166,15 @@ def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
     assert_fails(res, EXIT_INPUT, "100,000 pixels", "--max-pixels")
 
 
+def test_a_later_frame_over_the_cap_is_refused_after_the_first_is_read(tmp_path):
+    path = tmp_path / "two.tif"
+    first = Image.new("L", (100, 100), 255)
+    first.save(path, save_all=True, append_images=[Image.new("L", (400, 400), 255)])
+    res = invoke("read", "--max-pixels", 50_000, path)
+    assert_fails(res, EXIT_INPUT, "two.tif: image of 160,000 pixels", "limit of 50,000")
+    assert res.stdout == "\n"  # the first page, blank
+
+
 def test_a_pdf_page_over_the_cap_is_read_at_a_lower_resolution(two_page_pdf):
     res = invoke("read", "--pages", "2", "--max-pixels", 200_000, two_page_pdf)
     assert res.exit_code == 0, res.output
