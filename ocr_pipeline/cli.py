@@ -24,9 +24,9 @@ app = typer.Typer(
 )
 
 
-#: Exit codes of read, segment and classify (README, "Exit codes"): an input could not
-#: be read (the others were); nothing was done (a bad option, an output that cannot be
-#: written, a model that cannot be used: typer's own usage errors exit 2 as well).
+#: Exit codes of read, segment and classify (README, "Commands"): an input could not be
+#: read (the others were); the command could not do its work (a bad option, an output
+#: that cannot be written, a model that cannot be used: typer's usage errors exit 2 too).
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 
@@ -450,8 +450,8 @@ def read(
     """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
 
     Exit code 1: an input could not be read (the others were, and its error is on
-    stderr; with --format json also under "errors"); 2: nothing was read (a bad
-    option, an output that cannot be written, a model that cannot be used).
+    stderr; with --format json also under "errors"); 2: a bad option, an output that
+    cannot be written or a model that cannot be used.
 
     Example: pageocr read shot.png > shot.txt
     """
