@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,10 +24,21 @@ app = typer.Typer(
 )
 
 
-def fail(message: str, code: int = 2) -> None:
+#: Exit codes of read, segment and classify (README, "Commands"): an input could not be
+#: read (the others were); the command could not do its work (a bad option, an output
+#: that cannot be written, a model that cannot be used: typer's usage errors exit 2 too).
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print one clear error line on stderr and exit non-zero."""
     typer.echo(f"pageocr: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"pageocr: warning: {message}", err=True)
 
 
 def _charset(spec: str):
@@ -320,9 +333,13 @@ def classify(
     if framing not in FRAMINGS:
         fail(f"--framing must be one of {', '.join(FRAMINGS)}")
     predictor = _predictor(model, runtime)
-    files = expand_inputs(paths)
+    files, folder_errors = expand_inputs(paths)
+    for err in folder_errors:
+        typer.echo(f"pageocr: error: {err}", err=True)
     if not files:
-        fail("no images found in " + ", ".join(map(str, paths)))
+        if folder_errors:
+            raise typer.Exit(EXIT_INPUT)
+        fail("no images found in " + ", ".join(map(str, paths)), EXIT_INPUT)
     results = classify_files(files, predictor, top, framing)
     text = "".join(r.chars[0] for r in results if not r.error)
     for r in results:
@@ -342,8 +359,8 @@ def classify(
                 cands = "  ".join(f"{c} {p:.3f}" for c, p in zip(r.chars, r.probs))
                 typer.echo(f"{Path(r.path).name}\t{cands}")
         typer.echo(text)
-    if any(r.error for r in results):
-        raise typer.Exit(1)
+    if folder_errors or any(r.error for r in results):
+        raise typer.Exit(EXIT_INPUT)
 
 
 @app.command("eval")
@@ -397,63 +414,142 @@ def evaluate_cmd(
         con.print(f"wrote {out}/metrics.json and {out}/mistakes.png")
 
 
+MAX_PIXELS_OPT = typer.Option(
+    None,
+    "--max-pixels",
+    min=1,
+    help="Largest page in pixels: a larger image is refused, a larger PDF page is "
+    "rendered at the resolution that fits. Default 36,000,000 (A4 at 600 dpi, under ~1 GB).",
+)
+
+
 @app.command()
 def read(
-    files: list[Path] = typer.Argument(..., help="Images (PNG, JPEG, TIFF, WebP, BMP) or PDFs."),
+    files: list[Path] = typer.Argument(
+        ..., help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs."
+    ),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, tsv or hocr."),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write here instead of stdout."
+        None,
+        "--output",
+        "-o",
+        help="Write here instead of stdout; replaced only when the run has read a page.",
     ),
     overlay: Path | None = typer.Option(
         None,
-        help="Draw the boxes and characters on the page to this PNG (page N of a "
-        "multi-page input goes to NAME-N.png).",
+        help="Draw the boxes and characters on the page to this image (.png, .jpg, ...; page "
+        "N of input SRC goes to NAME-SRC-N.png when there are several pages).",
     ),
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
+    max_pixels: int | None = MAX_PIXELS_OPT,
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
-    """Read the text of screenshots, scans and PDFs.
+    """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
+
+    Exit code 1: an input could not be read (the others were, and its error is on
+    stderr; with --format json also under "errors"); 2: a bad option, an output that
+    cannot be written or a model that cannot be used.
 
     Example: pageocr read shot.png > shot.txt
     """
-    from ocr_pipeline.formats import FORMATS, render
-    from ocr_pipeline.images import InputError, load_pages, parse_pages
-    from ocr_pipeline.pipeline import preload, read_image
+    from ocr_pipeline.formats import FORMATS, PageWriter
+    from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
+    from ocr_pipeline.outputs import AtomicFile, OutputError, check_file
+    from ocr_pipeline.pipeline import preload
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     try:
         page_list = parse_pages(pages)
-    except InputError as err:
+        if output is not None:
+            check_file(output)
+        if overlay is not None:
+            check_file(overlay, image=True)
+    except (InputError, OutputError) as err:
         fail(str(err))
     preload()  # the word lists load while the model does and the first page is read
     predictor = _predictor(model, runtime)
-    results, failed = [], False
-    for f in files:
-        try:
-            for page in load_pages(f, dpi=dpi, pages=page_list):
-                res = read_image(page.gray, predictor, k=top)
-                res.source, res.number = page.source, page.number
-                results.append(res)
-                if overlay is not None:
-                    _write_overlay(overlay, page, res, len(files) > 1 or page.number > 1)
-        except InputError as err:
-            typer.echo(f"pageocr: error: {err}", err=True)
-            failed = True
-    out = render(results, fmt) if results else ""
-    if output is not None:
-        output.write_text(out, encoding="utf-8")
-    else:
-        sys.stdout.write(out)
-        sys.stdout.flush()
-    if failed:
-        raise typer.Exit(1)
+    opts = {"dpi": dpi, "pages": page_list, "max_pixels": max_pixels or MAX_PIXELS}
+    target = None
+    try:
+        target = AtomicFile(output) if output is not None else None
+        writer = PageWriter(target.file if target else sys.stdout, fmt)
+        read_all = True
+        for f in files:
+            read_all &= _read_file(f, writer, predictor, top, opts, overlay, len(files) > 1)
+        writer.close()
+        if target is not None and writer.pages:
+            target.commit()
+        elif target is not None:
+            warn(f"nothing was read; {output} left as it was")
+    except OutputError as err:
+        fail(str(err))
+    except BrokenPipeError:  # the reader of stdout stopped: exit as a shell's SIGPIPE does
+        _quiet_stdout()
+        raise typer.Exit(141) from None
+    except OSError as err:  # writing the output
+        fail(f"{output or 'stdout'}: cannot write: {err.strerror or err}")
+    finally:
+        if target is not None:
+            target.discard()
+    if not read_all:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, many: bool) -> bool:
+    """Read every page of one input and write it as soon as it is read; an input
+    error is reported (stderr, and the writer's error list) and False returned."""
+    from ocr_pipeline.images import InputError, load_pages
+
+    try:
+        for page in load_pages(path, **opts):
+            if page.note:
+                warn(f"{path}: {page.note}")
+            res = _read_page(page, predictor, top)
+            writer.page(res)
+            if overlay is not None:
+                _write_overlay(overlay, page, res, many or page.number > 1)
+            del page, res  # the next page is loaded before the loop variable is rebound
+    except InputError as err:
+        typer.echo(f"pageocr: error: {err}", err=True)
+        writer.error(str(path), err.reason)
+        return False
+    return True
+
+
+def _read_page(page, predictor, top: int):
+    """The page read, or an InputError naming the page when reading it fails."""
+    from ocr_pipeline.images import InputError
+    from ocr_pipeline.pipeline import read_image
+
+    try:
+        res = read_image(page.gray, predictor, k=top)
+    except MemoryError:
+        raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
+    except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
+        raise InputError(
+            f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
+            page.source,
+        ) from None
+    res.source, res.number = page.source, page.number
+    return res
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``pageocr read ... | head``), send what is left to /dev/null
+    so that Python's final flush does not fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _write_overlay(path: Path, page, res, numbered: bool) -> None:
+    from ocr_pipeline.outputs import encode_image, write_bytes
     from ocr_pipeline.overlay import draw_overlay
 
     target = (
@@ -461,14 +557,17 @@ def _write_overlay(path: Path, page, res, numbered: bool) -> None:
         if numbered
         else path
     )
-    draw_overlay(res.gray, res).save(target)
+    write_bytes(target, encode_image(draw_overlay(res.gray, res), target))
 
 
 @app.command()
 def segment(
     image: Path = typer.Argument(..., help="A page image or PDF (first page unless --page)."),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Folder for 0000.png, 0001.png ... and boxes.json."
+        ...,
+        "--out",
+        "-o",
+        help="Folder for 0000.png, 0001.png ... and boxes.json: new or empty, or --force.",
     ),
     size: int = typer.Option(64, min=8, help="Side of each crop in pixels."),
     mode: str = typer.Option("line", help="Crop framing: line (keeps size and place) or tight."),
@@ -476,37 +575,116 @@ def segment(
     dpi: int = typer.Option(200, min=36, max=1200),
     debug: Path | None = typer.Option(
         None,
-        help="Also draw the lines and cuts on the page, to this PNG (outside the crop folder).",
+        help="Also draw the lines and cuts on the page, to this image (.png, .jpg, ...; "
+        "outside the crop folder).",
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write into a folder an earlier segment run filled, removing its crops "
+        "and boxes.json first (a folder holding other files is still refused).",
+    ),
+    max_pixels: int | None = MAX_PIXELS_OPT,
 ) -> None:
     """Cut a page into character crops (white on black, reading order) and their boxes.
+
+    Exit code 1: the input could not be read; 2: a bad option or an output that
+    cannot be written.
 
     Example: pageocr segment shot.png -o crops/ --debug cuts.png
     then:    pageocr classify crops/ --framing asis
     """
-    import json
-
-    import cv2
-
-    from ocr_pipeline.images import InputError, load_pages
+    from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
+    from ocr_pipeline.outputs import OutputError, check_file, check_folder
     from segmentation.crops import MODES
-    from segmentation.segment import crops, draw_debug, segment_page
+    from segmentation.segment import crops, segment_page
 
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}")
     try:
-        pg = next(iter(load_pages(image, dpi=dpi, pages=[page])))
-    except InputError as err:
+        check_folder(out)
+        _earlier_crops(out, force)
+        if debug is not None:
+            check_file(debug, image=True)
+    except OutputError as err:
         fail(str(err))
+    try:
+        pg = next(
+            iter(load_pages(image, dpi=dpi, pages=[page], max_pixels=max_pixels or MAX_PIXELS))
+        )
+    except InputError as err:
+        fail(str(err), EXIT_INPUT)
+    if pg.note:
+        warn(f"{image}: {pg.note}")
     seg = segment_page(pg.gray)
-    out.mkdir(parents=True, exist_ok=True)
-    images = crops(seg, size=size, mode=mode)
+    try:
+        n = _write_crops(out, seg, crops(seg, size=size, mode=mode), force, image, page, mode, size)
+        if debug is not None:
+            _write_debug(debug, seg)
+    except OutputError as err:
+        fail(str(err))
+    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+
+
+#: The files ``pageocr segment`` writes in its folder.
+CROP_NAME = re.compile(r"\d{4,}\.png|boxes\.json")
+
+
+def _earlier_crops(out: Path, force: bool) -> list[Path]:
+    """What an earlier ``segment`` run left in ``out`` (for ``--force`` to remove).
+
+    Raises:
+        OutputError: ``out`` is not empty and not ``force``, or it holds other files.
+    """
+    from ocr_pipeline.outputs import OutputError
+
+    try:
+        entries = list(out.iterdir()) if out.is_dir() else []
+    except OSError as err:
+        raise OutputError(f"{out}: cannot list the folder: {err.strerror or err}") from None
+    if not entries:
+        return []
+    if not force:
+        raise OutputError(
+            f"{out}: folder is not empty ({len(entries)} entries); give a new or empty "
+            "folder, or --force to replace the crops of an earlier segment run"
+        )
+    others = sorted(e.name for e in entries if not CROP_NAME.fullmatch(e.name))
+    if others:
+        raise OutputError(
+            f"{out}: holds files segment did not write ({others[0]!r}"
+            + (f" and {len(others) - 1} more" if len(others) > 1 else "")
+            + "); --force only replaces crops and boxes.json"
+        )
+    return entries
+
+
+def _write_crops(out: Path, seg, images, force: bool, image: Path, page, mode, size) -> int:
+    """Write the crops and boxes.json (last, whole) into ``out``; return the count."""
+    import json
+
+    import cv2
+
+    from ocr_pipeline.outputs import OutputError, write_bytes
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for old in _earlier_crops(out, force):
+            old.unlink()
+    except OSError as err:
+        raise OutputError(f"{out}: {err.strerror or err}") from None
     records = []
     n = 0
     for li, line_chars in enumerate(seg.chars):
         for ch in line_chars:
             name = f"{n:04d}.png"
-            cv2.imwrite(str(out / name), images[n])
+            ok, png = cv2.imencode(".png", images[n])
+            try:
+                if not ok:
+                    raise OSError(0, "the PNG encoder failed")
+                (out / name).write_bytes(png.tobytes())
+            except OSError as err:
+                raise OutputError(f"{out / name}: cannot write: {err.strerror or err}") from None
             records.append(
                 {"file": name, "line": li, "block": seg.lines[li].block, "box": list(ch.box)}
             )
@@ -520,10 +698,20 @@ def segment(
         "lines": [list(ln.box) for ln in seg.lines],
         "chars": records,
     }
-    (out / "boxes.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
-    if debug is not None:
-        cv2.imwrite(str(debug), draw_debug(seg))
-    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+    write_bytes(out / "boxes.json", json.dumps(meta, ensure_ascii=False, indent=1).encode())
+    return n
+
+
+def _write_debug(path: Path, seg) -> None:
+    import cv2
+
+    from ocr_pipeline.outputs import OutputError, write_bytes
+    from segmentation.segment import draw_debug
+
+    ok, data = cv2.imencode(path.suffix.lower(), draw_debug(seg))
+    if not ok:
+        raise OutputError(f"{path}: OpenCV cannot encode a {path.suffix} image")
+    write_bytes(path, data.tobytes())
 
 
 #: Val crops that calibrate full-integer quantisation.

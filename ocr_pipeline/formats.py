@@ -1,10 +1,16 @@
-"""Output formats of ``pageocr read``: text, json, tsv, hocr."""
+"""Output formats of ``pageocr read``: text, json, tsv, hocr.
+
+:class:`PageWriter` writes each page as soon as it is read, so that memory holds
+one page whatever the document's length and a run that is stopped keeps what it
+read; its output is byte for byte what :func:`render` gives for all the pages.
+"""
 
 from __future__ import annotations
 
 import html
 import json
 from collections.abc import Sequence
+from typing import IO
 
 from ocr_pipeline.pipeline import PageResult
 
@@ -18,94 +24,109 @@ def to_text(pages: Sequence[PageResult]) -> str:
 
 def to_json(pages: Sequence[PageResult]) -> str:
     """Pages -> lines -> characters, each with box, confidence and top-k."""
-    doc = {
-        "pages": [
+    doc = {"pages": [_json_page(p) for p in pages]}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def _json_page(p: PageResult) -> dict:
+    return {
+        "source": p.source,
+        "page": p.number,
+        "width": p.width,
+        "height": p.height,
+        "skew_degrees": round(p.angle, 3),
+        "text": p.text,
+        "lines": [
             {
-                "source": p.source,
-                "page": p.number,
-                "width": p.width,
-                "height": p.height,
-                "skew_degrees": round(p.angle, 3),
-                "text": p.text,
-                "lines": [
+                "box": list(ln.box),
+                "block": ln.block,
+                "text": ln.text,
+                "chars": [
                     {
-                        "box": list(ln.box),
-                        "block": ln.block,
-                        "text": ln.text,
-                        "chars": [
-                            {
-                                "char": c.char,
-                                "box": list(c.box),
-                                "confidence": round(c.confidence, 5),
-                                "space_after": s,
-                                "top": [
-                                    {"char": a, "prob": round(q, 5)} for a, q in c.alternatives
-                                ],
-                            }
-                            for c, s in zip(ln.chars, ln.spaces)
-                        ],
+                        "char": c.char,
+                        "box": list(c.box),
+                        "confidence": round(c.confidence, 5),
+                        "space_after": s,
+                        "top": [{"char": a, "prob": round(q, 5)} for a, q in c.alternatives],
                     }
-                    for ln in p.lines
+                    for c, s in zip(ln.chars, ln.spaces)
                 ],
             }
-            for p in pages
-        ]
+            for ln in p.lines
+        ],
     }
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+TSV_HEADER = "page\tline\tchar_index\tx0\ty0\tx1\ty1\tconfidence\tchar"
 
 
 def to_tsv(pages: Sequence[PageResult]) -> str:
     """One row per character: page, line, index, x0, y0, x1, y1, confidence, char."""
-    rows = ["page\tline\tchar_index\tx0\ty0\tx1\ty1\tconfidence\tchar"]
+    rows = [TSV_HEADER]
     for p in pages:
-        for li, ln in enumerate(p.lines):
-            for ci, c in enumerate(ln.chars):
-                x0, y0, x1, y1 = c.box
-                rows.append(
-                    f"{p.number}\t{li}\t{ci}\t{x0}\t{y0}\t{x1}\t{y1}\t{c.confidence:.4f}\t{c.char}"
-                )
+        rows.extend(_tsv_rows(p))
     return "\n".join(rows) + "\n"
+
+
+def _tsv_rows(p: PageResult) -> list[str]:
+    rows = []
+    for li, ln in enumerate(p.lines):
+        for ci, c in enumerate(ln.chars):
+            x0, y0, x1, y1 = c.box
+            rows.append(
+                f"{p.number}\t{li}\t{ci}\t{x0}\t{y0}\t{x1}\t{y1}\t{c.confidence:.4f}\t{c.char}"
+            )
+    return rows
+
+
+HOCR_HEAD = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+    '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="zh" lang="zh"><head>',
+    "<title></title>",
+    '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
+    '<meta name="ocr-system" content="pageocr"/>',
+    '<meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_cinfo"/>',
+    "</head><body>",
+]
+HOCR_TAIL = ["</body></html>"]
 
 
 def to_hocr(pages: Sequence[PageResult]) -> str:
     """hOCR 1.2: pages, paragraphs, lines and characters (ocrx_cinfo) with boxes."""
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="zh" lang="zh"><head>',
-        "<title></title>",
-        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
-        '<meta name="ocr-system" content="pageocr"/>',
-        '<meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_cinfo"/>',
-        "</head><body>",
-    ]
+    out = list(HOCR_HEAD)
     for p in pages:
-        src = html.escape(p.source, quote=True)
-        out.append(
-            f"<div class='ocr_page' id='page_{p.number}' "
-            f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.number - 1}'>"
-        )
-        block = None
-        for li, ln in enumerate(p.lines):
-            if ln.block != block:
-                if block is not None:
-                    out.append("</p>")
-                out.append(f"<p class='ocr_par' id='par_{p.number}_{ln.block}'>")
-                block = ln.block
-            out.append(f"<span class='ocr_line' id='line_{p.number}_{li}' title='{_bbox(ln.box)}'>")
-            for ci, c in enumerate(ln.chars):
-                conf = round(100 * c.confidence, 2)
-                out.append(
-                    f"<span class='ocrx_cinfo' id='char_{p.number}_{li}_{ci}' "
-                    f"title='{_bbox(c.box)}; x_conf {conf}'>{html.escape(c.char)}</span>"
-                )
-            out.append("</span>")
-        if block is not None:
-            out.append("</p>")
-        out.append("</div>")
-    out.append("</body></html>")
+        out.extend(_hocr_page(p))
+    out.extend(HOCR_TAIL)
     return "\n".join(out) + "\n"
+
+
+def _hocr_page(p: PageResult) -> list[str]:
+    src = html.escape(p.source, quote=True)
+    out = [
+        f"<div class='ocr_page' id='page_{p.number}' "
+        f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.number - 1}'>"
+    ]
+    block = None
+    for li, ln in enumerate(p.lines):
+        if ln.block != block:
+            if block is not None:
+                out.append("</p>")
+            out.append(f"<p class='ocr_par' id='par_{p.number}_{ln.block}'>")
+            block = ln.block
+        out.append(f"<span class='ocr_line' id='line_{p.number}_{li}' title='{_bbox(ln.box)}'>")
+        for ci, c in enumerate(ln.chars):
+            conf = round(100 * c.confidence, 2)
+            out.append(
+                f"<span class='ocrx_cinfo' id='char_{p.number}_{li}_{ci}' "
+                f"title='{_bbox(c.box)}; x_conf {conf}'>{html.escape(c.char)}</span>"
+            )
+        out.append("</span>")
+    if block is not None:
+        out.append("</p>")
+    out.append("</div>")
+    return out
 
 
 def _bbox(box) -> str:
@@ -115,3 +136,70 @@ def _bbox(box) -> str:
 
 def render(pages: Sequence[PageResult], fmt: str) -> str:
     return {"text": to_text, "json": to_json, "tsv": to_tsv, "hocr": to_hocr}[fmt](pages)
+
+
+class PageWriter:
+    """Writes pages in a format as they come, and the inputs that failed (json only).
+
+    The output of pages written one by one equals :func:`render` of them all.
+    With no page, text, tsv and hocr write nothing; json always writes a
+    document. An input that failed is listed in json under ``"errors"`` (only
+    when there is one, so a run without errors writes what it always did).
+
+    >>> out = io.StringIO()
+    >>> w = PageWriter(out, "text")
+    >>> w.error("bad.png", "not an image"); w.close(); out.getvalue()
+    ''
+
+    Args:
+        stream: where to write; flushed after every page.
+        fmt: one of :data:`FORMATS`.
+    """
+
+    def __init__(self, stream: IO[str], fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.stream, self.fmt = stream, fmt
+        self.pages = 0
+        self.errors: list[dict] = []
+
+    def page(self, p: PageResult) -> None:
+        """Write one page and flush."""
+        first = self.pages == 0
+        self.pages += 1
+        if self.fmt == "text":
+            chunk = p.text if first else "\f" + p.text
+        elif self.fmt == "tsv":
+            chunk = "".join(row + "\n" for row in ([TSV_HEADER] if first else []) + _tsv_rows(p))
+        elif self.fmt == "hocr":
+            chunk = "".join(line + "\n" for line in (HOCR_HEAD if first else []) + _hocr_page(p))
+        else:
+            body = json.dumps(_json_page(p), ensure_ascii=False, indent=1)
+            chunk = ('{\n "pages": [\n' if first else ",\n") + _indent(body, "  ")
+        self.stream.write(chunk)
+        self.stream.flush()
+
+    def error(self, source: str, message: str) -> None:
+        """Note an input that could not be read (listed by json at the end)."""
+        self.errors.append({"source": source, "error": message})
+
+    def close(self) -> None:
+        """Write what ends the document."""
+        if self.fmt == "text":
+            end = "\n" if self.pages else ""
+        elif self.fmt == "tsv":
+            end = ""
+        elif self.fmt == "hocr":
+            end = "\n".join(HOCR_TAIL) + "\n" if self.pages else ""
+        else:
+            end = "\n ]" if self.pages else '{\n "pages": []'
+            if self.errors:
+                body = json.dumps(self.errors, ensure_ascii=False, indent=1)
+                end += ',\n "errors": ' + _indent(body, " ").lstrip()
+            end += "\n}\n"
+        self.stream.write(end)
+        self.stream.flush()
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.split("\n"))

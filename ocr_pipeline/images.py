@@ -1,16 +1,26 @@
-"""Loading inputs: image files (PNG, JPEG, TIFF, WebP, BMP, GIF) and PDFs, as grayscale pages.
+"""Loading inputs: image files (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) and PDFs, as grayscale pages.
 
 Every failure becomes an :class:`InputError` with a one-line reason: a missing
-file, a corrupt or truncated image, a file that is not an image, a
-decompression bomb, a PDF that cannot be opened or a page range it does not have.
+file, a FIFO, device or folder, a name too long, a folder that may not be
+searched, a corrupt or truncated image, a file that is not an image in a format
+read here, an image above the pixel limit, a PDF that cannot be opened or a page
+range it does not have.
+
+Only regular files are opened (a FIFO or ``/dev/zero`` would block or never
+end), and images only by the Pillow plugins of :data:`PILLOW_FORMATS`: Pillow
+would otherwise hand an EPS file, whatever its name, to Ghostscript.
 """
 
 from __future__ import annotations
 
+import errno
+import math
 import os
+import re
+import stat
 import struct
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +30,16 @@ import numpy as np
 if TYPE_CHECKING:
     from PIL import Image
 
-#: Largest image accepted, in pixels (a 600-dpi A3 scan is ~70 M).
-MAX_PIXELS = 120_000_000
+#: Largest page read, in pixels: an A4 page at 600 dpi is 4961 x 7016 = 34.8 M. Reading
+#: takes ~21 bytes a pixel at its peak (a blank 6000 x 6000 page: 0.84 GB), so this
+#: keeps one page under ~0.9 GB. Larger images are refused; a PDF page that would be
+#: larger is rendered at the highest resolution that fits. ``--max-pixels`` changes it.
+MAX_PIXELS = 36_000_000
+#: Largest input file opened, in bytes.
+MAX_FILE_BYTES = 1 << 30
+#: The Pillow plugins images are opened with, and no other (never EPS, whose plugin
+#: runs Ghostscript). JPEG's also opens MPO, the JPEG variant some cameras write.
+PILLOW_FORMATS = ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF", "PPM")
 IMAGE_SUFFIXES = (
     ".png",
     ".jpg",
@@ -38,7 +56,18 @@ IMAGE_SUFFIXES = (
 
 
 class InputError(ValueError):
-    """An input file that cannot be read as an image or PDF."""
+    """An input file that cannot be read as an image or PDF.
+
+    Args:
+        reason: what is wrong, in a few words.
+        path: the file, if the error is about one; ``str(err)`` is then
+            ``"PATH: reason"``.
+    """
+
+    def __init__(self, reason: str, path: str | os.PathLike | None = None) -> None:
+        self.reason = reason
+        self.path = None if path is None else str(path)
+        super().__init__(reason if path is None else f"{path}: {reason}")
 
 
 @dataclass
@@ -48,6 +77,40 @@ class Page:
     gray: np.ndarray  # uint8 (H, W)
     source: str
     number: int = 1  # 1-based page number within the source
+    #: something the reader should be told about this page (e.g. a lowered resolution)
+    note: str | None = None
+
+
+def check_file(path: Path) -> os.stat_result:
+    """The ``stat`` of ``path`` if it is a regular file that may be read.
+
+    Raises:
+        InputError: missing, a folder, a FIFO, device or socket, larger than
+            :data:`MAX_FILE_BYTES`, or not reachable (name too long, a folder on the
+            way that may not be searched).
+    """
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise InputError(_os_reason(err), path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder, not an image or PDF", path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise InputError(f"is {kind}, not a regular file; only files are read", path)
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputError(f"is larger than {MAX_FILE_BYTES >> 20} MB", path)
+    if not os.access(path, os.R_OK):
+        raise InputError("permission denied", path)
+    return st
+
+
+def _os_reason(err: OSError) -> str:
+    """A short reason for an ``OSError`` on a path: ``"no such file"``, ``"file name
+    too long"``, ``"permission denied"``..."""
+    if err.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "no such file"
+    return (err.strerror or str(err)).lower()
 
 
 def is_pdf(path: Path) -> bool:
@@ -59,62 +122,102 @@ def is_pdf(path: Path) -> bool:
 
 
 def load_pages(
-    path: str | os.PathLike, dpi: int = 200, pages: Sequence[int] | None = None
+    path: str | os.PathLike,
+    dpi: int = 200,
+    pages: Iterable[int] | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Iterator[Page]:
-    """Yield the pages of an image or PDF file as grayscale arrays.
+    """Yield the pages of an image or PDF file as grayscale arrays, one at a time.
 
     Args:
         path: the file.
         dpi: rasterisation resolution for PDFs.
-        pages: 1-based page numbers to keep (PDFs and multi-page TIFFs); None for all.
+        pages: 1-based page numbers to keep (PDFs and multi-page TIFFs), a list or
+            :class:`PageRanges`; None for all.
+        max_pixels: the largest page; a larger image is refused, a larger PDF page
+            rendered at the resolution that fits (``Page.note`` says so).
 
     Raises:
-        InputError: the file is missing, unreadable, corrupt, not an image or too large.
+        InputError: the file is missing, not a regular file, unreadable, corrupt,
+            not an image or too large; or a page asked for is not there.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an image or PDF")
+    check_file(path)
     if is_pdf(path):
-        yield from _pdf_pages(path, dpi, pages)
+        yield from _pdf_pages(path, dpi, pages, max_pixels)
     else:
-        yield from _image_pages(path, pages)
+        yield from _image_pages(path, pages, max_pixels)
 
 
-def _image_pages(path: Path, pages: Sequence[int] | None) -> Iterator[Page]:
-    gray = _plain_image(path)
+def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> Iterator[Page]:
+    gray = _plain_image(path, max_pixels)
     if gray is not None:
         _check_pages(pages, 1, path)
         yield Page(gray, str(path), 1)
         return
+    from PIL import Image
+
+    img = _pillow_call(path, max_pixels, Image.open, path, formats=PILLOW_FORMATS)
+    try:
+        n = _pillow_call(path, max_pixels, lambda: getattr(img, "n_frames", 1))
+        wanted = _check_pages(pages, n, path)
+        for i in range(n):
+            if i + 1 not in wanted:
+                continue
+            gray = _pillow_call(path, max_pixels, _frame, img, i, max_pixels)
+            if n == 1:
+                img.close()  # the decoded image goes before the page is read
+            yield Page(gray, str(path), i + 1)
+            del gray
+    finally:
+        img.close()
+
+
+def _frame(img: Image.Image, i: int, max_pixels: int) -> np.ndarray:
+    from PIL import Image
+
+    img.seek(i)
+    if img.width * img.height > max_pixels:  # a later frame may be larger than the first
+        raise Image.DecompressionBombError(f"({img.width * img.height} pixels)")
+    return to_gray(img)
+
+
+def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, with whatever Pillow's plugins raise on a bad file
+    (OSError, SyntaxError, struct.error, IndexError, ...) turned into an InputError."""
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    saved = Image.MAX_IMAGE_PIXELS
     try:
+        Image.MAX_IMAGE_PIXELS = max_pixels
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
-            n = getattr(img, "n_frames", 1)
-            wanted = _check_pages(pages, n, path)
-            for i in range(n):
-                if i + 1 not in wanted:
-                    continue
-                img.seek(i)
-                yield Page(to_gray(img), str(path), i + 1)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return fn(*args, **kwargs)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        size = re.search(r"\((\d+) pixels\)", str(err))
         raise InputError(
-            f"{path}: image is larger than {MAX_PIXELS:,} pixels "
-            "(refused as a possible decompression bomb)"
+            f"image{f' of {int(size[1]):,} pixels' if size else ''} is larger than the limit of "
+            f"{max_pixels:,} pixels (refused as a possible decompression bomb; "
+            "--max-pixels raises the limit)",
+            path,
         ) from None
     except UnidentifiedImageError:
         if _has_image_signature(path):
-            raise InputError(f"{path}: corrupt or truncated image") from None
-        raise InputError(f"{path}: not an image or PDF file pageocr can read") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as err:
-        if isinstance(err, InputError):
-            raise
-        raise InputError(f"{path}: corrupt or truncated image ({err})") from None
+            raise InputError("corrupt or truncated image", path) from None
+        raise InputError(
+            "not an image or PDF pageocr reads (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM, PDF)",
+            path,
+        ) from None
+    except MemoryError:
+        raise InputError("not enough memory to decode the image", path) from None
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a decoder's error, whatever its type
+        raise InputError(
+            f"corrupt or truncated image ({type(err).__name__}: {err})", path
+        ) from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
@@ -122,12 +225,12 @@ _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"B
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-def _plain_image(path: Path) -> np.ndarray | None:
+def _plain_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray | None:
     """The grayscale pixels of a plain PNG or JPEG, decoded by OpenCV, else None.
 
     Plain: a complete file (PNG's IEND, JPEG's end marker), 8-bit gray or colour
     without transparency (PNG), grayscale without EXIF orientation to apply (JPEG),
-    within ``MAX_PIXELS``.  Screenshots and scans are, and OpenCV reads
+    within ``max_pixels``.  Screenshots and scans are, and OpenCV reads
     them in a third of the time Pillow takes to import and decode them (~15 against
     ~60 ms per page here).  Anything else, broken files included, goes to Pillow,
     whose errors and conversions (transparency on white, 16-bit stretched, EXIF
@@ -139,6 +242,8 @@ def _plain_image(path: Path) -> np.ndarray | None:
             f.seek(max(path.stat().st_size - 16, 0))
             tail = f.read()
     except OSError:
+        return None
+    if len(head) < 33:  # shorter than a PNG's signature and header: Pillow says why
         return None
     if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
         width, height = struct.unpack(">II", head[16:24])
@@ -159,7 +264,7 @@ def _plain_image(path: Path) -> np.ndarray | None:
         width, height = size
     else:
         return None
-    if not 0 < width * height <= MAX_PIXELS:
+    if not 0 < width * height <= max_pixels:
         return None
     import cv2
 
@@ -197,8 +302,11 @@ def _jpeg_gray_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _has_image_signature(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(4).startswith(_SIGNATURES)
+    try:
+        with path.open("rb") as f:
+            return f.read(4).startswith(_SIGNATURES)
+    except OSError:
+        return False
 
 
 def to_gray(img: Image.Image) -> np.ndarray:
@@ -218,45 +326,107 @@ def to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), np.uint8).copy()
 
 
-def _check_pages(pages: Sequence[int] | None, n: int, path: Path) -> set[int]:
+def _check_pages(pages: Iterable[int] | None, n: int, path: Path) -> Iterable[int]:
+    """The pages wanted of a document of ``n`` pages, all of them there.
+
+    Raises:
+        InputError: a page asked for that the document does not have.
+    """
     if pages is None:
-        return set(range(1, n + 1))
-    bad = [p for p in pages if not 1 <= p <= n]
-    if bad:
-        raise InputError(f"{path}: has {n} page(s); no page {bad[0]}")
-    return set(pages)
+        return range(1, n + 1)
+    if not isinstance(pages, PageRanges):
+        pages = PageRanges(tuple((p, p) for p in pages))
+    missing = pages.first_above(n)
+    if missing is not None:
+        raise InputError(f"has {n} page(s); no page {missing}", path)
+    return pages
 
 
-def _pdf_pages(path: Path, dpi: int, pages: Sequence[int] | None) -> Iterator[Page]:
+def _pdf_pages(
+    path: Path, dpi: int, pages: Iterable[int] | None, max_pixels: int
+) -> Iterator[Page]:
+    """The pages of a PDF, each rendered when it is asked for and released after."""
     import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as err:
-        raise InputError(f"{path}: cannot open PDF ({err})") from None
+        raise InputError(f"cannot open PDF ({err})", path) from None
     try:
         wanted = _check_pages(pages, len(pdf), path)
         for i in range(len(pdf)):
             if i + 1 not in wanted:
                 continue
-            page = pdf[i]
-            w, h = page.get_size()
-            if w * h * (dpi / 72) ** 2 > MAX_PIXELS:
-                raise InputError(f"{path}: page {i + 1} at {dpi} dpi exceeds {MAX_PIXELS:,} pixels")
-            bitmap = page.render(scale=dpi / 72, grayscale=True)
-            arr = np.asarray(bitmap.to_pil().convert("L"), np.uint8).copy()
-            yield Page(arr, str(path), i + 1)
+            arr, note = _render_pdf_page(pdf, i, dpi, max_pixels, path)
+            yield Page(arr, str(path), i + 1, note)
+            del arr
     except pdfium.PdfiumError as err:
-        raise InputError(f"{path}: cannot render PDF ({err})") from None
+        raise InputError(f"cannot render PDF ({err})", path) from None
     finally:
         pdf.close()
 
 
-def parse_pages(spec: str | None) -> list[int] | None:
-    """``"1,3-5"`` -> [1, 3, 4, 5]; None or empty -> None (all pages)."""
+def _render_pdf_page(pdf, i: int, dpi: int, max_pixels: int, path: Path):
+    """Page ``i`` (0-based) as uint8 (H, W), at ``dpi`` or, if that would exceed
+    ``max_pixels``, at the highest resolution that fits; and a note if lowered."""
+    page = pdf[i]
+    try:
+        w, h = page.get_size()
+        if not (w > 0 and h > 0):
+            raise InputError(f"page {i + 1} has no size ({w} x {h} pt)", path)
+        scale, note = dpi / 72, None
+        if w * h * scale**2 > max_pixels:
+            scale = math.sqrt(max_pixels / (w * h)) * 0.999
+            if scale * 72 < 36:
+                raise InputError(
+                    f"page {i + 1} ({w:.0f} x {h:.0f} pt) is too large to read "
+                    f"within {max_pixels:,} pixels (--max-pixels)",
+                    path,
+                )
+            note = (
+                f"page {i + 1} at {dpi} dpi would exceed {max_pixels:,} pixels; "
+                f"read at {scale * 72:.0f} dpi"
+            )
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            with warnings.catch_warnings():  # its size is checked above, whatever Pillow's cap
+                warnings.simplefilter("ignore")
+                arr = np.asarray(bitmap.to_pil().convert("L"), np.uint8).copy()
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    return arr, note
+
+
+@dataclass(frozen=True)
+class PageRanges:
+    """Page numbers as inclusive ranges ``((lo, hi), ...)``, never expanded into a list,
+    so ``1-99999999999`` costs nothing until it is checked against a document."""
+
+    ranges: tuple[tuple[int, int], ...]
+
+    def __contains__(self, page: object) -> bool:
+        return any(lo <= page <= hi for lo, hi in self.ranges)  # type: ignore[operator]
+
+    def __iter__(self) -> Iterator[int]:
+        """The pages in document order, each once."""
+        for p in range(min(lo for lo, _ in self.ranges), max(hi for _, hi in self.ranges) + 1):
+            if p in self:
+                yield p
+
+    def first_above(self, n: int) -> int | None:
+        """The first page asked for that a document of ``n`` pages does not have."""
+        missing = [max(lo, n + 1) for lo, hi in self.ranges if hi > n]
+        return min(missing) if missing else None
+
+
+def parse_pages(spec: str | None) -> PageRanges | None:
+    """``"1,3-5"`` -> the ranges 1 and 3-5 (``list()`` gives [1, 3, 4, 5]); None or
+    empty -> None (all pages)."""
     if not spec:
         return None
-    out: list[int] = []
+    out: list[tuple[int, int]] = []
     try:
         for part in spec.split(","):
             a, _, b = part.strip().partition("-")
@@ -264,30 +434,45 @@ def parse_pages(spec: str | None) -> list[int] | None:
             hi = int(b) if b else lo
             if lo < 1 or hi < lo:
                 raise ValueError
-            out.extend(range(lo, hi + 1))
+            out.append((lo, hi))
     except ValueError:
         raise InputError(f"bad page list {spec!r}; write e.g. 1,3-5") from None
-    return out
+    return PageRanges(tuple(out))
 
 
-def expand_inputs(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files given, with folders replaced by their image/PDF files in natural name order."""
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[InputError]]:
+    """Files given, with folders replaced by their image/PDF files in natural name order.
+
+    Only regular files inside a folder are taken. Returns the files and the errors
+    of folders that could not be listed; a path that is not a folder is kept as
+    given, for the loader to check.
+    """
     out: list[Path] = []
+    errors: list[InputError] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files = [
-                f
-                for f in p.iterdir()
-                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + (".pdf",)
-            ]
-            out.extend(sorted(files, key=natural_key))
-        else:
+        try:
+            is_dir = stat.S_ISDIR(p.stat().st_mode)
+        except OSError:
+            is_dir = False  # the loader reports it
+        if not is_dir:
             out.append(p)
-    return out
+            continue
+        try:
+            files = [f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES + (".pdf",)]
+        except OSError as err:
+            errors.append(InputError(f"cannot list folder: {_os_reason(err)}", p))
+            continue
+        out.extend(sorted((f for f in files if _is_regular(f)), key=natural_key))
+    return out, errors
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def natural_key(path: Path) -> list:
     """Sort key putting ``2.png`` before ``10.png``."""
-    import re
-
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]

@@ -1,12 +1,14 @@
 """Export a trained run: SavedModel, TFLite fp32 and int8, each with its sidecar JSON.
 
 Every exported file is self-describing: ``X.tflite`` sits beside ``X.json``
-holding the charset, input size, normalisation and format version.  Export checks
+holding the charset, input size, normalisation, format version and the
+.tflite file's sha256.  Export checks
 itself: the converted model's top-1 must agree with Keras on a sample batch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -39,8 +41,10 @@ class Parity:
 BATCH = 256
 
 
-def sidecar(info: dict, precision: str) -> dict:
-    return {
+def sidecar(info: dict, precision: str, model_bytes: bytes | None = None) -> dict:
+    """The JSON beside an exported model; with ``model_bytes`` (a .tflite file's), their
+    sha256, which the runtime checks before loading the file."""
+    side = {
         "format": FORMAT_VERSION,
         "model": info.get("model", ""),
         "precision": precision,
@@ -50,6 +54,9 @@ def sidecar(info: dict, precision: str) -> dict:
         "charset": info["charset"],
         "version": info.get("version", "1"),
     }
+    if model_bytes is not None:
+        side["sha256"] = hashlib.sha256(model_bytes).hexdigest()
+    return side
 
 
 def parity(keras_logits: np.ndarray, other_logits: np.ndarray) -> Parity:
@@ -125,9 +132,10 @@ def export_run(
         elif precision not in ("fp32", "int8"):
             raise ExportError(f"unknown precision {precision!r}")
         path = out / f"model-{precision}.tflite"
-        path.write_bytes(conv.convert())
+        flat = conv.convert()
+        path.write_bytes(flat)
         path.with_suffix(".json").write_text(
-            json.dumps(sidecar(info, precision), ensure_ascii=False), encoding="utf-8"
+            json.dumps(sidecar(info, precision, flat), ensure_ascii=False), encoding="utf-8"
         )
         p = parity(ref, tflite_logits(path, sample))
         results[precision] = p

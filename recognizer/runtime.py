@@ -1,7 +1,9 @@
 """One predictor, two runtimes: character crops in, class probabilities out.
 
 A model artefact is a file plus its sidecar of the same stem with ``.json``
-(charset, input size, normalisation, version):
+(charset, input size, normalisation, version, and the sha256 of a ``.tflite``
+file, checked before the file is loaded, so a model corrupted on disk is refused
+rather than read into garbage):
 
 * ``model.tflite`` run by LiteRT (``ai-edge-litert``): the default, light and
   fast on a CPU; this path never imports TensorFlow.
@@ -18,6 +20,7 @@ given.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -46,6 +49,9 @@ class ModelInfo:
     input_size: int
     name: str = ""
     version: str = ""
+    #: hex sha256 of the model file, if the sidecar records it (export writes it for
+    #: .tflite files; older sidecars lack it)
+    sha256: str = ""
 
     @classmethod
     def read(cls, model_path: Path) -> ModelInfo:
@@ -57,9 +63,24 @@ class ModelInfo:
         try:
             d = json.loads(side.read_text(encoding="utf-8"))
             charset = Charset(d["charset"]["chars"], d["charset"].get("spec", "custom"))
-            return cls(charset, int(d["input_size"]), d.get("model", ""), str(d.get("version", "")))
+            size = int(d["input_size"])
+            if not 8 <= size <= 1024:
+                raise ValueError(f"input_size {size} is not between 8 and 1024")
+            digest = str(d.get("sha256", "")).lower()
+            return cls(charset, size, d.get("model", ""), str(d.get("version", "")), digest)
         except (ValueError, KeyError, TypeError, CharsetError) as err:
             raise ModelError(f"{side} is not a valid model description: {err}") from None
+        except OSError as err:
+            raise ModelError(f"{side}: cannot read: {err.strerror or err}") from None
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file (~4 ms for the shipped default model)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 #: Crops per invocation: small batches stay in the CPU's caches under LiteRT (32 ran
@@ -120,20 +141,20 @@ class Predictor:
         runtime: str = "auto",
         batch_size: int | None = None,
     ) -> None:
-        path = shipped(path)
         if runtime not in ("auto", "litert", "tf"):
             raise ModelError(f"unknown runtime {runtime!r}; use auto, litert or tf")
-        if not path.exists():
-            if path == DEFAULT_MODEL:
-                raise ModelError(
-                    "no shipped model in this install (recognizer/models/default.tflite)"
-                )
-            raise ModelError(
-                f"model {path} does not exist (shipped models: {', '.join(shipped_names())})"
-            )
-        path = self._resolve(path, runtime)
+        try:
+            path = self._locate(shipped(path), runtime)
+            self.info = ModelInfo.read(path)
+            if self.info.sha256 and path.suffix == ".tflite" and path.is_file():
+                if file_sha256(path) != self.info.sha256:
+                    raise ModelError(
+                        f"{path} is not a valid TFLite model: its sha256 is not the one its "
+                        "sidecar records (the file is corrupt or was changed)"
+                    )
+        except OSError as err:
+            raise ModelError(f"model {path}: {(err.strerror or str(err)).lower()}") from None
         self.path = path
-        self.info = ModelInfo.read(path)
         self.runtime = "litert" if path.suffix == ".tflite" else "tf"
         self.batch_size = batch_size or BATCH_SIZE[self.runtime]
         if self.runtime == "litert":
@@ -144,6 +165,42 @@ class Predictor:
         if n_out != len(self.info.charset):
             raise ModelError(
                 f"{path} outputs {n_out} classes but its charset has {len(self.info.charset)}"
+            )
+        self._check_blank_crop()
+
+    @classmethod
+    def _locate(cls, path: Path, runtime: str) -> Path:
+        """The artefact file a model argument names; ModelError if there is none."""
+        if not path.exists():
+            if path == DEFAULT_MODEL:
+                raise ModelError(
+                    "no shipped model in this install (recognizer/models/default.tflite)"
+                )
+            raise ModelError(
+                f"model {path} does not exist (shipped models: {', '.join(shipped_names())})"
+            )
+        return cls._resolve(path, runtime)
+
+    def _check_blank_crop(self) -> None:
+        """Refuse a model whose input is not the sidecar's ``input_size`` or that gives
+        no finite logits for a blank crop (a model whose weights were damaged)."""
+        s, n = self.input_size, len(self.info.charset)
+        shape = self._run.input_shape
+        if shape is not None and None not in shape and tuple(shape) != (s, s, 1):
+            raise ModelError(
+                f"{self.path} takes crops of shape {tuple(shape)} but its sidecar says "
+                f"input_size {s}, i.e. ({s}, {s}, 1)"
+            )
+        try:
+            out = np.asarray(self._run(np.zeros((1, s, s, 1), np.float32)))
+        except Exception as err:  # noqa: BLE001 - each runtime raises its own types
+            raise ModelError(
+                f"{self.path} fails on a crop of the sidecar's input_size {s}: {err}"
+            ) from None
+        if out.shape != (1, n) or not np.isfinite(out).all():
+            raise ModelError(
+                f"{self.path} gives {'non-finite ' if out.shape == (1, n) else ''}output of "
+                f"shape {out.shape} for a blank crop; expected finite (1, {n})"
             )
 
     @staticmethod
@@ -306,6 +363,7 @@ class _LiteRT:
         self.inp = self.interp.get_input_details()[0]["index"]
         self.out = self.interp.get_output_details()[0]["index"]
         self.shape = tuple(self.interp.get_input_details()[0]["shape"])
+        self.input_shape: tuple[int, ...] | None = tuple(int(d) for d in self.shape[1:])
         self.num_outputs = int(self.interp.get_output_details()[0]["shape"][-1])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -333,7 +391,8 @@ class _TensorFlow:
             else:
                 loaded = tf.saved_model.load(str(path))
                 self.fn = lambda x: loaded.serve(tf.constant(x))
-            zeros = np.zeros((1, *self._input_shape()), np.float32)
+            self.input_shape: tuple[int, ...] | None = self._input_shape()
+            zeros = np.zeros((1, *self.input_shape), np.float32)
             self.num_outputs = int(self._call(zeros).shape[-1])
         except ValueError as err:
             raise ModelError(f"refusing {path}: {err}") from None

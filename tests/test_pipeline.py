@@ -505,7 +505,7 @@ def test_low_ellipsis_is_ascii_dots():
 
 
 def test_parse_pages():
-    assert parse_pages("1,3-5") == [1, 3, 4, 5]
+    assert list(parse_pages("1,3-5")) == [1, 3, 4, 5]
     assert parse_pages(None) is None
     with pytest.raises(InputError):
         parse_pages("3-1")

@@ -1,0 +1,374 @@
+"""Bad and odd inputs, outputs and models: one clear error line, the documented exit
+code, no traceback, no hang, and the good pages of a batch still read (issue 20).
+
+Every bad file is made here in ``tmp_path``; the good page is ``samples/paragraph.png``
+and the model the shipped one. Exit codes: 1 an input could not be read, 2 nothing
+was done (a bad option, an output that cannot be written, a model that cannot be used).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ocr_pipeline import cli
+from ocr_pipeline.cli import EXIT_INPUT, EXIT_USAGE, app
+from ocr_pipeline.images import InputError, PageRanges, load_pages, parse_pages
+from recognizer.runtime import MODELS_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = ROOT / "samples" / "paragraph.png"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def errors_of(result) -> list[str]:
+    return [ln for ln in result.stderr.splitlines() if ln.startswith("pageocr: error:")]
+
+
+def assert_fails(result, code: int, *words: str, n_errors: int = 1) -> None:
+    """Exit ``code``, ``n_errors`` lines ``pageocr: error: ...`` (the first naming
+    ``words``), nothing else on stderr but warnings, no traceback."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    errors = errors_of(result)
+    assert len(errors) == n_errors, result.stderr
+    assert all(ln.startswith("pageocr: ") for ln in result.stderr.splitlines()), result.stderr
+    for word in words:
+        assert word in errors[0], (word, errors[0])
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def good_text() -> str:
+    res = invoke("read", GOOD)
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+@pytest.fixture()
+def two_page_pdf(tmp_path) -> Path:
+    img = Image.open(GOOD).convert("RGB")
+    path = tmp_path / "two.pdf"
+    img.save(path, save_all=True, append_images=[img], resolution=96)
+    return path
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+def test_fifo_and_devices_are_refused_at_once(tmp_path):
+    """Opening a FIFO blocks and /dev/zero never ends: neither is opened (a
+    subprocess with a timeout, so that a regression fails instead of hanging)."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    args = [fifo, "/dev/zero", "/dev/urandom", tmp_path]
+    res = subprocess.run(
+        [sys.executable, "-m", "ocr_pipeline.cli", "read", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert res.returncode == EXIT_INPUT and res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 4 and all(ln.startswith("pageocr: error: ") for ln in lines), lines
+    assert "pipe.png: is a FIFO" in lines[0]
+    assert "/dev/zero: is a device" in lines[1] and "/dev/urandom: is a device" in lines[2]
+    assert "is a folder" in lines[3]
+
+
+@pytest.mark.parametrize("size", [8, 16, 20, 24, 32, 33, 60])
+def test_a_png_cut_short_is_one_input_error(tmp_path, size):
+    path = tmp_path / f"cut{size}.png"
+    path.write_bytes(GOOD.read_bytes()[:size])
+    with pytest.raises(InputError, match="corrupt or truncated"):
+        list(load_pages(path))
+
+
+def test_a_cut_png_in_the_cli(tmp_path):
+    path = tmp_path / "cut.png"
+    path.write_bytes(GOOD.read_bytes()[:20])
+    assert_fails(invoke("read", path), EXIT_INPUT, "cut.png: corrupt or truncated")
+
+
+def test_postscript_named_png_never_reaches_ghostscript(tmp_path, monkeypatch):
+    path = tmp_path / "page.png"
+    path.write_bytes(
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n"
+        b"/Times-Roman findfont 12 scalefont setfont 10 10 moveto (secret) show showpage\n"
+    )
+    from PIL import EpsImagePlugin
+
+    def no_ghostscript(*args, **kwargs):
+        raise AssertionError("Ghostscript was called")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", no_ghostscript)
+    res = invoke("read", path)
+    assert_fails(res, EXIT_INPUT, "page.png: not an image or PDF pageocr reads")
+    assert "secret" not in res.output
+
+
+def test_a_file_name_over_255_bytes(tmp_path):
+    res = invoke("read", tmp_path / ("长" * 90 + ".png"))  # 270 bytes in UTF-8
+    assert_fails(res, EXIT_INPUT, "file name too long")
+
+
+def test_a_folder_that_may_not_be_searched(tmp_path, monkeypatch):
+    """Root may search any folder, so the PermissionError a user would get from
+    ``stat`` is raised by a patched ``Path.stat`` for paths inside ``locked``."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copy(GOOD, locked / "page.png")
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if self.parent == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    assert_fails(invoke("read", locked / "page.png"), EXIT_INPUT, "permission denied")
+
+
+def test_page_ranges_are_never_expanded(two_page_pdf):
+    ranges = parse_pages("1-99999999999")
+    assert isinstance(ranges, PageRanges) and 5 in ranges and ranges.first_above(2) == 3
+    assert list(parse_pages("4,1-2,2")) == [1, 2, 4]
+    res = invoke("read", "--pages", "1-99999999999", two_page_pdf)
+    assert_fails(res, EXIT_INPUT, "two.pdf: has 2 page(s); no page 3")
+    res = invoke("read", "--pages", "1,x", two_page_pdf)
+    assert_fails(res, EXIT_USAGE, "bad page list")
+
+
+def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
+    """7000 x 7000 (49 M pixels) is over the default cap of 36 M; a 1-bit PNG of
+    it is a few KB, and is refused from its header."""
+    path = tmp_path / "big.png"
+    Image.new("1", (7000, 7000), 1).save(path)
+    assert_fails(invoke("read", path), EXIT_INPUT, "big.png", "36,000,000 pixels")
+    small = tmp_path / "small.png"
+    Image.new("L", (400, 300), 255).save(small)
+    res = invoke("read", "--max-pixels", 100_000, small)
+    assert_fails(res, EXIT_INPUT, "100,000 pixels", "--max-pixels")
+
+
+def test_a_later_frame_over_the_cap_is_refused_after_the_first_is_read(tmp_path):
+    path = tmp_path / "two.tif"
+    first = Image.new("L", (100, 100), 255)
+    first.save(path, save_all=True, append_images=[Image.new("L", (400, 400), 255)])
+    res = invoke("read", "--max-pixels", 50_000, path)
+    assert_fails(res, EXIT_INPUT, "two.tif: image of 160,000 pixels", "limit of 50,000")
+    assert res.stdout == "\n"  # the first page, blank
+
+
+def test_a_pdf_page_over_the_cap_is_read_at_a_lower_resolution(two_page_pdf):
+    res = invoke("read", "--pages", "2", "--max-pixels", 200_000, two_page_pdf)
+    assert res.exit_code == 0, res.output
+    assert "pageocr: warning:" in res.stderr and "read at" in res.stderr and "dpi" in res.stderr
+    assert not errors_of(res)
+
+
+# --- batches and streaming ---------------------------------------------------------------
+
+
+def test_a_bad_file_in_a_batch_keeps_the_good_pages(tmp_path, good_text):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(GOOD.read_bytes()[:20])
+    res = invoke("read", GOOD, bad, GOOD)
+    assert_fails(res, EXIT_INPUT, "bad.png")
+    assert res.stdout == good_text.rstrip("\n") + "\f" + good_text
+
+
+def test_json_lists_the_failed_inputs(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    res = invoke("read", "--format", "json", bad, GOOD)
+    assert_fails(res, EXIT_INPUT, "bad.png")
+    doc = json.loads(res.stdout)
+    assert [p["source"] for p in doc["pages"]] == [str(GOOD)]
+    assert doc["errors"] == [{"source": str(bad), "error": doc["errors"][0]["error"]}]
+    assert "not an image" in doc["errors"][0]["error"]
+    res = invoke("read", "--format", "json", bad, tmp_path / "missing.png")
+    assert_fails(res, EXIT_INPUT, n_errors=2)
+    doc = json.loads(res.stdout)
+    assert doc["pages"] == [] and [e["error"] for e in doc["errors"]][1] == "no such file"
+
+
+def test_each_page_is_written_before_the_next_is_read(monkeypatch, two_page_pdf, good_text):
+    """When the second page is read, the first is already on stdout."""
+    seen = []
+    read_page = cli._read_page
+
+    def spy(page, predictor, top):
+        sys.stdout.flush()
+        seen.append(sys.stdout.buffer.getvalue().decode())
+        return read_page(page, predictor, top)
+
+    monkeypatch.setattr(cli, "_read_page", spy)
+    res = invoke("read", two_page_pdf)
+    assert res.exit_code == 0, res.output
+    assert seen[0] == "" and seen[1].strip() and seen[1] in res.stdout
+    assert res.stdout.startswith(seen[1]) and res.stdout.count("\f") == 1
+
+
+def test_page_writer_writes_what_render_does_and_keeps_no_page():
+    import gc
+    import weakref
+
+    from ocr_pipeline.formats import FORMATS, PageWriter, render
+    from ocr_pipeline.pipeline import CharResult, LineResult, PageResult
+
+    def page(n):
+        chars = [CharResult("中", (1, 2, 3, 4), 0.9, [("中", 0.9)]), CharResult("<", (4, 2, 6, 4),
+                 0.5, [("<", 0.5)])]  # fmt: skip
+        lines = [LineResult((1, 2, 6, 4), b, chars, [True, False]) for b in (0, 0, 1)]
+        return PageResult(100, 50, 0.5, lines, source="a&b.png", number=n)
+
+    for fmt in FORMATS:
+        for pages in ([page(1)], [page(1), page(2), page(3)]):
+            out = io.StringIO()
+            writer = PageWriter(out, fmt)
+            for p in pages:
+                writer.page(p)
+            writer.close()
+            assert out.getvalue() == render(pages, fmt), fmt
+    writer = PageWriter(io.StringIO(), "json")
+    p = page(1)
+    ref = weakref.ref(p)
+    writer.page(p)
+    del p
+    gc.collect()
+    assert ref() is None
+
+
+# --- outputs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (lambda t: ["read", GOOD, "-o", t / "missing" / "out.txt"], ["does not exist"]),
+        (lambda t: ["read", GOOD, "-o", t], ["is a folder"]),
+        (lambda t: ["read", GOOD, "-o", GOOD / "out.txt"], ["is a file, not a folder"]),
+        (lambda t: ["read", GOOD, "--overlay", t / "o.txt"], ["unknown image type '.txt'"]),
+        (lambda t: ["read", GOOD, "--overlay", t / "no" / "o.png"], ["does not exist"]),
+        (lambda t: ["segment", GOOD, "-o", t / "c", "--debug", t / "no" / "d.png"], ["exist"]),
+        (lambda t: ["segment", GOOD, "-o", t / "c", "--debug", t / "d.txt"], ["'.txt'"]),
+        (lambda t: ["segment", GOOD, "-o", GOOD], ["is a file, not a folder"]),
+    ],
+    ids=["o-missing-folder", "o-folder", "o-under-a-file", "overlay-txt", "overlay-missing",
+         "debug-missing", "debug-txt", "segment-out-file"],
+)  # fmt: skip
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path, args, words):
+    res = invoke(*args(tmp_path))
+    assert_fails(res, EXIT_USAGE, *words)
+    assert res.stdout == ""
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_failed_run_leaves_the_previous_output(tmp_path):
+    prev = tmp_path / "prev.txt"
+    prev.write_text("earlier text\n")
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    res = invoke("read", bad, "-o", prev)
+    assert_fails(res, EXIT_INPUT, "bad.png")
+    assert prev.read_text() == "earlier text\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "prev.txt"]
+
+
+def test_output_file_is_replaced_when_complete(tmp_path, good_text):
+    prev = tmp_path / "prev.txt"
+    prev.write_text("earlier text\n")
+    res = invoke("read", GOOD, "-o", prev, "--overlay", tmp_path / "ov.jpg")
+    assert res.exit_code == 0, res.output
+    assert prev.read_text(encoding="utf-8") == good_text
+    assert Image.open(tmp_path / "ov.jpg").size == Image.open(GOOD).size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ov.jpg", "prev.txt"]
+
+
+def test_segment_refuses_a_used_folder_unless_forced(tmp_path):
+    out = tmp_path / "crops"
+    res = invoke("segment", GOOD, "-o", out)
+    assert res.exit_code == 0, res.output
+    made = sorted(p.name for p in out.iterdir())
+    (out / "9999.png").write_bytes((out / "0000.png").read_bytes())  # a crop of a longer page
+    assert_fails(invoke("segment", GOOD, "-o", out), EXIT_USAGE, "not empty", "--force")
+    res = invoke("segment", GOOD, "-o", out, "--force")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == made
+    (out / "notes.txt").write_text("mine")
+    res = invoke("segment", GOOD, "-o", out, "--force")
+    assert_fails(res, EXIT_USAGE, "notes.txt", "did not write")
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_input_errors_exit_1_in_every_command(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(GOOD.read_bytes()[:24])
+    for args in (["read", bad], ["segment", bad, "-o", tmp_path / "c"], ["classify", bad]):
+        assert_fails(invoke(*args), EXIT_INPUT, "bad.png: corrupt or truncated")
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+def _model_copy(tmp_path: Path, edit=None, data: bytes | None = None) -> Path:
+    path = tmp_path / "m.tflite"
+    path.write_bytes((MODELS_DIR / "fast.tflite").read_bytes() if data is None else data)
+    side = json.loads((MODELS_DIR / "fast.json").read_text(encoding="utf-8"))
+    if edit:
+        edit(side)
+    path.with_suffix(".json").write_text(json.dumps(side, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_sidecar_whose_input_size_disagrees_with_the_model(tmp_path):
+    model = _model_copy(tmp_path, lambda side: side.update(input_size=48))
+    for cmd in ("read", "classify"):
+        res = invoke(cmd, "--model", model, GOOD)
+        assert_fails(res, EXIT_USAGE, "m.tflite", "(32, 32, 1)", "input_size 48")
+    model = _model_copy(tmp_path, lambda side: side.update(input_size=0))
+    assert_fails(invoke("read", "--model", model, GOOD), EXIT_USAGE, "input_size 0")
+
+
+def test_a_tflite_corrupted_mid_file_is_refused(tmp_path):
+    data = bytearray((MODELS_DIR / "fast.tflite").read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 256] = bytes(b ^ 0x5A for b in data[mid : mid + 256])
+    model = _model_copy(tmp_path, data=bytes(data))
+    res = invoke("read", "--model", model, GOOD)
+    assert_fails(res, EXIT_USAGE, "m.tflite", "sha256", "corrupt")
+    assert res.stdout == ""
+
+
+def test_shipped_sidecars_record_their_models_sha256():
+    from recognizer.runtime import ModelInfo, file_sha256
+
+    for name in ("default", "fast"):
+        path = MODELS_DIR / f"{name}.tflite"
+        assert ModelInfo.read(path).sha256 == file_sha256(path)
+
+
+def test_blank_and_tiny_images_read_as_no_text(tmp_path):
+    paths = []
+    for w, h in ((1, 1), (3000, 1), (1, 3000), (300, 300)):
+        paths.append(tmp_path / f"{w}x{h}.png")
+        Image.fromarray(np.zeros((h, w), np.uint8)).save(paths[-1])
+    res = invoke("read", *paths)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip("\f\n") == ""
