@@ -345,8 +345,9 @@ def _fontconfig_has(family: str) -> bool | None:
     """Whether fontconfig knows ``family`` (None when ``fc-list`` is missing)."""
     if shutil.which("fc-list") is None:
         return None
+    escaped = re.sub(r"([\\:,=\-])", r"\\\1", family)  # fontconfig pattern syntax
     done = subprocess.run(
-        ["fc-list", f":family={family}", "family"], capture_output=True, text=True, check=False
+        ["fc-list", f":family={escaped}", "family"], capture_output=True, text=True, check=False
     )
     return bool(done.stdout.strip())
 
@@ -452,7 +453,6 @@ class Browser:
 
     Args:
         executable: the Chromium binary; default :func:`find_chromium`.
-        javascript: whether pages' own scripts run (the character walk runs either way).
         timeout_s: limit of one page load, print or screenshot, in seconds.
     """
 
@@ -460,14 +460,12 @@ class Browser:
         self,
         executable: str | Path | None = None,
         *,
-        javascript: bool = True,
         timeout_s: float = 30,
     ) -> None:
         exe = executable or find_chromium()
         if exe is None:
             raise FileNotFoundError("no Chromium found (apt-get install chromium)")
         self.executable = str(exe)
-        self.javascript = javascript
         self.timeout_ms = timeout_s * 1000
         self._pw: Playwright | None = None
         self._browser: PwBrowser | None = None
@@ -525,7 +523,6 @@ class Browser:
         ctx = self._browser.new_context(
             viewport={"width": 1024, "height": 768},
             device_scale_factor=scale,
-            java_script_enabled=self.javascript,
             service_workers="block",
         )
         ctx.set_default_timeout(self.timeout_ms)
@@ -561,8 +558,11 @@ class Browser:
 
     @staticmethod
     def _settle(page: Page) -> None:
-        """Wait until the page's fonts are loaded and layout is done."""
-        page.evaluate("document.fonts.ready.then(() => { window.scrollTo(0, 0); return true; })")
+        """Wait until the page's fonts are loaded (5 s at most), then scroll to the top."""
+        page.evaluate(
+            "Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, 5000))])"
+            ".then(() => { window.scrollTo(0, 0); return true; })"
+        )
 
     def print_pdf(
         self, html: Path, out: Path, *, paper: str = "A4", margin_mm: float = 15, scale: float = 1.0

@@ -253,6 +253,11 @@ def run_cmd(
     in_process: bool = typer.Option(False, help="pageocr in this process (text only)."),
     limit: int = typer.Option(0, help="At most this many images (0: all)."),
     tag: str = typer.Option("", help="Suffix of the output files of this run."),
+    cached_by: str = typer.Option(
+        "",
+        help="Only the images this engine's cache holds "
+        "(a comparison while its run is still going).",
+    ),
 ) -> None:
     """Read the corpus with each engine; print and save CER per source and variant.
 
@@ -271,6 +276,9 @@ def run_cmd(
     except corpus.CorpusError as err:
         con.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
+    if cached_by:
+        held = load_cache(folder, cached_by)
+        entries = [e for e in entries if e.id in held]
     engs, missing = make_engines(names, in_process)
     for n, why in missing.items():
         con.print(f"[yellow]skipping {n}: {why}[/yellow]")

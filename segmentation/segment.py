@@ -115,9 +115,8 @@ def segment_page(image: np.ndarray) -> Segmentation:
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
     components = component_stats(raw)
-    border = scan_borders(components[1][1:], raw.shape)
-    if border.any():  # a scanner's dark edge: neither text nor a rule
-        dark = np.take(np.concatenate([[False], border]), components[0], mode="clip")
+    dark = scan_borders(raw)
+    if dark.any():  # a scanner's dark edge: neither text nor a rule
         raw[dark] = 0
         ink[dark] = 0
         components = component_stats(raw)

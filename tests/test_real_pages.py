@@ -157,3 +157,18 @@ def test_split_is_fixed_and_by_document_where_there_are_several():
 
 def test_truth_text_is_cleaned():
     assert corpus.clean_text("ﬁle\r\nsoft\u00adhyphen\ue001") == "file\nsofthyphen"
+
+
+def test_a_scanners_dark_edge_is_found_and_text_at_an_edge_is_not():
+    from segmentation.clean import scan_borders
+
+    rng = np.random.default_rng(0)
+    page = np.zeros((600, 400), np.uint8)
+    page[:, 370:] = (rng.random((600, 30)) < 0.4) * 255  # a speckled dark band, right
+    page[100:120, 20:200] = 255  # a line of "text"
+    band = scan_borders(page)
+    assert band[:, 375:].all() and not band[:, :300].any()
+    lines = np.zeros((600, 400), np.uint8)
+    for y in range(0, 600, 40):  # text against the left edge, lines with gaps between
+        lines[y : y + 24, 0:60] = (rng.random((24, 60)) < 0.5) * 255
+    assert not scan_borders(lines).any()
