@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ocr_pipeline import language, lexicon
+from ocr_pipeline import language, lexicon, nontext
 from ocr_pipeline.decode import (
     BAR_LIKE,
     CHAR_COST,
@@ -113,7 +113,7 @@ def preload() -> threading.Thread:
     return thread
 
 
-def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
+def read_image(gray: np.ndarray, predictor, k: int = 3, nontext: bool = True) -> PageResult:
     """Read one page.
 
     The segmenter's own grouping of pieces into characters is classified first;
@@ -125,6 +125,8 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         gray: uint8 (H, W) page, either polarity.
         predictor: a :class:`recognizer.runtime.Predictor`.
         k: alternatives kept per character.
+        nontext: drop the lines that the shipped :mod:`ocr_pipeline.nontext` filter
+            takes for pictures and other marks that are not text.
 
     Returns:
         The page's lines and characters; no lines for a page without text.
@@ -156,6 +158,8 @@ def read_image(gray: np.ndarray, predictor, k: int = 3) -> PageResult:
         cands = first[i] + extra[i]
         page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
     page.lines = [line for line in page.lines if not _picture(line)]
+    if nontext:
+        page.lines = _text_lines(page.lines)
     _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
     _closing_apostrophes(page.lines)
@@ -265,6 +269,24 @@ def _picture(line: LineResult) -> bool:
     return 0 < len(line.chars) <= PICTURE_CHARS and all(
         c.confidence < PICTURE_CONFIDENCE for c in line.chars
     )
+
+
+def line_features(lines: list[LineResult]) -> list[np.ndarray]:
+    """:func:`ocr_pipeline.nontext.features` of each line, against the page's median
+    line height."""
+    if not lines:
+        return []
+    height = float(np.median([line.box[3] - line.box[1] for line in lines]))
+    return [nontext.features([(c.char, c.confidence, c.box) for c in line.chars], height)
+            for line in lines]  # fmt: skip
+
+
+def _text_lines(lines: list[LineResult]) -> list[LineResult]:
+    """The lines the shipped non-text filter keeps (all of them where none ships)."""
+    model = nontext.shipped()
+    if model is None:
+        return lines
+    return [ln for ln, x in zip(lines, line_features(lines)) if not model.is_not_text(x)]
 
 
 def _pair_brackets(lines: list[LineResult]) -> None:

@@ -171,9 +171,11 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     glyphs = comps[text & (np.maximum(w, h) >= 0.3 * text_h)]
     for i in np.flatnonzero(long & (h <= np.maximum(3, 0.25 * text_h))):
         long[i] = not _in_text_line(comps[i], glyphs, text_h)
-    wide = _wide_rules(mask, text_h)
-    if not long.any() and not wide.any():
-        return None
+    glyph = np.concatenate([[False], text & (np.maximum(w, h) >= 0.5 * text_h)])
+    glyph_px = np.take(glyph, labels, mode="clip")
+    if not long.any():
+        wide = _wide_rules(mask, text_h, glyph_px, np.zeros(mask.shape, bool))
+        return Rules(wide, np.zeros(mask.shape[1], bool)) if wide.any() else None
     lut = np.concatenate([[0], long]).astype(np.uint8)
     art = np.take(lut, labels, mode="clip")
     across = _opened(art, (round(RULE_LENGTH * text_h), 1))
@@ -181,7 +183,12 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
     art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
     down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
-    rules = (across > 0) | (down > 0) | wide
+    rules = (across > 0) | (down > 0)
+    wide = _wide_rules(mask, text_h, glyph_px, rules)
+    # a rule's blurred edges are no glyph's either (a scan's header rule left "''''")
+    rules = cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    rules &= (np.asarray(mask) > 0) & ~glyph_px
+    rules |= wide
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
@@ -193,7 +200,8 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
 WIDE_RULE = 12.0
 
 
-def _wide_rules(mask: np.ndarray, text_h: float) -> np.ndarray:
+def _wide_rules(mask: np.ndarray, text_h: float, glyph_px: np.ndarray, known: np.ndarray
+                ) -> np.ndarray:  # fmt: skip
     """The pixels of long horizontal rules, as a photocopy leaves them; bool (H, W).
 
     A scan breaks a thin rule into dashes, a residual skew steps it from row to row, and
@@ -201,11 +209,17 @@ def _wide_rules(mask: np.ndarray, text_h: float) -> np.ndarray:
     glyph-shaped: :func:`find_rules` left them as text ("厂厂厂", "''''"). Here the
     mask is thickened by a row each way and bridged over gaps of a few pixels, runs of
     :data:`WIDE_RULE` text heights are rules, and the band within two rows of them is
-    theirs, but for the glyph strokes that cross it (tall runs of ink).
+    theirs, but for the glyph strokes that cross it (tall runs of ink) and whole glyphs
+    that come near it without touching it (small table text at 96 dpi lost its feet).
 
     Args:
         mask: uint8 or bool (H, W), ink non-zero, deskewed.
         text_h: the page's text height in pixels.
+        glyph_px: bool (H, W), the pixels of glyph-shaped components: a run made mostly
+            of them is the feet of a line of hanzi (其星监令 end in a stroke on one row),
+            not a rule.
+        known: bool (H, W), the rules found whole; a run nine tenths along them is left
+            to them.
     """
     m = (np.asarray(mask) > 0).view(np.uint8) if mask.dtype == bool else (mask > 0).astype(np.uint8)
     length = round(WIDE_RULE * text_h)
@@ -216,11 +230,24 @@ def _wide_rules(mask: np.ndarray, text_h: float) -> np.ndarray:
     runs = _opened(_closed(thick, (gap, 1)), (length, 1))
     if not runs.any():
         return np.zeros(m.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    ink = (m > 0) & (labels > 0)
+    inked = np.bincount(labels[ink], minlength=n)
+    glyphs = np.bincount(labels[ink & glyph_px], minlength=n)
+    # a rule found whole already needs no band: on a clean page the band would take the
+    # feet of small table text that touches it (96 dpi)
+    near = cv2.dilate(known.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    covered = np.bincount(labels[near & (runs > 0)], minlength=n)
+    new = (glyphs < 0.5 * np.maximum(inked, 1)) & (covered < 0.9 * stats[:, cv2.CC_STAT_AREA])
+    new[0] = False
+    if not new[1:].any():
+        return np.zeros(m.shape, bool)
+    runs = new[labels].view(np.uint8)
     band = cv2.dilate(runs, np.ones((5, 2 * gap + 1), np.uint8)) > 0
     crossing = _opened(m, (1, max(4, round(0.3 * text_h)))) > 0
     # the band whole, not only its inked pixels: the rule's faint edges stay in the ink
     # image that pieces are cut from
-    return band & ~crossing
+    return band & ~crossing & ~glyph_px
 
 
 def _closed(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -32,6 +32,8 @@ DILATE_FRACTION = 0.8
 #: A gutter between columns is at least this many line heights (the words' height) of
 #: blank: wider than a word space (~0.5), as narrow as LaTeX's two columns (~1).
 GUTTER_WIDTH = 0.8
+#: ... and of a gutter with no ink at all from the text's top to its bottom.
+CLEAR_GUTTER_WIDTH = 0.5
 #: Bands shorter than this fraction of the median line height are merged into a neighbour.
 TINY_FRACTION = 0.35
 #: Bands taller than this multiple of the median line height are checked for touching lines.
@@ -141,12 +143,17 @@ def find_gutters(
         if table_columns is not None and table_columns[g0:g1].any():
             continue
         core = _gutter_core(count, g0, g1)
-        if core[1] - core[0] < 0.2 * text_h or not _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
+        clear = not count[core[0] : core[1]].any()
+        narrow = core[1] - core[0] < 0.2 * text_h and not clear
+        if narrow or not _is_gutter(dil, core, (ink_x0, ink_x1), text_h):
             continue
         if scale is None:  # only pages with a gutter so far label their words
             scale = max(text_h, _word_height(dil))
         blank = core[1] - core[0] + _dilation_width(text_h) - 1  # before the dilation
-        if blank >= GUTTER_WIDTH * scale:
+        # a strip blank from the top of the text to its bottom is a gutter when narrower
+        # too: a two-column page set by XeLaTeX leaves ~0.9 em between its columns
+        width = CLEAR_GUTTER_WIDTH if clear else GUTTER_WIDTH
+        if blank >= width * scale:
             gutters.append(core)
     return gutters
 
