@@ -29,6 +29,9 @@ MIN_AREA, MAX_AREA = 0.2, 0.97
 MAX_OUTSIDE_EDGES = 0.02
 #: The page is darker outside than inside by at least this much (0..255).
 MIN_CONTRAST = 25.0
+#: A photo of a page is at least this many pixels on its shorter side (a line of light
+#: text on a dark screenshot made a thin bright "page" of its words).
+MIN_SIDE = 300
 
 
 def _order(quad: np.ndarray) -> np.ndarray:
@@ -60,6 +63,18 @@ def _inset(quad: np.ndarray, by: float) -> np.ndarray:
     return out
 
 
+#: A page is at most this many times as long as it is wide (A4 is 1.41, a receipt 3).
+MAX_ASPECT = 4.0
+
+
+def _aspect(quad: np.ndarray) -> float:
+    """Longer over shorter mean side of a quadrilateral (float32 (4, 2), in order)."""
+    q = _order(quad)
+    w = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+    h = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    return float(max(w, h) / max(min(w, h), 1e-6))
+
+
 def _quads(edges: np.ndarray) -> list[np.ndarray]:
     """Four-cornered convex outlines of the largest outer contours of an edge map."""
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -86,6 +101,8 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
         bottom-right, bottom-left; None when the image is not such a photo.
     """
     h, w = gray.shape
+    if min(h, w) < MIN_SIDE:
+        return None
     scale = min(1.0, WORK_SIDE / max(h, w))
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_AREA) if scale < 1 else gray  # fmt: skip
@@ -107,7 +124,8 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
             continue
         out_edges = float((edges[outside] > 0).mean())
         contrast = float(np.median(blur[inside > 0])) - float(np.median(blur[outside]))
-        if out_edges > MAX_OUTSIDE_EDGES or contrast < MIN_CONTRAST:
+        aspect = _aspect(quad)
+        if out_edges > MAX_OUTSIDE_EDGES or contrast < MIN_CONTRAST or aspect > MAX_ASPECT:
             log.debug("quad %.2f of the image: outside edges %.3f, contrast %.0f: not a page",
                       share, out_edges, contrast)  # fmt: skip
             continue
