@@ -19,7 +19,7 @@ from pathlib import Path
 import typer
 
 from benchmarks import corpus
-from ocr_pipeline.bench import edit_distance, hanzi_only
+from ocr_pipeline.bench import _console, _rich_table, edit_distance, hanzi_only
 
 log = logging.getLogger(__name__)
 
@@ -202,21 +202,8 @@ def read_entries(entries: Sequence[corpus.Entry], engs, folder: Path, tag: str,
     return results
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 def _table(title: str, rows: Sequence[Sequence[str]]):
-    from rich.table import Table
-
-    t = Table(title=title)
-    for i, h in enumerate(HEADER):
-        t.add_column(h, justify="left" if i < 2 else "right")
-    for r in rows:
-        t.add_row(*r)
-    return t
+    return _rich_table(title, HEADER, rows)
 
 
 @docs_app.command("build")
