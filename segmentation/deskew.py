@@ -24,7 +24,13 @@ _FINE_STEP = 0.05
 
 
 def estimate_skew(mask: np.ndarray) -> float:
-    """Estimate the text's skew by maximising the variance of the row projection.
+    """Estimate the text's skew by maximising the variance of the row projections of the
+    left and the right half of the ink, each on its own.
+
+    One projection of the whole width is fooled by two columns whose lines do not
+    line up: a slant that lays the left column's lines onto the right column's scores
+    higher than upright (a XeLaTeX two-column page, upright, was turned 0.27 degrees
+    and its gutter lost: 69% CER).
 
     Args:
         mask: uint8 or bool array (H, W), ink non-zero.
@@ -50,7 +56,9 @@ def estimate_skew(mask: np.ndarray) -> float:
 
 def _best_angle(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray) -> float:
     """Angle (from ``angles``, degrees) whose row projection has the largest sum of squares."""
-    scores = np.array([_projection_score(ys, xs, a) for a in angles])
+    west = xs < 0
+    halves = [(ys[side], xs[side] - xs[side].mean()) for side in (west, ~west) if side.any()]
+    scores = np.array([sum(_projection_score(y, x, a) for y, x in halves) for a in angles])
     i = int(np.argmax(scores))
     if 0 < i < len(angles) - 1:
         left, mid, right = scores[i - 1], scores[i], scores[i + 1]
@@ -65,8 +73,13 @@ def _projection_score(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     """Sum of squared row counts after projecting points (float64 (N,)) at ``angle`` degrees."""
     t = np.deg2rad(angle)
     proj = ys * np.cos(t) + xs * np.sin(t)
-    bins = np.rint(proj - proj.min()).astype(np.int64)
-    hist = np.bincount(bins).astype(np.float64)
+    # each point shared between its two nearest rows: rounding to one row leaves the
+    # score flat, then jumping, over the small angles that move a point under a pixel
+    pos = proj - proj.min()
+    bins = pos.astype(np.int64)
+    frac = pos - bins
+    hist = np.bincount(bins, 1.0 - frac, int(bins.max()) + 2)
+    hist += np.bincount(bins + 1, frac, hist.size)
     return float(np.dot(hist, hist))
 
 

@@ -108,14 +108,20 @@ def segment_page(image: np.ndarray) -> Segmentation:
     ink = ink_image(gray)
     # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
     # mask's estimate on the development scans), so the mask is made once, upright
-    angle = estimate_skew(ink >= INK_THRESHOLD)
+    # and without a scanner's dark edges: straight along the image, they outweigh the
+    # tilted text (a photocopy tilted 1 degree was measured upright: 79-109% CER)
+    solid = ink >= INK_THRESHOLD
+    edges = scan_borders(solid)
+    angle = estimate_skew(solid & ~edges)
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
+        edges = rotate(edges, -angle)
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
     components = component_stats(raw)
-    dark = scan_borders(raw)
+    # found along the image's edges before it was turned, and along the turned edges
+    dark = scan_borders(raw) | edges
     if dark.any():  # a scanner's dark edge: neither text nor a rule
         raw[dark] = 0
         ink[dark] = 0

@@ -112,16 +112,7 @@ def ruled_table(size=24) -> tuple[np.ndarray, list[str]]:
     return np.array(img), [w for r in rows for w in (r, r[::-1])]
 
 
-@pytest.mark.parametrize(
-    "seed",
-    [
-        pytest.param(0, marks=pytest.mark.xfail(
-            strict=True, reason="known: at 150 dpi a rule's end before a row's first cell "
-            "stays and reads '_'")),
-        1,
-        2,
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_tilted_photocopy_of_a_ruled_table_reads_no_rule(seed):
     """A photocopy breaks a table's thin rules into dashes that touch the rows' text,
     and what was left of them read as runs of 厂, 一, _ and quotes."""
