@@ -22,6 +22,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from ocr_pipeline import cli, pdfout
+from ocr_pipeline.bench import cer
 from ocr_pipeline.cli import EXIT_INPUT, EXIT_USAGE, app
 from ocr_pipeline.pipeline import CharResult, LineResult, PageResult
 
@@ -288,3 +289,34 @@ def test_the_shipped_font_is_the_one_glyph_square():
         box = font["glyf"]["box"]
         assert (box.xMin, box.yMin, box.xMax, box.yMax) == (0, 0, 1000, 1000)
     assert len(pdfout.glyphless_font()) < 1000
+
+
+# --- OCRmyPDF ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("renderer", ["auto", "sandwich"])
+def test_ocrmypdf_with_the_pageocr_plugin(tmp_path, renderer):
+    """OCRmyPDF 17 needs the ``tesseract`` program on the PATH whatever the engine (its
+    Tesseract plugin checks at start-up, and blocking that plugin breaks its option
+    checks), so this runs only where both are installed."""
+    import shutil
+
+    ocrmypdf = pytest.importorskip("ocrmypdf")
+    if shutil.which("tesseract") is None:
+        pytest.skip("OCRmyPDF checks for the tesseract program, which is not installed")
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    Image.open(PARAGRAPH).convert("RGB").save(src, resolution=96)
+    from importlib.metadata import entry_points
+
+    # installed, pageocr is found through its entry point, and naming it again is refused
+    installed = any(ep.name == "pageocr" for ep in entry_points(group="ocrmypdf"))
+    plugins = [] if installed else ["ocr_pipeline.ocrmypdf_plugin"]
+    ocrmypdf.ocr(src, out, plugins=plugins, output_type="pdf",
+                 pdf_renderer=renderer, progress_bar=False, language=["chi_sim"])  # fmt: skip
+    printed = invoke("read", src).stdout
+    (got,) = pdf_pages_text(out)
+    assert len("".join(printed.split())) > 50
+    assert cer(printed, got) < 0.1, (got, printed)  # whitespace left out
+    words = [w for w in printed.split() if sum(map(is_hanzi, w)) >= 4]
+    assert words and words[0][:4] in got  # a run of hanzi that pageocr reads, whole
+    assert np.allclose(pdfium.PdfDocument(str(out))[0].get_size(), (546, 133.5), atol=0.5)
