@@ -428,7 +428,13 @@ def read(
     files: list[Path] = typer.Argument(
         ..., help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs."
     ),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, json, tsv or hocr."),
+    fmt: str = typer.Option(
+        "text",
+        "--format",
+        "-f",
+        help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
+        "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
+    ),
     output: Path | None = typer.Option(
         None,
         "--output",
@@ -454,14 +460,18 @@ def read(
     cannot be written or a model that cannot be used.
 
     Example: pageocr read shot.png > shot.txt
+    then:    pageocr read scan.pdf --format pdf -o searchable.pdf
     """
-    from ocr_pipeline.formats import FORMATS, PageWriter
+    from ocr_pipeline.formats import ALL_FORMATS
     from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
     from ocr_pipeline.outputs import AtomicFile, OutputError, check_file
     from ocr_pipeline.pipeline import preload
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+    if fmt not in ALL_FORMATS:
+        fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
+    binary = fmt == "pdf"
+    if binary and output is None and _stdout_is_terminal():
+        fail("--format pdf writes a binary file: give -o FILE.pdf or redirect stdout")
     try:
         page_list = parse_pages(pages)
         if output is not None:
@@ -475,8 +485,8 @@ def read(
     opts = {"dpi": dpi, "pages": page_list, "max_pixels": max_pixels or MAX_PIXELS}
     target = None
     try:
-        target = AtomicFile(output) if output is not None else None
-        writer = PageWriter(target.file if target else sys.stdout, fmt)
+        target = AtomicFile(output, binary=binary) if output is not None else None
+        writer = _writer(target.file if target else _stdout(binary), fmt)
         read_all = True
         for f in files:
             read_all &= _read_file(f, writer, predictor, top, opts, overlay, len(files) > 1)
@@ -499,6 +509,28 @@ def read(
         raise typer.Exit(EXIT_INPUT)
 
 
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _stdout(binary: bool):
+    return sys.stdout.buffer if binary else sys.stdout
+
+
+def _writer(stream, fmt: str):
+    """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
+    if fmt == "pdf":
+        from ocr_pipeline.pdfout import PdfPageWriter
+
+        return PdfPageWriter(stream)
+    from ocr_pipeline.formats import PageWriter
+
+    return PageWriter(stream, fmt)
+
+
 def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, many: bool) -> bool:
     """Read every page of one input and write it as soon as it is read; an input
     error is reported (stderr, and the writer's error list) and False returned."""
@@ -509,7 +541,7 @@ def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, man
             if page.note:
                 warn(f"{path}: {page.note}")
             res = _read_page(page, predictor, top)
-            writer.page(res)
+            writer.page(res, page)
             if overlay is not None:
                 _write_overlay(overlay, page, res, many or page.number > 1)
             del page, res  # the next page is loaded before the loop variable is rebound

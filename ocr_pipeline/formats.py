@@ -1,4 +1,4 @@
-"""Output formats of ``pageocr read``: text, json, tsv, hocr.
+"""Output formats of ``pageocr read``: text, json, tsv, hocr (and pdf, :mod:`ocr_pipeline.pdfout`).
 
 :class:`PageWriter` writes each page as soon as it is read, so that memory holds
 one page whatever the document's length and a run that is stopped keeps what it
@@ -15,6 +15,8 @@ from typing import IO
 from ocr_pipeline.pipeline import PageResult
 
 FORMATS = ("text", "json", "tsv", "hocr")
+#: Every format ``read`` writes: the text formats here, and a searchable PDF (binary).
+ALL_FORMATS = (*FORMATS, "pdf")
 
 
 def to_text(pages: Sequence[PageResult]) -> str:
@@ -163,8 +165,8 @@ class PageWriter:
         self.pages = 0
         self.errors: list[dict] = []
 
-    def page(self, p: PageResult) -> None:
-        """Write one page and flush."""
+    def page(self, p: PageResult, source: object = None) -> None:
+        """Write one page and flush (``source``, the input page, is for the pdf format)."""
         first = self.pages == 0
         self.pages += 1
         if self.fmt == "text":

@@ -79,6 +79,9 @@ class Page:
     number: int = 1  # 1-based page number within the source
     #: something the reader should be told about this page (e.g. a lowered resolution)
     note: str | None = None
+    #: (x, y) pixels per inch: a PDF page's rendering resolution, an image's own
+    #: if Pillow read it and it has one; None when not known
+    dpi: tuple[float, float] | None = None
 
 
 def check_file(path: Path) -> os.stat_result:
@@ -165,9 +168,10 @@ def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> It
             if i + 1 not in wanted:
                 continue
             gray = _pillow_call(path, max_pixels, _frame, img, i, max_pixels)
+            dpi = plausible_dpi(img.info.get("dpi"))
             if n == 1:
                 img.close()  # the decoded image goes before the page is read
-            yield Page(gray, str(path), i + 1)
+            yield Page(gray, str(path), i + 1, dpi=dpi)
             del gray
     finally:
         img.close()
@@ -326,6 +330,16 @@ def to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), np.uint8).copy()
 
 
+def plausible_dpi(value) -> tuple[float, float] | None:
+    """An image's (x, y) resolution from Pillow's ``info["dpi"]``, if it is a plausible
+    one (36 to 4800 dpi: some files hold 0 or 1, meaning "not known")."""
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if 36 <= x <= 4800 and 36 <= y <= 4800 else None
+
+
 def _check_pages(pages: Iterable[int] | None, n: int, path: Path) -> Iterable[int]:
     """The pages wanted of a document of ``n`` pages, all of them there.
 
@@ -357,8 +371,8 @@ def _pdf_pages(
         for i in range(len(pdf)):
             if i + 1 not in wanted:
                 continue
-            arr, note = _render_pdf_page(pdf, i, dpi, max_pixels, path)
-            yield Page(arr, str(path), i + 1, note)
+            arr, note, scale = _render_pdf_page(pdf, i, dpi, max_pixels, path)
+            yield Page(arr, str(path), i + 1, note, (72 * scale, 72 * scale))
             del arr
     except pdfium.PdfiumError as err:
         raise InputError(f"cannot render PDF ({err})", path) from None
@@ -368,7 +382,8 @@ def _pdf_pages(
 
 def _render_pdf_page(pdf, i: int, dpi: int, max_pixels: int, path: Path):
     """Page ``i`` (0-based) as uint8 (H, W), at ``dpi`` or, if that would exceed
-    ``max_pixels``, at the highest resolution that fits; and a note if lowered."""
+    ``max_pixels``, at the highest resolution that fits; a note if lowered; and the
+    scale from points to pixels it was rendered at."""
     page = pdf[i]
     try:
         w, h = page.get_size()
@@ -396,7 +411,7 @@ def _render_pdf_page(pdf, i: int, dpi: int, max_pixels: int, path: Path):
             bitmap.close()
     finally:
         page.close()
-    return arr, note
+    return arr, note, scale
 
 
 @dataclass(frozen=True)

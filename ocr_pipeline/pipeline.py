@@ -92,6 +92,9 @@ class PageResult:
     number: int = 1
     #: the deskewed page the boxes refer to, uint8 (H, W)
     gray: np.ndarray | None = field(default=None, repr=False)
+    #: float64 (3, 3) homography from a point of ``gray`` (box corners, pixel edges)
+    #: to the input image (the identity when the page was neither turned nor flattened)
+    to_input: np.ndarray = field(default_factory=lambda: np.eye(3), repr=False)
 
     @property
     def text(self) -> str:
@@ -132,7 +135,8 @@ def read_image(gray: np.ndarray, predictor, k: int = 3, nontext: bool = True) ->
         The page's lines and characters; no lines for a page without text.
     """
     seg = segment_page(gray)
-    page = PageResult(width=gray.shape[1], height=gray.shape[0], angle=seg.angle, gray=seg.gray)
+    page = PageResult(width=gray.shape[1], height=gray.shape[0], angle=seg.angle, gray=seg.gray,
+                      to_input=seg.to_input)  # fmt: skip
     scorer = _Scorer(seg, predictor, max(k, 1))
     first = [
         [Candidate(c.pieces[0], c.pieces[1], c.box) for c in seg.chars[i]]

@@ -83,6 +83,14 @@ def _projection_score(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     return float(np.dot(hist, hist))
 
 
+def rotation_matrix(shape: tuple[int, ...], angle: float) -> np.ndarray:
+    """The float64 (2, 3) affine map :func:`rotate` applies to an image of ``shape``
+    (H, W, ...): a point (x, y, 1) of the image, pixel centres at integers, to the
+    turned image; ``angle`` in degrees, counter-clockwise positive."""
+    h, w = shape[:2]
+    return cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), float(angle), 1.0)
+
+
 def rotate(image: np.ndarray, angle: float) -> np.ndarray:
     """Rotate an image about its centre, keeping its shape.
 
@@ -99,8 +107,8 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
         return img.copy()
     is_bool = img.dtype == np.bool_
     work = img.astype(np.uint8) * 255 if is_bool else img
+    matrix = rotation_matrix(work.shape, angle)
     h, w = work.shape[:2]
-    matrix = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), float(angle), 1.0)
     border = _background_value(work)
     out = cv2.warpAffine(
         work,

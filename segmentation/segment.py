@@ -34,7 +34,7 @@ from segmentation.clean import (
     text_height_of,
 )
 from segmentation.crops import Mode, normalize_crop
-from segmentation.deskew import estimate_skew, rotate
+from segmentation.deskew import estimate_skew, rotate, rotation_matrix
 from segmentation.lines import Box, Line, find_lines
 from segmentation.page import find_page, flatten_page
 
@@ -85,6 +85,10 @@ class Segmentation:
     angle: float = 0.0
     #: float32 (4, 2) corners of the photographed page that was flattened, or None
     page_corners: np.ndarray | None = None
+    #: float64 (3, 3) homography from a point (x, y, 1) of these images (pixel edges:
+    #: a box's corners) to the same point of the input image; the identity when the
+    #: page was neither flattened nor turned
+    to_input: np.ndarray = field(default_factory=lambda: np.eye(3))
     lines: list[Line] = field(default_factory=list)
     pieces: list[np.ndarray] = field(default_factory=list)
     chars: list[list[CharBox]] = field(default_factory=list)
@@ -102,9 +106,10 @@ def segment_page(image: np.ndarray) -> Segmentation:
         The segmentation; lines, pieces and chars are empty for a page without ink.
     """
     gray = to_gray(image)
+    to_page = np.eye(3)  # input -> these images, in OpenCV's pixel-centre coordinates
     corners = find_page(gray)
     if corners is not None:  # a photo of a page on a desk: the page alone, flat
-        gray, _ = flatten_page(gray, corners)
+        gray, to_page = flatten_page(gray, corners)
     ink = ink_image(gray)
     # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
     # mask's estimate on the development scans), so the mask is made once, upright
@@ -117,6 +122,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
         edges = rotate(edges, -angle)
+        to_page = np.vstack([rotation_matrix(gray.shape, -angle), [0, 0, 1]]) @ to_page
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
     components = component_stats(raw)
@@ -132,7 +138,8 @@ def segment_page(image: np.ndarray) -> Segmentation:
         ink[cv2.dilate(rules.pixels.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
         components = None
     mask = clean(raw, components, ink if faint <= LOW_THRESHOLD else None)
-    seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle, page_corners=corners)
+    seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle, page_corners=corners,
+                       to_input=_edges_to_input(to_page))  # fmt: skip
     seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
@@ -159,6 +166,14 @@ def segment_page(image: np.ndarray) -> Segmentation:
         sum(len(c) for c in seg.chars),
     )
     return seg
+
+
+def _edges_to_input(to_page: np.ndarray) -> np.ndarray:
+    """The homography from pixel-edge coordinates of the page (a box's corners) to those
+    of the input, given ``to_page`` (3, 3) in OpenCV's pixel-centre coordinates."""
+    shift = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])  # edges -> centres
+    back = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    return back @ np.linalg.inv(to_page) @ shift
 
 
 #: A piece this many times as tall as the tall glyphs of the rest of its line (their

@@ -121,3 +121,15 @@ def exported(tmp_path_factory, trained_run, val_batch) -> Exported:
     out = tmp_path_factory.mktemp("tiny-export")
     parity = export_run(trained_run.run_dir, out, val_batch[0], precisions=("fp32",))
     return Exported(out, out / "model-fp32.tflite", parity)
+
+
+@pytest.fixture()
+def two_page_pdf(tmp_path) -> Path:
+    """samples/paragraph.png twice, as a PDF of 96 dpi pages (546 x 133.5 pt)."""
+    from PIL import Image
+
+    img = Image.open(Path(__file__).resolve().parents[1] / "samples" / "paragraph.png")
+    img = img.convert("RGB")
+    path = tmp_path / "two.pdf"
+    img.save(path, save_all=True, append_images=[img], resolution=96)
+    return path

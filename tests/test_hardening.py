@@ -59,14 +59,6 @@ def good_text() -> str:
     return res.stdout
 
 
-@pytest.fixture()
-def two_page_pdf(tmp_path) -> Path:
-    img = Image.open(GOOD).convert("RGB")
-    path = tmp_path / "two.pdf"
-    img.save(path, save_all=True, append_images=[img], resolution=96)
-    return path
-
-
 # --- inputs -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,272 @@
+"""pageocr as an OCRmyPDF (16, 17) OCR engine.
+
+Installed (``pip install 'pageocr[ocrmypdf]'``), OCRmyPDF loads it through the
+``ocrmypdf`` entry point and it reads for ``--ocr-engine auto`` (the default;
+``--ocr-engine tesseract`` gives Tesseract back); from a checkout that is not
+installed, ``ocrmypdf --plugin ocr_pipeline.ocrmypdf_plugin`` (not both: pluggy
+refuses a plugin registered twice). OCRmyPDF 17 still wants the ``tesseract``
+program on the PATH: its Tesseract plugin checks for it at start-up, and blocking
+that plugin breaks OCRmyPDF's option checks.
+
+OCRmyPDF rasterises each page, hands the image to this engine and lays the text
+it gets back, invisible, over the original page. It asks through whichever of
+these its renderer uses, all implemented here on one reading of the page:
+
+- ``generate_ocr`` (OCRmyPDF 17's default fpdf2 renderer): an OcrElement tree,
+  page -> paragraphs -> lines -> words, a hanzi or a punctuation mark being a word
+  of its own and letters and digits grouped between the spaces read;
+- ``generate_hocr`` (fpdf2 in OCRmyPDF 16): the same tree as hOCR;
+- ``generate_pdf`` (``--pdf-renderer sandwich``): a text-only page made by
+  :func:`ocr_pipeline.pdfout.text_only_page`, each character on its own box.
+
+Boxes are mapped from the deskewed page pageocr reads to the image OCRmyPDF gave
+(``PageResult.to_input``), as axis-aligned boxes around the mapped corners.
+The engine loads the model once per worker process, on the first page that worker
+reads. ``--pageocr-model`` picks a model as
+``pageocr read --model`` does.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from ocrmypdf import hookimpl
+from ocrmypdf.exceptions import BadArgsError, InputFileError
+from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
+
+from ocr_pipeline.pipeline import LineResult, PageResult
+
+log = logging.getLogger(__name__)
+
+#: What OCRmyPDF's ``-l`` may ask for (Tesseract's names): the model reads both.
+LANGUAGES = frozenset({"chi_sim", "eng"})
+
+
+@cache
+def _predictor(model: str | None):
+    """The recogniser, loaded once per process (OCRmyPDF's workers are processes)."""
+    from recognizer.runtime import ModelError, Predictor
+
+    try:
+        return Predictor(Path(model) if model else None, runtime="litert")
+    except ModelError as err:
+        raise BadArgsError(f"pageocr: {err}") from None
+
+
+@cache
+def _read_cached(path: str, mtime_ns: int, model: str | None) -> tuple[PageResult, float]:
+    """The page read and the image's dpi; cached so that get_deskew and generate_*
+    on the same image (OCRmyPDF asks both) read it once."""
+    from PIL import Image
+
+    from ocr_pipeline.images import InputError, load_pages, plausible_dpi
+    from ocr_pipeline.pipeline import read_image
+
+    try:
+        (page,) = list(load_pages(path))
+        with Image.open(path) as img:
+            dpi = plausible_dpi(img.info.get("dpi"))
+    except (InputError, ValueError) as err:
+        raise InputFileError(f"pageocr: {err}") from None
+    res = read_image(page.gray, _predictor(model))
+    res.gray = None  # the cache keeps the boxes, not the page's pixels
+    return res, (dpi or (300.0, 300.0))[0]
+
+
+def _read(input_file: Path, options) -> tuple[PageResult, float]:
+    if _read_cached.cache_info().currsize > 2:  # a worker reads page after page
+        _read_cached.cache_clear()
+    model = getattr(options, "pageocr_model", None)
+    return _read_cached(str(input_file), input_file.stat().st_mtime_ns, model)
+
+
+def _box_to_input(page: PageResult, box) -> tuple[float, float, float, float]:
+    """A box of the deskewed page as the axis-aligned box around it in the input image."""
+    x0, y0, x1, y1 = box
+    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], float) @ page.to_input.T
+    xy = pts[:, :2] / pts[:, 2:]
+    return (
+        float(xy[:, 0].min()),
+        float(xy[:, 1].min()),
+        float(xy[:, 0].max()),
+        float(xy[:, 1].max()),
+    )
+
+
+def _joins(a: str, b: str) -> bool:
+    """Letters and digits stay in one word; a hanzi or full-width mark is one alone."""
+    return a.isascii() and b.isascii() and not a.isspace() and not b.isspace()
+
+
+def line_words(line: LineResult) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
+    """The words of a line with their boxes (deskewed page pixels).
+
+    >>> from ocr_pipeline.pipeline import CharResult
+    >>> c = lambda ch, x: CharResult(ch, (x, 0, x + 5, 9), 1.0, [])
+    >>> ln = LineResult((0, 0, 60, 9), 0, [c("中", 0), c("O", 6), c("K", 12), c("文", 20)],
+    ...                 [False, False, True, False])
+    >>> [w for w, _ in line_words(ln)]
+    ['中', 'OK', '文']
+    """
+    word, box = "", None
+    for i, (c, space) in enumerate(zip(line.chars, line.spaces)):
+        word += c.char
+        b = c.box
+        box = b if box is None else (min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]),
+                                     max(box[3], b[3]))  # fmt: skip
+        nxt = line.chars[i + 1].char if i + 1 < len(line.chars) else None
+        if space or nxt is None or not _joins(c.char, nxt):
+            yield word, box
+            word, box = "", None
+
+
+def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
+    """The page read as OCRmyPDF's OcrElement tree, boxes in input image pixels."""
+    from ocrmypdf.hocrtransform import BoundingBox, OcrClass, OcrElement
+
+    def bbox(box) -> BoundingBox:
+        x0, y0, x1, y1 = _box_to_input(page, box)
+        return BoundingBox(left=x0, top=y0, right=x1, bottom=y1)
+
+    root = OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, page.width, page.height),
+                      dpi=dpi, page_number=page_number, language="chi_sim")  # fmt: skip
+    for block in _blocks(page):
+        par = OcrElement(ocr_class=OcrClass.PARAGRAPH, bbox=bbox(_union(ln.box for ln in block)))
+        for ln in block:
+            words = [
+                OcrElement(ocr_class=OcrClass.WORD, text=w, bbox=bbox(b),
+                           confidence=_confidence(ln, w))
+                for w, b in line_words(ln)
+            ]  # fmt: skip
+            par.children.append(
+                OcrElement(ocr_class=OcrClass.LINE, bbox=bbox(ln.box), children=words)
+            )
+        root.children.append(par)
+    return root
+
+
+def _blocks(page: PageResult) -> list[list[LineResult]]:
+    blocks: list[list[LineResult]] = []
+    for i, ln in enumerate(page.lines):
+        if not i or ln.block != page.lines[i - 1].block:
+            blocks.append([])
+        blocks[-1].append(ln)
+    return blocks
+
+
+def _union(boxes) -> tuple[int, int, int, int]:
+    b = np.array(list(boxes))
+    return int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max())
+
+
+def _confidence(line: LineResult, word: str) -> float:
+    return 100.0 * min((c.confidence for c in line.chars if c.char in word), default=0.0)
+
+
+def hocr(page: PageResult) -> str:
+    """The page read as hOCR, words (``ocrx_word``) with boxes in input image pixels."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="zh" lang="zh"><head>',
+        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
+        '<meta name="ocr-system" content="pageocr"/></head><body>',
+        f"<div class='ocr_page' title='bbox 0 0 {page.width} {page.height}'>",
+    ]
+
+    def bbox(box) -> str:
+        return "bbox " + " ".join(str(round(v)) for v in _box_to_input(page, box))
+
+    for block in _blocks(page):
+        out.append(f"<p class='ocr_par' title='{bbox(_union(ln.box for ln in block))}'>")
+        for ln in block:
+            out.append(f"<span class='ocr_line' title='{bbox(ln.box)}'>")
+            out.extend(
+                f"<span class='ocrx_word' title='{bbox(b)}; x_wconf "
+                f"{round(_confidence(ln, w))}'>{html.escape(w)}</span>"
+                for w, b in line_words(ln)
+            )
+            out.append("</span>")
+        out.append("</p>")
+    out.append("</div></body></html>")
+    return "\n".join(out) + "\n"
+
+
+class PageocrEngine(OcrEngine):
+    """pageocr's reader behind OCRmyPDF's OcrEngine interface."""
+
+    @staticmethod
+    def version() -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("pageocr")
+        except PackageNotFoundError:
+            return "unknown"
+
+    @staticmethod
+    def creator_tag(options) -> str:
+        return f"pageocr {PageocrEngine.version()}"
+
+    def __str__(self) -> str:
+        return f"pageocr {self.version()}"
+
+    @staticmethod
+    def languages(options) -> set[str]:
+        return set(LANGUAGES)
+
+    @staticmethod
+    def get_orientation(input_file: Path, options) -> OrientationConfidence:
+        """pageocr reads upright pages only: no rotation, with no confidence."""
+        return OrientationConfidence(angle=0, confidence=0.0)
+
+    @staticmethod
+    def get_deskew(input_file: Path, options) -> float:
+        """The skew pageocr measured and corrected (degrees, counter-clockwise)."""
+        return float(_read(input_file, options)[0].angle)
+
+    @staticmethod
+    def supports_generate_ocr() -> bool:
+        return True
+
+    @staticmethod
+    def generate_ocr(input_file: Path, options, page_number: int = 0):
+        page, dpi = _read(input_file, options)
+        return ocr_tree(page, dpi, page_number), page.text + "\n"
+
+    @staticmethod
+    def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options) -> None:
+        page, _ = _read(input_file, options)
+        output_hocr.write_text(hocr(page), encoding="utf-8")
+        output_text.write_text(page.text + "\n", encoding="utf-8")
+
+    @staticmethod
+    def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options) -> None:
+        from ocr_pipeline.pdfout import text_only_page
+
+        page, dpi = _read(input_file, options)
+        output_pdf.write_bytes(text_only_page(page, (dpi, dpi), (page.width, page.height)))
+        output_text.write_text(page.text + "\n", encoding="utf-8")
+
+
+@hookimpl
+def add_options(parser) -> None:
+    group = parser.add_argument_group("pageocr", "Options of the pageocr OCR engine")
+    group.add_argument(
+        "--pageocr-model",
+        metavar="MODEL",
+        help="A shipped model by name (default, fast) or a .tflite model file; "
+        "default: the shipped default model.",
+    )
+
+
+@hookimpl
+def get_ocr_engine(options) -> OcrEngine | None:
+    """pageocr, unless another engine than ``auto`` or ``pageocr`` is asked for."""
+    if options is not None and getattr(options, "ocr_engine", "auto") not in ("auto", "pageocr"):
+        return None
+    return PageocrEngine()
