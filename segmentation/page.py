@@ -90,6 +90,47 @@ def _quads(edges: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+#: Along each side of a page, the desk just outside is darker than the paper just inside
+#: by :data:`MIN_CONTRAST` / 2 at this share of the points at least (sides along the
+#: image's border excepted: the page may run out of the frame).
+MIN_SIDE_SUPPORT = 0.6
+#: How far (shrunk pixels) from a side the paper and the desk are sampled.
+_PROBE = 6.0
+
+
+def side_support(blur: np.ndarray, quad: np.ndarray) -> float:
+    """The least share, over the sides of ``quad`` (float32 (4, 2), ordered, in ``blur``'s
+    pixels) not lying along the image's border, of points where the image (uint8 (H, W))
+    is darker just outside the side than just inside it by ``MIN_CONTRAST / 2``; 1.0
+    when every side lies along the border.
+
+    A page's outline is a brightness step all along it. The outline of a blob of text
+    (a web page's column beside a dark side bar) has paper on both sides of most of
+    its sides (a screenshot was 'flattened' to garbage: 97% CER).
+    """
+    h, w = blur.shape
+    centre = quad.mean(axis=0)
+    worst = 1.0
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.05, 0.95, 40)[:, None]
+        pts = a + t * (b - a)
+        along = b - a
+        normal = np.array([-along[1], along[0]]) / max(float(np.linalg.norm(along)), 1e-6)
+        if (centre - (a + b) / 2) @ normal < 0:
+            normal = -normal  # pointing inwards
+        inner, outer = pts + _PROBE * normal, pts - _PROBE * normal
+        ok = (outer[:, 0] >= 0) & (outer[:, 0] <= w - 1) & (outer[:, 1] >= 0) & (outer[:, 1] <= h - 1)
+        if ok.mean() < 0.5:  # the side runs along (or out of) the image's border
+            continue
+        xi, yi = np.rint(inner[ok]).astype(int).T
+        xo, yo = np.rint(outer[ok]).astype(int).T
+        xi, yi = np.clip(xi, 0, w - 1), np.clip(yi, 0, h - 1)
+        step = blur[yi, xi].astype(np.float64) - blur[yo, xo].astype(np.float64)
+        worst = min(worst, float((step >= MIN_CONTRAST / 2).mean()))
+    return worst
+
+
 def find_page(gray: np.ndarray) -> np.ndarray | None:
     """The corners of a sheet of paper photographed on a darker, textless background.
 
@@ -125,7 +166,8 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
         out_edges = float((edges[outside] > 0).mean())
         contrast = float(np.median(blur[inside > 0])) - float(np.median(blur[outside]))
         aspect = _aspect(quad)
-        if out_edges > MAX_OUTSIDE_EDGES or contrast < MIN_CONTRAST or aspect > MAX_ASPECT:
+        if (out_edges > MAX_OUTSIDE_EDGES or contrast < MIN_CONTRAST or aspect > MAX_ASPECT
+                or side_support(blur, _order(quad)) < MIN_SIDE_SUPPORT):  # fmt: skip
             log.debug("quad %.2f of the image: outside edges %.3f, contrast %.0f: not a page",
                       share, out_edges, contrast)  # fmt: skip
             continue

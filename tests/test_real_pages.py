@@ -86,6 +86,20 @@ def test_no_page_is_looked_for_in_scans_and_screens():
     assert find_page(screen) is None
 
 
+def test_a_text_pane_beside_a_side_bar_is_no_page():
+    """A web page's text column beside a mid-grey side bar whose light text leaves few
+    edges: the outline of the column's text is no page (a Chromium screenshot was
+    'flattened' and turned 5 degrees: 97% CER). A page's outline is a step from desk to
+    paper all along it."""
+    pane = text_page(lines=LINES * 5, size=22, width=714, height=1200, top=90)
+    screen = np.full((1200, 1024), 250, np.uint8)
+    screen[:, 380:] = pane[:, 70:]  # the text a few pixels from the bar
+    screen[:, :380] = 110
+    for y in range(60, 1100, 40):
+        cv2.putText(screen, "Section 1.2", (12, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 150, 1)
+    assert find_page(screen) is None
+
+
 def test_flatten_page_makes_the_quadrilateral_a_rectangle():
     img = np.zeros((400, 400), np.uint8)
     quad = np.float32([[50, 60], [330, 40], [360, 350], [30, 330]])
