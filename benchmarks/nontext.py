@@ -48,16 +48,15 @@ def on_page(line: str, truth: str) -> float:
 def collect(entries: Sequence[corpus.Entry], progress=None) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray]:  # fmt: skip
     """Features, on-page shares and lengths of every line read on the entries' images."""
-    from ocr_pipeline.images import load_pages
-    from ocr_pipeline.pipeline import line_features, read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline.pipeline import line_features
+    from ocr_pipeline.reader import Reader
 
-    predictor = Predictor()
+    reader = Reader(nontext=None)  # every line read, the filter's data
     xs, share, length = [], [], []
     for e in entries:
         truth = Path(e.truth).read_text(encoding="utf-8")
-        for page in load_pages(e.image):
-            lines = read_image(page.gray, predictor, nontext=False).lines
+        for page in reader.pages(e.image):
+            lines = page.lines
             for line, x in zip(lines, line_features(lines)):
                 xs.append(x)
                 share.append(on_page(line.text, truth))

@@ -771,14 +771,12 @@ def pageocr_in_process(model: Path | None = None) -> Engine:
     once: no start-up or model loading per page, so its times are not the bars'. For
     development pages, where only the text counts."""
     from ocr_pipeline.formats import render
-    from ocr_pipeline.images import load_pages
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline.reader import Reader
 
-    predictor = Predictor(model)
+    reader = Reader(model)
 
     def read(image: Path) -> str:
-        return render([read_image(p.gray, predictor) for p in load_pages(image)], "text")
+        return render(reader.read(image), "text")
 
     return Engine("pageocr", ("in-process",), reader=read)
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ocr_pipeline.images import InputError, load_pages
+from recognizer.runtime import top_ids
 from segmentation.binarize import ink_image
 from segmentation.crops import normalize_crop
+
+if TYPE_CHECKING:
+    from ocr_pipeline.reader import CropPredictor
 
 FRAMINGS = ("tight", "asis")
 
@@ -65,13 +70,14 @@ def crop_image(gray: np.ndarray, size: int, framing: str = "tight") -> np.ndarra
 
 
 def classify_files(
-    paths: Sequence[Path], predictor, k: int = 3, framing: str = "tight"
+    paths: Sequence[Path], predictor: CropPredictor, k: int = 3, framing: str = "tight"
 ) -> list[Classified]:
     """Classify every image; unreadable ones come back with ``error`` set.
 
     Args:
         paths: image files, in the order wanted.
-        predictor: a :class:`recognizer.runtime.Predictor`.
+        predictor: the crop predictor, e.g. a :class:`recognizer.runtime.Predictor`
+            or a :class:`ocr_pipeline.reader.Reader`'s ``predictor``.
         k: how many candidates per image.
         framing: see :func:`crop_image`.
     """
@@ -92,7 +98,9 @@ def classify_files(
         results.append(Classified(str(p)))
     chars = predictor.charset.chars
     for start in range(0, len(crops), CHUNK):  # bounds the (N, classes) probabilities
-        ids, probs = predictor.topk(np.stack(crops[start : start + CHUNK]), k)
+        probs = predictor.predict(np.stack(crops[start : start + CHUNK]))
+        ids = top_ids(probs, k)
+        probs = np.take_along_axis(probs, ids, axis=1)
         for slot, row_ids, row_p in zip(slots[start : start + CHUNK], ids, probs):
             results[slot].chars = [chars[i] for i in row_ids]
             results[slot].probs = [float(x) for x in row_p]

@@ -13,8 +13,14 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from ocr_pipeline.images import Page
+    from ocr_pipeline.pipeline import PageResult
+    from ocr_pipeline.reader import Reader
 
 app = typer.Typer(
     add_completion=False,
@@ -329,10 +335,12 @@ def classify(
 
     from ocr_pipeline.classify import FRAMINGS, classify_files
     from ocr_pipeline.images import expand_inputs
+    from ocr_pipeline.reader import Reader
 
     if framing not in FRAMINGS:
         fail(f"--framing must be one of {', '.join(FRAMINGS)}")
-    predictor = _predictor(model, runtime)
+    reader = Reader(model, runtime=runtime)
+    _load_model(reader)
     files, folder_errors = expand_inputs(paths)
     for err in folder_errors:
         typer.echo(f"pageocr: error: {err}", err=True)
@@ -340,7 +348,7 @@ def classify(
         if folder_errors:
             raise typer.Exit(EXIT_INPUT)
         fail("no images found in " + ", ".join(map(str, paths)), EXIT_INPUT)
-    results = classify_files(files, predictor, top, framing)
+    results = classify_files(files, reader.predictor, top, framing)
     text = "".join(r.chars[0] for r in results if not r.error)
     for r in results:
         if r.error:
@@ -465,7 +473,7 @@ def read(
     from ocr_pipeline.formats import ALL_FORMATS
     from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
     from ocr_pipeline.outputs import AtomicFile, OutputError, check_file
-    from ocr_pipeline.pipeline import preload
+    from ocr_pipeline.reader import Reader
 
     if fmt not in ALL_FORMATS:
         fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
@@ -480,8 +488,9 @@ def read(
             check_file(overlay, image=True)
     except (InputError, OutputError) as err:
         fail(str(err))
-    preload()  # the word lists load while the model does and the first page is read
-    predictor = _predictor(model, runtime)
+    reader = Reader(model, top_k=top, runtime=runtime)
+    reader.preload()  # the word lists load while the model does and the first page is read
+    _load_model(reader)
     opts = {"dpi": dpi, "pages": page_list, "max_pixels": max_pixels or MAX_PIXELS}
     target = None
     try:
@@ -489,7 +498,7 @@ def read(
         writer = _writer(target.file if target else _stdout(binary), fmt)
         read_all = True
         for f in files:
-            read_all &= _read_file(f, writer, predictor, top, opts, overlay, len(files) > 1)
+            read_all &= _read_file(f, writer, reader, opts, overlay, len(files) > 1)
         writer.close()
         if target is not None and writer.pages:
             target.commit()
@@ -531,7 +540,17 @@ def _writer(stream, fmt: str):
     return PageWriter(stream, fmt)
 
 
-def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, many: bool) -> bool:
+def _load_model(reader: Reader) -> None:
+    """Load the reader's model now, failing with its error if it cannot be used."""
+    from recognizer.runtime import ModelError
+
+    try:
+        _ = reader.predictor  # loaded now, so that an unusable model stops the run at once
+    except ModelError as err:
+        fail(str(err))
+
+
+def _read_file(path: Path, writer, reader: Reader, opts: dict, overlay, many: bool) -> bool:
     """Read every page of one input and write it as soon as it is read; an input
     error is reported (stderr, and the writer's error list) and False returned."""
     from ocr_pipeline.images import InputError, load_pages
@@ -540,7 +559,7 @@ def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, man
         for page in load_pages(path, **opts):
             if page.note:
                 warn(f"{path}: {page.note}")
-            res = _read_page(page, predictor, top)
+            res = _read_page(page, reader)
             writer.page(res, page)
             if overlay is not None:
                 _write_overlay(overlay, page, res, many or page.number > 1)
@@ -552,13 +571,12 @@ def _read_file(path: Path, writer, predictor, top: int, opts: dict, overlay, man
     return True
 
 
-def _read_page(page, predictor, top: int):
+def _read_page(page: Page, reader: Reader) -> PageResult:
     """The page read, or an InputError naming the page when reading it fails."""
     from ocr_pipeline.images import InputError
-    from ocr_pipeline.pipeline import read_image
 
     try:
-        res = read_image(page.gray, predictor, k=top)
+        return reader.read_page(page)
     except MemoryError:
         raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
     except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
@@ -566,8 +584,6 @@ def _read_page(page, predictor, top: int):
             f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
             page.source,
         ) from None
-    res.source, res.number = page.source, page.number
-    return res
 
 
 def _quiet_stdout() -> None:

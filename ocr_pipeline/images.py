@@ -152,10 +152,79 @@ def load_pages(
         yield from _image_pages(path, pages, max_pixels)
 
 
+def load_bytes(
+    data: bytes,
+    dpi: int = 200,
+    pages: Iterable[int] | None = None,
+    max_pixels: int = MAX_PIXELS,
+    name: str = "<bytes>",
+) -> Iterator[Page]:
+    """Yield the pages of an image or PDF file's contents, as :func:`load_pages` does.
+
+    The bytes go through the same loader as a file (same checks, decoders and
+    errors): they are written to a temporary file, removed when the generator ends.
+
+    Args:
+        data: the whole file, e.g. an upload or ``path.read_bytes()``.
+        dpi, pages, max_pixels: as for :func:`load_pages`.
+        name: what ``Page.source`` and error messages call the input.
+
+    Raises:
+        InputError: as :func:`load_pages`, naming the input ``name``.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="pageocr-") as tmp:
+        path = Path(tmp) / "input"
+        path.write_bytes(data)
+        try:
+            for page in load_pages(path, dpi, pages, max_pixels):
+                page.source = name
+                yield page
+        except InputError as err:
+            raise InputError(err.reason, name) from None
+
+
+def array_gray(image: np.ndarray, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A page held in memory as uint8 (H, W) gray.
+
+    Args:
+        image: uint8 (H, W) gray, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA (OpenCV's
+            channel order); colour becomes gray as it does for an image file (Pillow's
+            weights), transparency is flattened on white.
+        max_pixels: the largest page, as for :func:`load_pages`.
+
+    Raises:
+        ValueError: an array of another dtype or shape, or larger than ``max_pixels``.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        kind = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+        raise ValueError(f"a page array must be uint8, not {kind}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if not (image.ndim == 2 or image.ndim == 3 and image.shape[2] in (3, 4)) or not image.size:
+        raise ValueError(
+            f"a page array must be (H, W) gray, (H, W, 3) BGR or (H, W, 4) BGRA; got {image.shape}"
+        )
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise ValueError(
+            f"a page of {image.shape[0] * image.shape[1]:,} pixels is larger than the limit "
+            f"of {max_pixels:,} pixels"
+        )
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    from PIL import Image
+
+    rgb = image[..., [2, 1, 0, 3] if image.shape[2] == 4 else [2, 1, 0]]
+    return to_gray(
+        Image.fromarray(np.ascontiguousarray(rgb), "RGBA" if rgb.shape[2] == 4 else "RGB")
+    )
+
+
 def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> Iterator[Page]:
     gray = _plain_image(path, max_pixels)
     if gray is not None:
-        _check_pages(pages, 1, path)
+        check_page_numbers(pages, 1, path)
         yield Page(gray, str(path), 1)
         return
     from PIL import Image
@@ -163,7 +232,7 @@ def _image_pages(path: Path, pages: Iterable[int] | None, max_pixels: int) -> It
     img = _pillow_call(path, max_pixels, Image.open, path, formats=PILLOW_FORMATS)
     try:
         n = _pillow_call(path, max_pixels, lambda: getattr(img, "n_frames", 1))
-        wanted = _check_pages(pages, n, path)
+        wanted = check_page_numbers(pages, n, path)
         for i in range(n):
             if i + 1 not in wanted:
                 continue
@@ -340,7 +409,9 @@ def plausible_dpi(value) -> tuple[float, float] | None:
     return (x, y) if 36 <= x <= 4800 and 36 <= y <= 4800 else None
 
 
-def _check_pages(pages: Iterable[int] | None, n: int, path: Path) -> Iterable[int]:
+def check_page_numbers(
+    pages: Iterable[int] | None, n: int, path: str | os.PathLike
+) -> Iterable[int]:
     """The pages wanted of a document of ``n`` pages, all of them there.
 
     Raises:
@@ -367,7 +438,7 @@ def _pdf_pages(
     except pdfium.PdfiumError as err:
         raise InputError(f"cannot open PDF ({err})", path) from None
     try:
-        wanted = _check_pages(pages, len(pdf), path)
+        wanted = check_page_numbers(pages, len(pdf), path)
         for i in range(len(pdf)):
             if i + 1 not in wanted:
                 continue

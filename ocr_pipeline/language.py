@@ -169,7 +169,8 @@ def load(path: Path | str = DATA) -> BigramModel:
 
 @lru_cache(maxsize=1)
 def shipped() -> BigramModel | None:
-    """The shipped model, loaded once per process; None if the file is missing."""
+    """The shipped model, loaded once per process and shared by the readers that use
+    it (it is never changed); None if the file is missing."""
     return load(DATA) if DATA.exists() else None
 
 
@@ -191,12 +192,11 @@ def context_scores(
 
     Args:
         pairs: (a, b) character pairs.
-        model: the bigram model; the shipped one if None.
+        model: the bigram model; None gives no evidence (all zeros).
 
     Returns:
         float64 (len(pairs),).
     """
-    model = model or shipped()
     out = np.zeros(len(pairs))
     if model is None or not pairs:
         return out
@@ -211,19 +211,19 @@ def context_scores(
     return out
 
 
-def correct_line(chars: list[str], results: Sequence) -> list[str]:
-    """The pipeline's hook: :func:`correct` with the shipped model.
+def correct_line(chars: list[str], results: Sequence, model: BigramModel | None) -> list[str]:
+    """The pipeline's hook: :func:`correct` with ``model``.
 
     Args:
         chars: the line's characters as read so far (after the rule-based fixes).
         results: the line's ``CharResult``s, parallel to ``chars``; where a
             character is changed its ``confidence`` becomes the CNN's
             probability of the new character (``char`` is left to the caller).
+        model: the bigram model; None leaves the line as it is.
 
     Returns:
-        The corrected characters; ``chars`` itself if there is no shipped model.
+        The corrected characters; ``chars`` itself if ``model`` is None.
     """
-    model = shipped()
     if model is None:
         return chars
     fixed = correct(chars, [r.alternatives for r in results], model)

@@ -33,6 +33,7 @@ import logging
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ocrmypdf import hookimpl
@@ -41,6 +42,9 @@ from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 
 from ocr_pipeline.pipeline import LineResult, PageResult
 
+if TYPE_CHECKING:
+    from ocr_pipeline.reader import Reader
+
 log = logging.getLogger(__name__)
 
 #: What OCRmyPDF's ``-l`` may ask for (Tesseract's names): the model reads both.
@@ -48,14 +52,17 @@ LANGUAGES = frozenset({"chi_sim", "eng"})
 
 
 @cache
-def _predictor(model: str | None):
-    """The recogniser, loaded once per process (OCRmyPDF's workers are processes)."""
-    from recognizer.runtime import ModelError, Predictor
+def _reader(model: str | None) -> Reader:
+    """The reader, its model loaded once per process (OCRmyPDF's workers are processes)."""
+    from ocr_pipeline.reader import Reader
+    from recognizer.runtime import ModelError
 
+    reader = Reader(Path(model) if model else None, runtime="litert")
     try:
-        return Predictor(Path(model) if model else None, runtime="litert")
+        _ = reader.predictor  # loaded now: a model that cannot be used is a bad argument
     except ModelError as err:
         raise BadArgsError(f"pageocr: {err}") from None
+    return reader
 
 
 @cache
@@ -65,7 +72,6 @@ def _read_cached(path: str, mtime_ns: int, model: str | None) -> tuple[PageResul
     from PIL import Image
 
     from ocr_pipeline.images import InputError, load_pages, plausible_dpi
-    from ocr_pipeline.pipeline import read_image
 
     try:
         (page,) = list(load_pages(path))
@@ -73,7 +79,7 @@ def _read_cached(path: str, mtime_ns: int, model: str | None) -> tuple[PageResul
             dpi = plausible_dpi(img.info.get("dpi"))
     except (InputError, ValueError) as err:
         raise InputFileError(f"pageocr: {err}") from None
-    res = read_image(page.gray, _predictor(model))
+    res = _reader(model).read_image(page.gray)
     res.gray = None  # the cache keeps the boxes, not the page's pixels
     return res, (dpi or (300.0, 300.0))[0]
 

@@ -1,15 +1,19 @@
 """The page reader: image -> segmentation -> candidate crops -> recogniser -> text.
 
->>> from recognizer.runtime import Predictor                  # doctest: +SKIP
->>> page = read_image(gray, Predictor())                      # doctest: +SKIP
+Everything a reading depends on is passed in (the crop predictor, the language
+model, the word list, the non-text filter); :class:`ocr_pipeline.reader.Reader`
+holds them and is the way to read:
+
+>>> from ocr_pipeline import Reader                           # doctest: +SKIP
+>>> page = Reader().read_image(gray)                          # doctest: +SKIP
 >>> print(page.text)                                          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -49,6 +53,11 @@ from segmentation.clean import median
 from segmentation.crops import normalize_crop
 from segmentation.lines import runs, union
 from segmentation.segment import Segmentation, segment_page
+
+if TYPE_CHECKING:
+    from ocr_pipeline.language import BigramModel
+    from ocr_pipeline.nontext import NonText
+    from ocr_pipeline.reader import CropPredictor
 
 
 @dataclass
@@ -107,16 +116,15 @@ class PageResult:
         return "\n".join(parts)
 
 
-def preload() -> threading.Thread:
-    """Start loading the bigram model and the English word list in a background
-    thread (~30 ms here), so that they are ready by the time the first page's
-    lines are decoded, after its segmentation and classification."""
-    thread = threading.Thread(target=lambda: (language.shipped(), lexicon.words()), daemon=True)
-    thread.start()
-    return thread
-
-
-def read_image(gray: np.ndarray, predictor, k: int = 3, nontext: bool = True) -> PageResult:
+def read_image(
+    gray: np.ndarray,
+    predictor: CropPredictor,
+    k: int = 3,
+    *,
+    bigram: BigramModel | None,
+    words: frozenset[str] | None,
+    nontext: NonText | None,
+) -> PageResult:
     """Read one page.
 
     The segmenter's own grouping of pieces into characters is classified first;
@@ -126,10 +134,15 @@ def read_image(gray: np.ndarray, predictor, k: int = 3, nontext: bool = True) ->
 
     Args:
         gray: uint8 (H, W) page, either polarity.
-        predictor: a :class:`recognizer.runtime.Predictor`.
+        predictor: what classifies the crops (:class:`ocr_pipeline.reader.CropPredictor`,
+            e.g. a :class:`recognizer.runtime.Predictor`).
         k: alternatives kept per character.
-        nontext: drop the lines that the shipped :mod:`ocr_pipeline.nontext` filter
-            takes for pictures and other marks that are not text.
+        bigram: the language model that re-reads hanzi from their context
+            (:mod:`ocr_pipeline.language`); None reads without it.
+        words: the English word list that corrects Latin words one change from a
+            word (:mod:`ocr_pipeline.lexicon`), lower case; None reads without it.
+        nontext: the filter that drops the lines it takes for pictures and other
+            marks that are not text (:mod:`ocr_pipeline.nontext`); None keeps them.
 
     Returns:
         The page's lines and characters; no lines for a page without text.
@@ -160,10 +173,11 @@ def read_image(gray: np.ndarray, predictor, k: int = 3, nontext: bool = True) ->
     scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands if not c.parts] + parts)
     for i, line in enumerate(seg.lines):
         cands = first[i] + extra[i]
-        page.lines.append(_decode_line(line, cands, seg.pieces[i], scorer, i, typical[i]))
+        decoded = _decode_line(line, cands, seg.pieces[i], scorer, i, typical[i], bigram, words)
+        page.lines.append(decoded)
     page.lines = [line for line in page.lines if not _picture(line)]
-    if nontext:
-        page.lines = _text_lines(page.lines)
+    if nontext is not None:
+        page.lines = _text_lines(page.lines, nontext)
     _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
     _pair_brackets(page.lines)
     _closing_apostrophes(page.lines)
@@ -285,11 +299,8 @@ def line_features(lines: list[LineResult]) -> list[np.ndarray]:
             for line in lines]  # fmt: skip
 
 
-def _text_lines(lines: list[LineResult]) -> list[LineResult]:
-    """The lines the shipped non-text filter keeps (all of them where none ships)."""
-    model = nontext.shipped()
-    if model is None:
-        return lines
+def _text_lines(lines: list[LineResult], model: NonText) -> list[LineResult]:
+    """The lines the non-text filter ``model`` keeps."""
     return [ln for ln, x in zip(lines, line_features(lines)) if not model.is_not_text(x)]
 
 
@@ -578,7 +589,7 @@ HUGGING_GAP = 0.15
 class _Scorer:
     """Classifies candidate characters in batches and remembers their top-k and score."""
 
-    def __init__(self, seg: Segmentation, predictor, k: int) -> None:
+    def __init__(self, seg: Segmentation, predictor: CropPredictor, k: int) -> None:
         self.seg, self.predictor, self.k = seg, predictor, k
         self.chars = predictor.charset.chars
         self.index = {ch: n for n, ch in enumerate(self.chars)}
@@ -780,10 +791,12 @@ def _english_words(
     scorer: _Scorer,
     i: int,
     height: float,
+    words: frozenset[str] | None = None,
 ) -> tuple[list[int], dict[Candidate, tuple[str, float]]]:
     """Latin words of a line's best path that a single change makes English
-    (:mod:`ocr_pipeline.lexicon`): another letter (``_other_letters``), or another
-    cut of the same pieces (rt for n, n for rt).
+    (:mod:`ocr_pipeline.lexicon`, the word list ``words``; none without one):
+    another letter (``_other_letters``), or another cut of the same pieces (rt for
+    n, n for rt).
 
     Returns:
         The path with its regroupings done, and the letter to read, with its
@@ -792,7 +805,7 @@ def _english_words(
     elems = [(k, c) for k, n in enumerate(path) for c in reads[n]]
     first = np.cumsum([0] + [len(reads[n]) for n in path]).tolist()  # path index -> elems
     chars = [scorer.char(i, c) for _, c in elems]
-    if not any(ch.isascii() and ch.isalpha() for ch in chars):
+    if words is None or not any(ch.isascii() and ch.isalpha() for ch in chars):
         return path, {}
     boxes = np.array([c.box for _, c in elems], np.int32).reshape(-1, 4)
     spaced = list(word_gaps(boxes, height)) + [True]
@@ -804,7 +817,7 @@ def _english_words(
     for a, b in _letter_runs(chars, spaced):
         word = "".join(chars[a:b])
         worn = len(word) >= lexicon.MIN_READ and not word.isalpha()  # DA1ABASE: no word
-        if not (worn or lexicon.needs_check(word)):
+        if not (worn or lexicon.needs_check(word, words)):
             continue
         variants = []
         for e in range(a, b):
@@ -826,7 +839,7 @@ def _english_words(
                     text = head + "".join(scorer.char(i, c) for n in new for c in reads[n]) + tail
                     cost = float(sum(scores[old]) - sum(scores[new]))
                     variants.append((text, cost, ("cut", k0, k1, new)))
-        change = lexicon.best_variant(variants)
+        change = lexicon.best_variant(variants, words)
         if change is None:
             continue
         if change[0] == "letters":
@@ -1000,8 +1013,17 @@ def _risen(reads: list[tuple[Candidate, ...]], scorer: _Scorer, i: int) -> np.nd
 
 
 def _decode_line(
-    line, cands: list[Candidate], pieces: np.ndarray, scorer: _Scorer, i: int, typical: float
+    line,
+    cands: list[Candidate],
+    pieces: np.ndarray,
+    scorer: _Scorer,
+    i: int,
+    typical: float,
+    bigram: BigramModel | None = None,
+    words: frozenset[str] | None = None,
 ) -> LineResult:
+    """The best reading of line ``i`` through its candidates, corrected by the
+    language model ``bigram`` and the word list ``words`` (each skipped if None)."""
     result = LineResult(line.box, line.block)
     n_pieces = len(pieces)
     if not n_pieces:
@@ -1020,7 +1042,7 @@ def _decode_line(
     ends = ending_at(cands)
     edges = [(a, b) for b, c in enumerate(cands) for a in ends.get(c.start, ())]
     chars = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
-    context = dict(zip(edges, language.context_scores(chars)))
+    context = dict(zip(edges, language.context_scores(chars, bigram))) if bigram is not None else {}
 
     def transition(a: int, b: int) -> float:
         if {last[a], first[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
@@ -1030,7 +1052,7 @@ def _decode_line(
     path = best_path(n_pieces, cands, scores, transition)
     path = _absorb_fragments(path, cands, reads, scorer, i, line.height)
     scores = np.append(scores, [scorer.scores[(i, c)] for c in cands[len(scores) :]])
-    path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height)
+    path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height, words)
     for n in path:
         for c in reads[n]:
             ids, probs = scorer.top[(i, c)]
@@ -1055,7 +1077,7 @@ def _decode_line(
     chars = fix_lookalikes(chars)
     gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
     chars = letters_in_words(chars, gaps, [c.alternatives for c in result.chars])
-    chars = language.correct_line(chars, result.chars)
+    chars = language.correct_line(chars, result.chars, bigram)
     result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
     result.spaces.append(False)
     for c, f in zip(result.chars, fix_words(chars, result.spaces)):

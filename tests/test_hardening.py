@@ -205,10 +205,10 @@ def test_each_page_is_written_before_the_next_is_read(monkeypatch, two_page_pdf,
     seen = []
     read_page = cli._read_page
 
-    def spy(page, predictor, top):
+    def spy(page, reader):
         sys.stdout.flush()
         seen.append(sys.stdout.buffer.getvalue().decode())
-        return read_page(page, predictor, top)
+        return read_page(page, reader)
 
     monkeypatch.setattr(cli, "_read_page", spy)
     res = invoke("read", two_page_pdf)

@@ -87,16 +87,17 @@ def test_log_prob_is_a_distribution(tiny):
         assert (p > 0).all()
 
 
-def test_correct_line_updates_the_confidence(monkeypatch, tiny):
+def test_correct_line_updates_the_confidence(tiny):
     @dataclass
     class R:
         char: str
         confidence: float
         alternatives: list
 
-    monkeypatch.setattr(L, "shipped", lambda: tiny)
     results = [R("棋", 0.4, [("棋", 0.4), ("模", 0.3)]), R("式", 0.9, [("式", 0.9)])]
-    assert L.correct_line(["棋", "式"], results) == ["模", "式"]
+    assert L.correct_line(["棋", "式"], results, None) == ["棋", "式"]  # no model: as read
+    assert results[0].confidence == 0.4
+    assert L.correct_line(["棋", "式"], results, tiny) == ["模", "式"]
     assert results[0].confidence == 0.3 and results[1].confidence == 0.9
 
 

@@ -75,7 +75,7 @@ def test_a_cut_that_makes_a_word_wins_when_the_recogniser_allows(r_prob, want):
     scorer = _scorer(reads)
     scores = np.array([scorer.scores[(0, c)] for c in cands])
     path, choice = _english_words(
-        [0, 1, 2, 5], cands, [(c,) for c in cands], scores, scorer, 0, 20.0
+        [0, 1, 2, 5], cands, [(c,) for c in cands], scores, scorer, 0, 20.0, lexicon.words()
     )
     text = "".join(scorer.char(0, cands[n]) for n in path)
     assert text == want and choice == {}
@@ -91,7 +91,9 @@ def test_a_second_choice_that_makes_a_word_wins_when_the_recogniser_allows(f_pro
     scorer = _scorer(dict(zip(cands, letters)))
     scores = np.array([scorer.scores[(0, c)] for c in cands])
     reads = [(c,) for c in cands]
-    path, choice = _english_words(list(range(7)), cands, reads, scores, scorer, 0, 20.0)
+    path, choice = _english_words(
+        list(range(7)), cands, reads, scores, scorer, 0, 20.0, lexicon.words()
+    )
     got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
     assert path == list(range(7)) and "".join(got) == want
 
@@ -108,7 +110,7 @@ def test_a_second_choice_that_makes_a_word_wins_when_the_recogniser_allows(f_pro
         ("DA1ABASE", 0.05, "DATABASE"),  # a T worn to a 1 is still a letter of the word
     ],
 )
-def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, want, monkeypatch):
+def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, want):
     from ocr_pipeline.pipeline import _english_words
 
     vocab = frozenset({"database", "sate"})
@@ -120,8 +122,9 @@ def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, wan
     scorer.letters[(0, cands[at])] = {"I": 0.1, "T": t_prob, "t": t_prob, "l": 0.1}
     scores = np.array([scorer.scores[(0, c)] for c in cands])
     reads = [(c,) for c in cands]
-    monkeypatch.setattr(lexicon, "words", lambda path=None: vocab)
-    path, choice = _english_words(list(range(len(word))), cands, reads, scores, scorer, 0, 20.0)
+    path, choice = _english_words(
+        list(range(len(word))), cands, reads, scores, scorer, 0, 20.0, vocab
+    )
     got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
     assert path == list(range(len(word))) and "".join(got) == want
 
@@ -137,16 +140,15 @@ def test_an_unsure_letter_of_a_long_word_may_become_any_letter(word, t_prob, wan
         ("Iine", "line"),
     ],
 )
-def test_a_bar_read_as_i_or_l_is_what_makes_the_word(word, want, monkeypatch):
+def test_a_bar_read_as_i_or_l_is_what_makes_the_word(word, want):
     from ocr_pipeline.pipeline import _english_words
 
     vocab = frozenset({"list", "file", "all", "small", "line"})
     cands = [Candidate(k, k + 1, (10 * k, 5, 10 * k + 8, 15)) for k in range(len(word))]
     scorer = _scorer(dict(zip(cands, [(ch, 0.95) for ch in word])))
     scores = np.array([scorer.scores[(0, c)] for c in cands])
-    monkeypatch.setattr(lexicon, "words", lambda path=None: vocab)
     path, choice = _english_words(
-        list(range(len(word))), cands, [(c,) for c in cands], scores, scorer, 0, 20.0
+        list(range(len(word))), cands, [(c,) for c in cands], scores, scorer, 0, 20.0, vocab
     )
     got = [choice[c][0] if c in choice else scorer.char(0, c) for c in cands]
     assert "".join(got) == want

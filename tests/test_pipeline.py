@@ -637,13 +637,12 @@ def test_read_splits_touching_letters(size):
     the two letters the segmenter's touching point proposes, not as one m."""
     import cv2
 
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
     img = Image.new("L", (600, 60), 255)
     ImageDraw.Draw(img).text((10, 15), "我们的error在root中", font=ImageFont.truetype(NOTO, size))
     gray = cv2.GaussianBlur(cv2.erode(np.array(img), np.ones((1, 2), np.uint8)), (3, 3), 0)
-    assert read_image(gray, Predictor()).text == "我们的error在root中"
+    assert Reader().read_image(gray).text == "我们的error在root中"
 
 
 def test_pictures_beside_text_are_not_read():
@@ -651,8 +650,7 @@ def test_pictures_beside_text_are_not_read():
     were read as one rare hanzi each, with almost no confidence."""
     import cv2
 
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
     rng = np.random.default_rng(0)
     img = Image.new("L", (520, 200), 255)
@@ -664,7 +662,7 @@ def test_pictures_beside_text_are_not_read():
         photo = cv2.normalize(blobs, None, 20, 200, cv2.NORM_MINMAX).astype(np.uint8)
         img.paste(Image.fromarray(photo), (10, 10 + 62 * n))
         draw.text((80, 22 + 62 * n), text, font=font, fill=0)
-    page = read_image(np.array(img), Predictor())
+    page = Reader().read_image(np.array(img))
     assert page.text.split() == lines
 
 
@@ -672,13 +670,12 @@ def test_pictures_beside_text_are_not_read():
 def test_hanzi_with_faint_hairlines_are_read_whole(size):
     """A light Song face at screen sizes: the hairlines of 上 目 书 stay under the solid
     ink level, and the solid strokes alone read "l:", "| |", "|$"."""
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
     text = "按照目录顺序列出项目文件上游书"
     img = Image.new("L", (300, 40), 245)
     ImageDraw.Draw(img).text((10, 10), text, font=ImageFont.truetype(SERIF, size), fill=51)
-    assert read_image(np.array(img), Predictor()).text == text
+    assert Reader().read_image(np.array(img)).text == text
 
 
 def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
@@ -686,8 +683,7 @@ def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
     part of the page into a few garbage characters before rules and blocks were handled."""
     import cv2
 
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
     font = ImageFont.truetype(NOTO, 26)
     img = Image.new("RGB", (560, 330), "white")
@@ -711,7 +707,7 @@ def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
     for x in (20, 220, 420):
         draw.line((x, 180, x, 300), fill="black")
     gray = cv2.cvtColor(np.array(img), cv2.COLOR_RGB2GRAY)
-    text = read_image(gray, Predictor()).text
+    text = Reader().read_image(gray).text
     # the table's rows read across, cell after cell
     for want in ("我们这个中文识别", "abc 123 run", "人大国在有上", "中文一二三", "识别人大国"):
         assert want in text.splitlines(), text
@@ -1115,19 +1111,20 @@ def test_a_colon_hanging_below_the_baseline_is_a_semicolon(foot, want):
     assert "".join(fix_semicolons(list("1234:#"), np.array(boxes))) == want
 
 
-def test_preload_fills_the_language_caches_in_a_daemon_thread():
-    from ocr_pipeline import language, lexicon
-    from ocr_pipeline.pipeline import preload
+def test_preload_loads_the_readers_word_lists_in_a_daemon_thread():
+    from ocr_pipeline import Reader, language, lexicon
 
     language.shipped.cache_clear()
     lexicon.words.cache_clear()
-    thread = preload()
+    reader = Reader()
+    thread = reader.preload()
     assert thread.daemon
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert language.shipped.cache_info().currsize == 1
     assert lexicon.words.cache_info().currsize == 1
-    assert "database" in lexicon.words()
+    assert reader.lexicon is lexicon.words() and "database" in reader.lexicon
+    assert reader.language is language.shipped()
 
 
 @pytest.mark.parametrize(
@@ -1236,11 +1233,10 @@ def test_brackets_before_a_capital_are_an_o(text, want):
 
 def test_the_colon_of_a_small_light_face_is_read():
     """At 13 px LXGW WenKai's colon is two single pixels, which went as specks."""
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
     img = Image.new("L", (260, 30), 255)
     font = ImageFont.truetype(KAI, 13)
     ImageDraw.Draw(img).text((10, 8), "中文字识别: 我们这个", font=font, fill=30)
-    text = read_image(np.array(img), Predictor()).text.replace(" ", "")
+    text = Reader().read_image(np.array(img)).text.replace(" ", "")
     assert text in ("中文字识别:我们这个", "中文字识别：我们这个")

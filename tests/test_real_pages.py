@@ -43,10 +43,9 @@ def text_page(lines=LINES, size=28, width=1000, height=1300, top=120) -> np.ndar
 
 
 def _read(gray: np.ndarray) -> str:
-    from ocr_pipeline.pipeline import read_image
-    from recognizer.runtime import Predictor
+    from ocr_pipeline import Reader
 
-    return read_image(gray, Predictor()).text
+    return Reader().read_image(gray).text
 
 
 def test_a_page_on_a_desk_is_found_where_it_lies():
