@@ -194,6 +194,9 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
     art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
     down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
+    # a vertical rule is thin: a band as tall as a rule is long (a navigation bar's
+    # edge with its text) is no grid's rule in every one of its columns
+    down &= ~_opened(down, (max(3, round(0.5 * text_h)), 1))
     rules = (across > 0) | (down > 0)
     wide = _wide_rules(mask, text_h, glyph_px, rules)
     # a rule's blurred edges are no glyph's either (a scan's header rule left "''''")
@@ -203,7 +206,29 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
-    return Rules(rules, ((down > 0) & grid[labels]).any(axis=0))
+    return Rules(rules, _inner_columns(labels, across > 0, (down > 0) & grid[labels], text_h))
+
+
+def _inner_columns(labels: np.ndarray, across: np.ndarray, down: np.ndarray,
+                   text_h: float) -> np.ndarray:  # fmt: skip
+    """bool (W,): the columns of the vertical rules (``down``, bool (H, W)) that have the
+    horizontal rules (``across``) of their component on both sides, more than a text
+    height away: the rules between a table's cells. A frame's side has its component's
+    rules on one side only (a web page's side bar, edged by the line under the
+    navigation bar, was taken for a table: its rows were read across into the page).
+    """
+    n = int(labels.max()) + 1
+    ys, xs = np.nonzero(across)
+    left = np.full(n, np.iinfo(np.int64).max)
+    right = np.full(n, -1)
+    np.minimum.at(left, labels[ys, xs], xs)
+    np.maximum.at(right, labels[ys, xs], xs)
+    vy, vx = np.nonzero(down)
+    lab = labels[vy, vx]
+    inner = (left[lab] < vx - text_h) & (right[lab] > vx + text_h)
+    out = np.zeros(labels.shape[1], bool)
+    out[vx[inner]] = True
+    return out
 
 
 #: A horizontal rule this many text heights long is found however a scan broke it up

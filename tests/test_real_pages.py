@@ -176,3 +176,31 @@ def test_a_scanners_dark_edge_is_found_and_text_at_an_edge_is_not():
     for y in range(0, 600, 40):  # text against the left edge, lines with gaps between
         lines[y : y + 24, 0:60] = (rng.random((24, 60)) < 0.5) * 255
     assert not scan_borders(lines).any()
+
+
+def side_bar_page(size=14) -> np.ndarray:
+    """uint8 (H, W): a web page's dark side bar of light links beside its text, under
+    a navigation bar's edge, a code block framed by a thin rule in the text."""
+    img = Image.new("L", (900, 700), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(NOTO, size)
+    draw.rectangle((0, 0, 239, 699), fill=90)
+    draw.rectangle((240, 34, 899, 47), fill=200)  # the navigation bar's lower edge
+    for i in range(30):
+        draw.text((10, 60 + i * 20), LINES[i % 5][: 6 + i % 7], font=font, fill=250)
+    draw.rounded_rectangle((255, 150, 885, 560), radius=4, outline=190)
+    for i in range(18):
+        draw.text((270 + 16 * (i % 3), 165 + i * 21), LINES[i % 5], font=font, fill=0)
+    return np.array(img)
+
+
+def test_a_side_bar_is_read_apart_from_the_page_beside_it():
+    """The side of a code block's frame and the edge under a navigation bar made a
+    'table' of the page: each row of the side bar was read across into the text beside
+    it (lilypond screenshots 31-57% CER)."""
+    from segmentation.segment import segment_page
+
+    seg = segment_page(side_bar_page())
+    assert len(seg.lines) >= 40
+    crossing = [ln.box for ln in seg.lines if ln.box[0] < 240 < ln.box[2]]
+    assert not crossing
