@@ -175,6 +175,12 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
     return None
 
 
+#: A flattened page is enlarged towards this many pixels on its longer side, by at
+#: most :data:`MAX_ENLARGE`: a photo's soft, noisy strokes are binarised and cut
+#: better at twice their size (dev photos: PDF corpus 33.3 -> 26.6%, web prints 8.2 -> 5.2% CER).
+FLAT_SIDE, MAX_ENLARGE = 3000, 2.0
+
+
 def flatten_page(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Warp the page inside ``corners`` to an upright rectangle.
 
@@ -184,13 +190,16 @@ def flatten_page(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.
 
     Returns:
         (the page, uint8 (H', W'), its sides the longer of the quadrilateral's opposite
-        sides; the homography float64 (3, 3) from ``gray`` to it).
+        sides, enlarged towards :data:`FLAT_SIDE`; the homography float64 (3, 3) from
+        ``gray`` to it).
     """
     tl, tr, br, bl = corners
-    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
-    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    scale = float(np.clip(FLAT_SIDE / max(width, height, 1.0), 1.0, MAX_ENLARGE))
+    width, height = int(round(width * scale)), int(round(height * scale))
     dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
     hom = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
-    page = cv2.warpPerspective(gray, hom, (width, height), flags=cv2.INTER_LINEAR,
+    page = cv2.warpPerspective(gray, hom, (width, height), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return page, hom.astype(np.float64)
