@@ -24,6 +24,9 @@ SMALL_FRACTION = 0.25
 NOISE_FRACTION = 0.07
 #: A horizontal ink run at least this many text heights long is a rule, not a stroke.
 RULE_LENGTH = 4.0
+#: A piece this many text heights long, with less than this share of its box inked, is
+#: no glyph, whatever its shape.
+GLYPH_MAX, GRID_FILL = 8.0, 0.2
 #: A vertical run this many text heights tall is a rule in a grid or a thin bar.
 RULE_HEIGHT = 2.5
 
@@ -176,6 +179,11 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
         return None
     text_h = max(_weighted_median_height(comps[text], mask.shape[0]), 4.0)
     w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
+    # no glyph is this long and sparse: a tight table whose rules touch its text is one
+    # piece of glyph-like shape and fill (a 96-dpi table was read as rows of 厂: 34%
+    # CER); a picture is as long but denser, and stays whole
+    fill = comps[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
+    text &= (np.maximum(w, h) < GLYPH_MAX * text_h) | (fill >= GRID_FILL)
     long = ~text & (np.maximum(w, h) >= RULE_LENGTH * text_h)
     # specks of a scan's noise are glyph-shaped too, but no glyph beside a rule makes it
     # a dash: a header's rule on a photocopy stayed text ("一一一厂一一")

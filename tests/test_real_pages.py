@@ -204,3 +204,38 @@ def test_a_side_bar_is_read_apart_from_the_page_beside_it():
     assert len(seg.lines) >= 40
     crossing = [ln.box for ln in seg.lines if ln.box[0] < 240 < ln.box[2]]
     assert not crossing
+
+
+def tight_table(size=12, drop=4) -> np.ndarray:
+    """uint8 (H, W): a table at 96 dpi whose rules touch its rows' glyphs."""
+    img = Image.new("L", (700, 220), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(NOTO, size)
+    pitch = size + 4
+    text = "".join(LINES) * 3
+    for i in range(9):
+        y = 30 + i * pitch
+        draw.line((20, y, 680, y), fill=0, width=1)
+        if i < 8:  # the glyphs' feet on the next rule
+            draw.text((24, y + drop), text[i * 5 : i * 5 + 12], font=font, fill=0)
+            draw.text((328, y + drop), text[i * 7 : i * 7 + 16], font=font, fill=0)
+    draw.line((320, 30, 320, 30 + 8 * pitch), fill=0, width=1)
+    return np.array(img)
+
+
+def test_the_rules_of_a_tight_table_are_taken_out():
+    """At 96 dpi a table's rules touch its text, and the grid with every glyph on it is
+    one piece shaped and filled like a glyph: it stayed, and each row was read as a
+    run of 厂 (a Debian Reference table: 34% CER)."""
+    from segmentation.segment import segment_page
+
+    seg = segment_page(tight_table())
+    longest = max((b - a for row in seg.mask > 0 for a, b in _runs(row)), default=0)
+    assert longest < 100
+    assert len(seg.lines) >= 8
+
+
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    from segmentation.lines import runs
+
+    return runs(row)
