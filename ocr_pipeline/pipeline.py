@@ -532,7 +532,7 @@ def _faint_hanzi(
         for c, ch in zip(cands, reads)
     ]
     pieces = seg.pieces[i]
-    top, bottom = _span(seg.lines[i])
+    top, bottom = seg.span(i)
     out = []
     for n, m in runs(np.array(narrow, bool)):
         if any(script(a) == script(b) == "A" for a, b in itertools.pairwise(reads[n:m])):
@@ -606,7 +606,7 @@ class _Scorer:
         size = self.predictor.input_size
         crops = np.stack(
             [
-                normalize_crop(self.seg.ink, c.box, line=_span(self.seg.lines[i]), size=size)
+                normalize_crop(self.seg.ink, c.box, line=self.seg.span(i), size=size)
                 for i, c in items
             ]
         )
@@ -705,10 +705,6 @@ class _Scorer:
 
     def char(self, i: int, c: Candidate) -> str:
         return self.chars[self.top[(i, c)][0][0]]
-
-
-def _span(line) -> tuple[int, int]:
-    return line.box[1], line.box[3]
 
 
 #: A stroke shorter than this (in line heights) is neither a bar (| spans a line)

@@ -463,3 +463,31 @@ def _block_gap(bands: list[_Band], line_h: float) -> float:
     if gaps:
         limit = max(limit, 1.4 * float(median(gaps)))
     return limit
+
+
+#: A character whose foot is this many median character heights above the line's
+#: median foot is raised: a superscript (a footnote's [66]), not the line's body.
+RAISED = 0.4
+
+
+def body_span(boxes: np.ndarray, line_box: Box) -> tuple[int, int]:
+    """(top, bottom) of a line's body: its characters' extent without the raised ones.
+
+    A footnote mark set as a superscript lifts a line's top by half a line, and every
+    character cut with the line's height was framed too small and low (a dark-theme
+    paragraph's lines with [66] and [67] read 40-50% wrong).
+
+    Args:
+        boxes: int (N, 4) the line's character boxes (x0, y0, x1, y1).
+        line_box: the line's box, returned as it is for fewer than three characters.
+    """
+    b = np.asarray(boxes).reshape(-1, 4)
+    if len(b) < 3:
+        return line_box[1], line_box[3]
+    heights = b[:, 3] - b[:, 1]
+    foot = float(median(b[:, 3]))
+    body = b[b[:, 3] >= foot - RAISED * float(median(heights))]
+    if len(body) < 3:
+        return line_box[1], line_box[3]
+    return max(int(body[:, 1].min()), line_box[1]), min(int(body[:, 3].max()), line_box[3])
+

@@ -35,7 +35,7 @@ from segmentation.clean import (
 )
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate, rotation_matrix
-from segmentation.lines import Box, Line, find_lines
+from segmentation.lines import Box, Line, body_span, find_lines
 from segmentation.page import find_page, flatten_page
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,15 @@ class Segmentation:
     pieces: list[np.ndarray] = field(default_factory=list)
     chars: list[list[CharBox]] = field(default_factory=list)
     joined_level: int = INK_THRESHOLD
+    #: per line, (top, bottom) of its body (:func:`segmentation.lines.body_span`):
+    #: the height its characters are framed in
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def span(self, i: int) -> tuple[int, int]:
+        """(top, bottom) of line ``i``'s body; its box's where none was measured."""
+        if i < len(self.spans):
+            return self.spans[i]
+        return self.lines[i].box[1], self.lines[i].box[3]
 
 
 def segment_page(image: np.ndarray) -> Segmentation:
@@ -154,10 +163,15 @@ def segment_page(image: np.ndarray) -> Segmentation:
     for line in lines:
         for part in _without_pictures(line, cut_pieces(mask, line.box, joined), text_height):
             pieces = part[1] if part[1] is not None else cut_pieces(mask, part[0].box, joined)
-            groups = group_pieces(pieces, part[0].height)
-            seg.chars.append([_char_box(pieces, g, len(seg.lines)) for g in groups])
+            boxes = [_char_box(pieces, g, len(seg.lines)) for g in group_pieces(pieces, part[0].height)]
+            span = body_span(np.array([c.box for c in boxes], np.int64).reshape(-1, 4), part[0].box)
+            if span[1] - span[0] < part[0].height:  # a superscript stretched the line box
+                groups = group_pieces(pieces, span[1] - span[0])
+                boxes = [_char_box(pieces, g, len(seg.lines)) for g in groups]
+            seg.chars.append(boxes)
             seg.lines.append(part[0])
             seg.pieces.append(pieces)
+            seg.spans.append(span)
     log.info(
         "segmented page %s: skew %.2f deg, %d lines, %d chars",
         gray.shape,
@@ -243,16 +257,11 @@ def crops(seg: Segmentation, size: int = 32, mode: Mode = "line") -> np.ndarray:
     out = []
     for line_chars in seg.chars:
         for ch in line_chars:
-            span = _line_span(seg.lines[ch.line_index])
+            span = seg.span(ch.line_index)
             out.append(normalize_crop(seg.ink, ch.box, line=span, size=size, mode=mode))
     if not out:
         return np.zeros((0, size, size), np.uint8)
     return np.stack(out)
-
-
-def _line_span(line: Line) -> tuple[int, int]:
-    """(top, bottom) of a line box."""
-    return line.box[1], line.box[3]
 
 
 def draw_debug(seg: Segmentation) -> np.ndarray:

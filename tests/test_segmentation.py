@@ -909,3 +909,38 @@ def test_clean_keeps_the_dots_of_a_colon_on_a_page_without_noise():
     kept = clean(mask, ink=ink)
     assert kept[15, 30] and kept[20, 30]
     assert not kept[15, 45] and not kept[20, 45]
+
+
+# ---------------------------------------------------------------- body span
+
+
+def test_body_span_leaves_out_raised_characters():
+    from segmentation.lines import body_span
+
+    body = [(10 + 30 * i, 20, 36 + 30 * i, 48) for i in range(6)]
+    mark = (190, 8, 200, 24)  # a superscript: its foot 24 px above the body's 48
+    boxes = np.array([*body, mark])
+    assert body_span(boxes, (10, 8, 200, 48)) == (20, 48)
+    # a character only a little high (a comma's foot, a quote) is body
+    assert body_span(np.array([*body, (190, 14, 200, 44)]), (10, 14, 200, 48)) == (14, 48)
+    # too few characters to tell: the line's box
+    assert body_span(np.array(body[:2] + [mark]), (10, 8, 200, 48)) == (8, 48)
+
+
+def test_a_superscript_does_not_shrink_the_crops_of_its_line():
+    """A footnote mark raised over a line: the line's characters are framed by their
+    own height, not by the line box the mark stretches upwards."""
+    size = 28
+    page = render([(30, 40, "中文字识别的是了人大国", size), (30 + 11 * size, 32, "12", 16)], (110, 420))
+    seg = segment_page(page.image)
+    assert len(seg.lines) == 1
+    line_top = seg.lines[0].box[1]
+    body_top = min(b[1] for _, b in page.chars[0])
+    top, bottom = seg.span(0)
+    assert line_top < body_top - 4  # the mark does raise the line box
+    assert abs(top - body_top) <= 2
+    plain = segment_page(render([(30, 40, "中文字识别的是了人大国", size)], (110, 420)).image)
+    # each body character's crop is the same with and without the mark
+    with_mark, without = crops(seg), crops(plain)
+    n = len(plain.chars[0])
+    assert mask_iou(with_mark[:n], without) > 0.9
