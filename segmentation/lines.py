@@ -490,4 +490,3 @@ def body_span(boxes: np.ndarray, line_box: Box) -> tuple[int, int]:
     if len(body) < 3:
         return line_box[1], line_box[3]
     return max(int(body[:, 1].min()), line_box[1]), min(int(body[:, 3].max()), line_box[3])
-

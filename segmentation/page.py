@@ -120,7 +120,8 @@ def side_support(blur: np.ndarray, quad: np.ndarray) -> float:
         if (centre - (a + b) / 2) @ normal < 0:
             normal = -normal  # pointing inwards
         inner, outer = pts + _PROBE * normal, pts - _PROBE * normal
-        ok = (outer[:, 0] >= 0) & (outer[:, 0] <= w - 1) & (outer[:, 1] >= 0) & (outer[:, 1] <= h - 1)
+        ok = (outer[:, 0] >= 0) & (outer[:, 0] <= w - 1)
+        ok &= (outer[:, 1] >= 0) & (outer[:, 1] <= h - 1)
         if ok.mean() < 0.5:  # the side runs along (or out of) the image's border
             continue
         xi, yi = np.rint(inner[ok]).astype(int).T

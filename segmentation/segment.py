@@ -21,6 +21,7 @@ from segmentation.binarize import (
     faint_threshold,
     ink_image,
     ink_mask,
+    lift_paper,
     to_gray,
 )
 from segmentation.characters import cut_pieces, group_pieces
@@ -163,7 +164,8 @@ def segment_page(image: np.ndarray) -> Segmentation:
     for line in lines:
         for part in _without_pictures(line, cut_pieces(mask, line.box, joined), text_height):
             pieces = part[1] if part[1] is not None else cut_pieces(mask, part[0].box, joined)
-            boxes = [_char_box(pieces, g, len(seg.lines)) for g in group_pieces(pieces, part[0].height)]
+            groups = group_pieces(pieces, part[0].height)
+            boxes = [_char_box(pieces, g, len(seg.lines)) for g in groups]
             span = body_span(np.array([c.box for c in boxes], np.int64).reshape(-1, 4), part[0].box)
             if span[1] - span[0] < part[0].height:  # a superscript stretched the line box
                 groups = group_pieces(pieces, span[1] - span[0])
@@ -172,6 +174,8 @@ def segment_page(image: np.ndarray) -> Segmentation:
             seg.lines.append(part[0])
             seg.pieces.append(pieces)
             seg.spans.append(span)
+    if corners is not None:  # a photo: its paper is grainy (dev photos 26.7 -> 23.2% CER)
+        lift_paper(seg.ink, seg.mask, [line.box for line in seg.lines])
     log.info(
         "segmented page %s: skew %.2f deg, %d lines, %d chars",
         gray.shape,

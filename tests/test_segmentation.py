@@ -931,7 +931,9 @@ def test_a_superscript_does_not_shrink_the_crops_of_its_line():
     """A footnote mark raised over a line: the line's characters are framed by their
     own height, not by the line box the mark stretches upwards."""
     size = 28
-    page = render([(30, 40, "中文字识别的是了人大国", size), (30 + 11 * size, 32, "12", 16)], (110, 420))
+    page = render(
+        [(30, 40, "中文字识别的是了人大国", size), (30 + 11 * size, 32, "12", 16)], (110, 420)
+    )
     seg = segment_page(page.image)
     assert len(seg.lines) == 1
     line_top = seg.lines[0].box[1]
@@ -944,3 +946,22 @@ def test_a_superscript_does_not_shrink_the_crops_of_its_line():
     with_mark, without = crops(seg), crops(plain)
     n = len(plain.chars[0])
     assert mask_iou(with_mark[:n], without) > 0.9
+
+
+def test_lift_paper_takes_a_grainy_floor_out_of_a_line_and_leaves_clean_lines():
+    from segmentation.binarize import lift_paper
+
+    rng = np.random.default_rng(0)
+    ink = np.zeros((60, 200), np.uint8)
+    ink[:30] = rng.integers(0, 40, (30, 200))  # a grainy line: the paper's ink up to 39
+    mask = np.zeros_like(ink, bool)
+    for x in (20, 80, 140):
+        ink[8:22, x : x + 10] = 255
+        ink[38:52, x : x + 10] = 200
+        mask[8:22, x : x + 10] = mask[38:52, x : x + 10] = True
+    before = ink.copy()
+    lift_paper(ink, mask, [(0, 0, 200, 30), (0, 30, 200, 60)])
+    assert (ink[8:22, 20:30] == 255).all()  # full ink stays full
+    far = ~(cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    assert np.percentile(ink[:30][far[:30]], 95) < 3 < np.percentile(before[:30][far[:30]], 95)
+    assert (ink[30:] == before[30:]).all()  # a clean line is left as it was
