@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from benchmarks import corpus
@@ -397,3 +398,43 @@ def train_nontext_cmd(
         meta = fit_nontext.train(folders, out, lambda: prog.advance(task))
     con.print_json(json.dumps(meta["fit"]))
     con.print(f"threshold {meta['threshold']:.3f}; wrote {out}")
+
+
+@docs_app.command("crops")
+def crops_cmd(
+    folders: list[Path] = typer.Argument(..., help="Built corpora (images with character boxes)."),
+    split: str = typer.Option("dev", help="dev (never tune or train on test)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write crops and labels (.npz)."),
+    model: str = typer.Option("default", help="Model whose input size and top-1 to use."),
+) -> None:
+    """Cut the corpus as the reader does, align the cuts to the text layer, and say where
+    characters are lost: in segmentation (merged, missed, split) or in recognition
+    (top-1 on one-to-one cuts).
+
+    Example: python -m benchmarks docs crops runs/docs runs/docs-web -o runs/realcrops-dev.npz
+    """
+    from rich.progress import Progress
+
+    from benchmarks import crops as crops_mod
+    from ocr_pipeline import Reader
+
+    if split == "test":
+        raise typer.BadParameter("crops are for development and training: use dev")
+    con = _console()
+    predictor = Reader(model).predictor
+    entries = [e for f in folders for e in corpus.read_manifest(f) if e.split == split]
+    with Progress(console=con) as prog:
+        task = prog.add_task("segmenting", total=len(entries))
+        h = crops_mod.harvest(entries, predictor.input_size, lambda: prog.advance(task))
+    chars = predictor.charset.chars
+    predicted: list[str] = []
+    for i in range(0, len(h.crops), 512):
+        probs = predictor.predict(np.stack(h.crops[i : i + 512]))
+        predicted += [chars[j] for j in probs.argmax(axis=1)]
+    rows = crops_mod.diagnosis(h, predicted, set(chars))
+    con.print(_rich_table(f"{split} split: where characters are lost", crops_mod.HEADER, rows))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, crops=np.stack(h.crops), labels=np.array(h.labels),
+                            variants=np.array(h.variants))  # fmt: skip
+        con.print(f"{len(h.crops)} crops of {h.images} images -> {out}")

@@ -1,0 +1,53 @@
+"""benchmarks.crops: the segmenter's cuts aligned with a text layer's character boxes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from benchmarks import corpus
+from benchmarks.crops import align, harvest, to_image
+
+from test_segmentation import render
+
+
+def test_align_tells_one_to_one_merged_missed_and_nothing():
+    truth = np.array([[0, 0, 10, 10], [12, 0, 22, 10], [24, 0, 34, 10], [40, 0, 50, 10]], float)
+    chars = list("中文字识")
+    cuts = np.array([
+        [0, 0, 10, 10],     # 中 alone
+        [11, 0, 35, 10],    # 文 and 字 as one cut
+        [60, 0, 70, 10],    # nothing there
+    ], float)  # fmt: skip
+    a = align(cuts, truth, chars)
+    assert a.kinds == ["one", "merged", "none"]
+    assert a.labels == ["中", "", ""]
+    assert a.missed == ["识"] and a.truth == 4 and a.split == 0
+    # 识 cut in two: both halves' centres on it
+    b = align(np.array([[40, 0, 44, 10], [45, 0, 50, 10]], float), truth, chars)
+    assert b.split == 1 and b.kinds == ["none", "one"]
+
+
+def test_to_image_maps_boxes_through_a_homography():
+    hom = np.array([[2.0, 0, 5], [0, 2.0, 1], [0, 0, 1]])
+    assert to_image(np.array([[1, 2, 3, 4]], float), hom).tolist() == [[7, 5, 11, 9]]
+
+
+def test_harvest_labels_the_crops_of_a_rendered_page(tmp_path):
+    page = render([(30, 30, "中文字识别的是了人大国", 28), (30, 80, "我们这个在有上不为和", 28)],
+                  (130, 400))  # fmt: skip
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "p.png"), page.image)
+    chars = [[ch, *map(float, box)] for line in page.chars for ch, box in line]
+    (tmp_path / "p.chars.json").write_text(json.dumps(chars, ensure_ascii=False))
+    e = corpus.Entry("x/p", "x", "p", 1, "pdf150", "dev", str(tmp_path / "p.png"), "",
+                     str(tmp_path / "p.chars.json"), 150.0, np.eye(3).tolist())  # fmt: skip
+    h = harvest([e], 32)
+    assert h.images == 1 and h.truth["pdf150"] == 21
+    assert h.kinds[("pdf150", "one")] >= 19  # a clean page is cut one to one
+    assert len(h.crops) == len(h.labels) and h.crops[0].shape == (32, 32)
+    assert set(h.labels) <= set("中文字识别的是了人大国我们这个在有上不为和")
+    # a crop is the character it is labelled with: its ink sits where the page's is
+    assert all(c.max() > 128 for c in h.crops)
