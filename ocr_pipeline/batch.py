@@ -344,7 +344,7 @@ def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no c
         events.put(("fatal", wid, str(err) or type(err).__name__))
         return
     events.put(("ready", wid))
-    while (task := tasks.get()) is not None:
+    while (task := _next_task(tasks)) is not None:
         i, job = task
         try:
             rec = read_one(job, reader, opts, lambda n, i=i: events.put(("page", wid, i, n)))
@@ -352,6 +352,18 @@ def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no c
             events.put(("fatal", wid, str(err)))
             return
         events.put(("done", wid, i, rec))
+
+
+def _next_task(tasks):  # pragma: no cover - in a child
+    """The next job, or None when told to stop or when the main process is gone (killed:
+    nobody would read what this worker writes)."""
+    parent = mp.parent_process()
+    while True:
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
 
 
 def _exit_on_term(signum, frame) -> None:  # pragma: no cover - in a child

@@ -687,7 +687,6 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
 def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
     """Run the batch under a progress bar; print each failed input and a last line;
     return the number of inputs that failed."""
-    import contextlib
     import time
 
     from ocr_pipeline import batch
@@ -696,7 +695,7 @@ def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
     expected = [batch.count_pages(j.source, opts.pages) for j in todo]
     start = time.perf_counter()
     n_pages = failed = 0
-    with _batch_progress(sum(expected), len(todo)) as progress:
+    with _batch_progress(sum(expected), len(todo)) as progress, _term_interrupts():
         try:
             runner = batch.run(todo, opts, jobs, lambda i, n: progress.advance(0), reader)
             with contextlib.closing(runner) as records:
@@ -724,6 +723,23 @@ def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
         err=True,
     )
     return failed
+
+
+@contextlib.contextmanager
+def _term_interrupts():
+    """Within: SIGTERM (``kill``) stops the batch as Ctrl-C does, so that the workers
+    are stopped and their temporary files removed."""
+    import signal
+
+    try:
+        old = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 @contextlib.contextmanager
