@@ -53,7 +53,7 @@ STOP_GRACE = 5.0
 
 #: A record of the summary: source, output, status ("done", "skipped" or "failed"),
 #: pages, chars, seconds, error (failed only), notes (pages read at a lower resolution),
-#: rss_mb (the peak resident memory of the process that read it).
+#: rss_mb (the peak resident memory so far of the process that read it) and its pid.
 Record = dict[str, Any]
 #: Called with (index of the job, page number) after each page is read.
 OnPage = Callable[[int, int], None]
@@ -265,6 +265,7 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
             raise OutputError(f"{job.output}: cannot write: {err.strerror or err}") from None
     rec["seconds"] = round(time.perf_counter() - start, 3)
     rec["rss_mb"] = peak_rss_mb()
+    rec["pid"] = os.getpid()
     return rec
 
 
@@ -438,8 +439,7 @@ def _run_pool(jobs, opts, workers, on_page) -> Iterator[tuple[int, Record]]:
             for wid in pool.idle():
                 if todo:
                     pool.give(wid, *todo.popleft())
-            for i, rec in _events(pool, jobs, on_page, bool(todo)):
-                yield i, rec
+            yield from _events(pool, jobs, on_page, bool(todo))
         finished = True
     finally:
         pool.close(wait=finished)
@@ -474,9 +474,9 @@ def _dead(pool: _Pool, jobs, more: bool) -> list[tuple[int, Record]]:
         if i is not None:
             log.info("a worker died (exit code %s) reading %s", code, jobs[i].source)
             job = jobs[i]
+            error = f"the worker process reading it stopped (exit code {code})"
             rec = {"source": str(job.source), "output": None, "status": "failed",
-                   "pages": 0, "chars": 0, "seconds": None,
-                   "error": f"the worker process reading it stopped (exit code {code})"}  # fmt: skip
+                   "pages": 0, "chars": 0, "seconds": None, "error": error}  # fmt: skip
             out.append((i, rec))
         if more or pool.busy:
             pool.start()

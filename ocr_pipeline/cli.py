@@ -760,7 +760,7 @@ def _batch_progress(total: int, inputs: int):
         BarColumn(),
         Rate(),
         TimeRemainingColumn(),
-        TextColumn("{task.fields[inputs]}/%d inputs" % inputs),
+        TextColumn("{task.fields[inputs]}/" + f"{inputs} inputs"),
     )
     with Progress(*cols, console=console, disable=not console.is_terminal) as progress:
         progress.add_task("read", total=total, inputs=0)

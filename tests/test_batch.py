@@ -108,7 +108,9 @@ def test_a_corrupt_input_is_reported_and_the_rest_read(folder, tmp_path):
     assert res.exit_code == EXIT_INPUT, res.output
     errors = error_lines(res)
     assert len(errors) == 2, res.stderr
-    assert "bad.png: corrupt or truncated" in errors[0] and "locked.pdf: cannot open PDF" in errors[1]
+    assert (
+        "bad.png: corrupt or truncated" in errors[0] and "locked.pdf: cannot open PDF" in errors[1]
+    )
     assert "Traceback" not in res.output
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "c.txt",
                                                      batch.SUMMARY_NAME]  # fmt: skip
@@ -263,7 +265,9 @@ def test_text_of_several_inputs_names_each_input_and_pdf_page(two_page_pdf, sing
     assert res.exit_code == 0, res.output
     pages = split_text(res.stdout)
     assert [name for name, _ in pages] == [
-        str(PARAGRAPH), f"{two_page_pdf} page 1", f"{two_page_pdf} page 2"
+        str(PARAGRAPH),
+        f"{two_page_pdf} page 1",
+        f"{two_page_pdf} page 2",
     ]
     assert pages[0][1] + "\n" == single["paragraph.png"]
     assert pages[1][1].split() == pages[2][1].split() == single["paragraph.png"].split()
