@@ -345,10 +345,17 @@ def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no c
         events.put(("fatal", wid, str(err) or type(err).__name__))
         return
     events.put(("ready", wid))
+    parent = mp.parent_process()
+
+    def on_page(i: int, n: int) -> None:
+        if parent is not None and not parent.is_alive():
+            sys.exit(0)  # the main process was killed: stop now; the partial file is removed
+        events.put(("page", wid, i, n))
+
     while (task := _next_task(tasks)) is not None:
         i, job = task
         try:
-            rec = read_one(job, reader, opts, lambda n, i=i: events.put(("page", wid, i, n)))
+            rec = read_one(job, reader, opts, lambda n, i=i: on_page(i, n))
         except OutputError as err:
             events.put(("fatal", wid, str(err)))
             return
