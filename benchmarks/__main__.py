@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typer
 
+from benchmarks.batch import batch_app
 from benchmarks.docs import docs_app
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
+app.add_typer(batch_app, name="batch")
 
 if __name__ == "__main__":
     app()

@@ -7,6 +7,7 @@ so ``pageocr read`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -16,6 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+
+# TensorFlow (train, eval, export, --runtime tf) logs its start-up (CPU features, oneDNN)
+# on stderr at level INFO; only its errors are a user's business.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if TYPE_CHECKING:
     from ocr_pipeline.images import Page
@@ -37,6 +42,26 @@ EXIT_INPUT = 1
 EXIT_USAGE = 2
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"pageocr {version('pageocr')}")
+        except PackageNotFoundError:
+            typer.echo("pageocr (not installed: run from a checkout)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version, help="Print the version and exit."
+    ),
+) -> None:
+    """Offline OCR for printed Chinese: screenshots, scans and PDFs to text."""
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print one clear error line on stderr and exit non-zero."""
     typer.echo(f"pageocr: error: {message}", err=True)
@@ -45,6 +70,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def warn(message: str) -> None:
     typer.echo(f"pageocr: warning: {message}", err=True)
+
+
+def model_names() -> list[str]:
+    """The registered recogniser models (``recognizer.model`` imports TensorFlow only
+    when a model is built)."""
+    from recognizer.model import names
+
+    return names()
 
 
 def _charset(spec: str):
@@ -198,7 +231,9 @@ def train(
     init: Path | None = typer.Option(
         None, help="Fine-tune: start from this run's (or .keras file's) weights."
     ),
-    model: str | None = typer.Option(None, help="Registered model name."),
+    model: str | None = typer.Option(
+        None, help=f"Registered model name: {', '.join(model_names())}."
+    ),
     steps: int | None = typer.Option(
         None, help="Total optimisation steps (with --resume: lengthen or shorten the run)."
     ),
@@ -434,7 +469,9 @@ MAX_PIXELS_OPT = typer.Option(
 @app.command()
 def read(
     files: list[Path] = typer.Argument(
-        ..., help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs."
+        ...,
+        help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
+        "PDFs (not its sub-folders'), in name order; - reads standard input.",
     ),
     fmt: str = typer.Option(
         "text",
@@ -443,11 +480,33 @@ def read(
         help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
         "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
     ),
-    output: Path | None = typer.Option(
+    output: str | None = typer.Option(
         None,
         "--output",
         "-o",
-        help="Write here instead of stdout; replaced only when the run has read a page.",
+        metavar="FILE|FOLDER/",
+        help="A file: everything read goes there, replaced only when the run has read a "
+        "page. A folder (one that exists, or a name ending in /): one file per input, named "
+        "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
+        "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
+        "file is there and newer than the input.",
+    ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        min=1,
+        help="With -o FOLDER/: worker processes reading inputs side by side, each loading "
+        "the model once.",
+    ),
+    redo: bool = typer.Option(
+        False, "--redo", help="With -o FOLDER/: read again the inputs already done."
+    ),
+    quiet_names: bool = typer.Option(
+        False,
+        "--quiet-names",
+        help="Text read from several inputs without the line '==> NAME <==' (NAME page N "
+        "for a PDF's pages) before each input's pages.",
     ),
     overlay: Path | None = typer.Option(
         None,
@@ -464,41 +523,111 @@ def read(
     """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
 
     Exit code 1: an input could not be read (the others were, and its error is on
-    stderr; with --format json also under "errors"); 2: a bad option, an output that
-    cannot be written or a model that cannot be used.
+    stderr; with --format json also under "errors"; with -o FOLDER/ in the summary);
+    2: a bad option, an output that cannot be written or a model that cannot be used.
 
     Example: pageocr read shot.png > shot.txt
     then:    pageocr read scan.pdf --format pdf -o searchable.pdf
+    or:      pageocr read scans/ -o texts/ --jobs 2     (re-run to finish a stopped batch)
     """
+    from ocr_pipeline.batch import ReadOptions
     from ocr_pipeline.formats import ALL_FORMATS
     from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
-    from ocr_pipeline.outputs import AtomicFile, OutputError, check_file
-    from ocr_pipeline.reader import Reader
 
     if fmt not in ALL_FORMATS:
         fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
-    binary = fmt == "pdf"
+    try:
+        page_list = parse_pages(pages)
+    except InputError as err:
+        fail(str(err))
+    opts = ReadOptions(
+        fmt=fmt,
+        dpi=dpi,
+        pages=page_list,
+        max_pixels=max_pixels or MAX_PIXELS,
+        model=None if model is None else str(model),
+        top_k=top,
+        runtime=runtime,
+    )
+    inputs, input_errors = _inputs(files)
+    if output is not None and _is_folder(output):
+        ok = _read_to_folder(inputs, Path(output), opts, jobs, redo, overlay)
+    else:
+        if jobs > 1 or redo:
+            fail("--jobs and --redo read into a folder: give -o FOLDER/")
+        out = None if output is None else Path(output)
+        ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
+    for err in input_errors:
+        typer.echo(f"pageocr: error: {err}", err=True)
+    if input_errors or not ok:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _is_folder(output: str) -> bool:
+    """Whether ``-o`` names a folder: one that exists, or a name ending in a slash."""
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+#: What ``-`` among read's inputs stands for.
+STDIN = Path("-")
+
+
+def _inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read: folders replaced by their images and PDFs; and the errors of
+    folders that hold none or cannot be listed (reported after the others are read)."""
+    from ocr_pipeline.images import expand_inputs
+
+    if paths.count(STDIN) > 1:
+        fail("- (standard input) can be read only once")
+    if STDIN in paths and _stdin_is_terminal():
+        fail("- reads standard input, which is a terminal: pipe or redirect a file into it")
+    files: list[Path] = []
+    errors: list[str] = []
+    for p in paths:
+        found, errs = expand_inputs([p])
+        errors += map(str, errs)
+        if not found and not errs:
+            errors.append(f"{p}: no images or PDFs in the folder")
+        files += found
+    return files, errors
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _read_to_stream(files: list[Path], output, opts, overlay, names: bool) -> bool:
+    """Read every input into one output (``output``, or stdout); True if all were read."""
+    from ocr_pipeline.outputs import AtomicFile, OutputError, check_file
+
+    binary = opts.fmt == "pdf"
     if binary and output is None and _stdout_is_terminal():
         fail("--format pdf writes a binary file: give -o FILE.pdf or redirect stdout")
     try:
-        page_list = parse_pages(pages)
         if output is not None:
             check_file(output)
         if overlay is not None:
             check_file(overlay, image=True)
-    except (InputError, OutputError) as err:
+    except OutputError as err:
         fail(str(err))
-    reader = Reader(model, top_k=top, runtime=runtime)
+    if not files:
+        return False
+    from ocr_pipeline.reader import Reader
+
+    reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
     reader.preload()  # the word lists load while the model does and the first page is read
     _load_model(reader)
-    opts = {"dpi": dpi, "pages": page_list, "max_pixels": max_pixels or MAX_PIXELS}
     target = None
+    names &= opts.fmt == "text" and len(files) > 1
     try:
         target = AtomicFile(output, binary=binary) if output is not None else None
-        writer = _writer(target.file if target else _stdout(binary), fmt)
+        writer = _writer(target.file if target else _stdout(binary), opts.fmt)
         read_all = True
         for f in files:
-            read_all &= _read_file(f, writer, reader, opts, overlay, len(files) > 1)
+            read_all &= _read_file(f, writer, reader, opts, overlay, len(files) > 1, names)
         writer.close()
         if target is not None and writer.pages:
             target.commit()
@@ -514,8 +643,128 @@ def read(
     finally:
         if target is not None:
             target.discard()
-    if not read_all:
-        raise typer.Exit(EXIT_INPUT)
+    return read_all
+
+
+def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: bool, overlay) -> bool:
+    """Read each input into its own file in ``out_dir``, ``jobs`` at a time, with a
+    progress bar and the summary; True if every input was read (or already was)."""
+    from ocr_pipeline import batch
+    from ocr_pipeline.outputs import OutputError, check_folder
+
+    if overlay is not None:
+        fail("--overlay draws one run's pages: not with -o FOLDER/")
+    if STDIN in files:
+        fail("- (standard input) cannot be read into a folder: give -o FILE or none")
+    try:
+        check_folder(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        plan = batch.plan(files, out_dir, opts.fmt)
+        summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
+        done = [] if redo else [j for j in plan if batch.is_done(j)]
+        todo = [j for j in plan if j not in done]
+        for job in todo:
+            batch.clear_partial(job)
+        summary.open(summary.skipped(j) for j in done)
+    except OutputError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{out_dir}: cannot make the folder: {err.strerror or err}")
+    reader = None
+    if jobs == 1 and todo:
+        from ocr_pipeline.reader import Reader
+
+        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
+        reader.preload()
+        _load_model(reader)
+    try:
+        failed = _run_batch(todo, opts, jobs, reader, summary, len(done))
+    finally:
+        summary.close()
+    return failed == 0
+
+
+def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
+    """Run the batch under a progress bar; print each failed input and a last line;
+    return the number of inputs that failed."""
+    import time
+
+    from ocr_pipeline import batch
+    from ocr_pipeline.outputs import OutputError
+
+    expected = [batch.count_pages(j.source, opts.pages) for j in todo]
+    start = time.perf_counter()
+    n_pages = failed = 0
+    with _batch_progress(sum(expected), len(todo)) as progress, _term_interrupts():
+        try:
+            runner = batch.run(todo, opts, jobs, lambda i, n: progress.advance(0), reader)
+            with contextlib.closing(runner) as records:
+                for i, rec in records:
+                    summary.add(rec)
+                    n_pages += rec["pages"]
+                    for note in rec.get("notes", ()):
+                        warn(f"{rec['source']}: {note}")
+                    if rec["status"] == "failed":
+                        failed += 1
+                        typer.echo(f"pageocr: error: {rec['source']}: {rec['error']}", err=True)
+                    # a PDF that failed half-way, a multi-page TIFF: the total follows
+                    task = progress.tasks[0]
+                    task.total = (task.total or 0) + rec["pages"] - expected[i]
+                    task.fields["inputs"] += 1
+        except (batch.BatchError, OutputError) as err:
+            fail(str(err))
+        except KeyboardInterrupt:
+            fail("stopped; what was read is in the folder: run again to read the rest", 130)
+    seconds = time.perf_counter() - start
+    rate = f" ({n_pages / seconds:.2f} pages/s)" if n_pages and seconds > 0 else ""
+    typer.echo(
+        f"pageocr: {len(todo) - failed} read, {skipped} already done, {failed} failed: "
+        f"{n_pages} pages in {seconds:.1f} s{rate}; summary in {summary.path}",
+        err=True,
+    )
+    return failed
+
+
+@contextlib.contextmanager
+def _term_interrupts():
+    """Within: SIGTERM (``kill``) stops the batch as Ctrl-C does, so that the workers
+    are stopped and their temporary files removed."""
+    import signal
+
+    try:
+        old = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _batch_progress(total: int, inputs: int):
+    """A progress bar on stderr when it is a terminal (task 0): pages, pages/s, ETA,
+    inputs done."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.2f} pages/s" if task.speed else "- pages/s")
+
+    console = Console(stderr=True)
+    cols = (
+        TextColumn("{task.completed}/{task.total} pages"),
+        BarColumn(),
+        Rate(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[inputs]}/" + f"{inputs} inputs"),
+    )
+    with Progress(*cols, console=console, disable=not console.is_terminal) as progress:
+        progress.add_task("read", total=total, inputs=0)
+        yield progress
 
 
 def _stdout_is_terminal() -> bool:
@@ -531,13 +780,9 @@ def _stdout(binary: bool):
 
 def _writer(stream, fmt: str):
     """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
-    if fmt == "pdf":
-        from ocr_pipeline.pdfout import PdfPageWriter
+    from ocr_pipeline.batch import writer_for
 
-        return PdfPageWriter(stream)
-    from ocr_pipeline.formats import PageWriter
-
-    return PageWriter(stream, fmt)
+    return writer_for(stream, fmt)
 
 
 def _load_model(reader: Reader) -> None:
@@ -550,40 +795,54 @@ def _load_model(reader: Reader) -> None:
         fail(str(err))
 
 
-def _read_file(path: Path, writer, reader: Reader, opts: dict, overlay, many: bool) -> bool:
+def _read_file(path: Path, writer, reader: Reader, opts, overlay, many: bool, names: bool) -> bool:
     """Read every page of one input and write it as soon as it is read; an input
-    error is reported (stderr, and the writer's error list) and False returned."""
-    from ocr_pipeline.images import InputError, load_pages
+    error is reported (stderr, and the writer's error list) and False returned.
 
+    Args:
+        names: write a line naming the input (and the page of a PDF or the later
+            pages of a multi-page image) before each page's text.
+    """
+    from ocr_pipeline.images import InputError, is_pdf
+
+    pdf = None  # known once a page is loaded: a FIFO must not be opened to find out
     try:
-        for page in load_pages(path, **opts):
+        for page in _load(path, opts):
             if page.note:
-                warn(f"{path}: {page.note}")
+                warn(f"{page.source}: {page.note}")
             res = _read_page(page, reader)
-            writer.page(res, page)
+            name = None
+            if names:
+                pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
+                name = page.source + (f" page {page.number}" if pdf or page.number > 1 else "")
+            writer.page(res, page, name=name)
             if overlay is not None:
                 _write_overlay(overlay, page, res, many or page.number > 1)
             del page, res  # the next page is loaded before the loop variable is rebound
     except InputError as err:
         typer.echo(f"pageocr: error: {err}", err=True)
-        writer.error(str(path), err.reason)
+        writer.error(err.path or str(path), err.reason)
         return False
     return True
 
 
+def _load(path: Path, opts):
+    """The pages of ``path``, or of standard input for ``-``."""
+    from ocr_pipeline.images import MAX_FILE_BYTES, InputError, load_bytes, load_pages
+
+    if path != STDIN:
+        return load_pages(path, opts.dpi, opts.pages, opts.max_pixels)
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"is larger than {MAX_FILE_BYTES >> 20} MB", "<stdin>")
+    return load_bytes(data, opts.dpi, opts.pages, opts.max_pixels, name="<stdin>")
+
+
 def _read_page(page: Page, reader: Reader) -> PageResult:
     """The page read, or an InputError naming the page when reading it fails."""
-    from ocr_pipeline.images import InputError
+    from ocr_pipeline.batch import read_page
 
-    try:
-        return reader.read_page(page)
-    except MemoryError:
-        raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
-    except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
-        raise InputError(
-            f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
-            page.source,
-        ) from None
+    return read_page(page, reader)
 
 
 def _quiet_stdout() -> None:

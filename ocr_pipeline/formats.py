@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from typing import IO
 
@@ -22,6 +23,33 @@ ALL_FORMATS = (*FORMATS, "pdf")
 def to_text(pages: Sequence[PageResult]) -> str:
     """Plain text; pages separated by a form feed, as pdftotext does."""
     return "\f".join(p.text for p in pages) + "\n"
+
+
+def text_header(name: str) -> str:
+    """The line that names a page's input in text read from several inputs, as
+    ``head`` names its files; ``split_text`` finds them again.
+
+    >>> text_header("scan.pdf page 2")
+    '==> scan.pdf page 2 <=='
+    """
+    return f"==> {name} <=="
+
+
+_HEADER = re.compile(r"==> (.*) <==")
+
+
+def split_text(text: str) -> list[tuple[str | None, str]]:
+    """Text ``read`` wrote back into its pages: (name from the header line or None, text).
+
+    >>> split_text("==> a.png <==\\n甲\\f==> b.pdf page 1 <==\\n乙\\n")
+    [('a.png', '甲'), ('b.pdf page 1', '乙')]
+    """
+    pages = []
+    for chunk in text.removesuffix("\n").split("\f"):
+        first, nl, rest = chunk.partition("\n")
+        m = _HEADER.fullmatch(first)
+        pages.append((m.group(1), rest) if m else (None, chunk))
+    return pages
 
 
 def to_json(pages: Sequence[PageResult]) -> str:
@@ -59,11 +87,14 @@ def _json_page(p: PageResult) -> dict:
     }
 
 
-TSV_HEADER = "page\tline\tchar_index\tx0\ty0\tx1\ty1\tconfidence\tchar"
+#: Columns of the TSV: the input each row was read from (its path as given, with tabs
+#: and newlines replaced by spaces) and the page's number in it (a PDF's own page numbers,
+#: so ``--pages 3-5`` gives 3, 4, 5), then the character's line, index, box, confidence.
+TSV_HEADER = "source\tpage\tline\tchar_index\tx0\ty0\tx1\ty1\tconfidence\tchar"
 
 
 def to_tsv(pages: Sequence[PageResult]) -> str:
-    """One row per character: page, line, index, x0, y0, x1, y1, confidence, char."""
+    """One row per character: source, page, line, index, x0, y0, x1, y1, confidence, char."""
     rows = [TSV_HEADER]
     for p in pages:
         rows.extend(_tsv_rows(p))
@@ -72,13 +103,18 @@ def to_tsv(pages: Sequence[PageResult]) -> str:
 
 def _tsv_rows(p: PageResult) -> list[str]:
     rows = []
+    src = _TSV_UNSAFE.sub(" ", p.source)
     for li, ln in enumerate(p.lines):
         for ci, c in enumerate(ln.chars):
             x0, y0, x1, y1 = c.box
             rows.append(
-                f"{p.number}\t{li}\t{ci}\t{x0}\t{y0}\t{x1}\t{y1}\t{c.confidence:.4f}\t{c.char}"
+                f"{src}\t{p.number}\t{li}\t{ci}\t{x0}\t{y0}\t{x1}\t{y1}\t{c.confidence:.4f}\t"
+                f"{c.char}"
             )
     return rows
+
+
+_TSV_UNSAFE = re.compile(r"[\t\n\r]")
 
 
 HOCR_HEAD = [
@@ -96,18 +132,24 @@ HOCR_TAIL = ["</body></html>"]
 
 
 def to_hocr(pages: Sequence[PageResult]) -> str:
-    """hOCR 1.2: pages, paragraphs, lines and characters (ocrx_cinfo) with boxes."""
+    """hOCR 1.2: pages, paragraphs, lines and characters (ocrx_cinfo) with boxes.
+
+    Element ids number the pages in the document's order (``page_1``, ``line_1_0``,
+    ...), so they stay unique however many inputs and pages it holds; ``ppageno`` is
+    the page's number in its own input (``image``), counted from 0.
+    """
     out = list(HOCR_HEAD)
-    for p in pages:
-        out.extend(_hocr_page(p))
+    for k, p in enumerate(pages, 1):
+        out.extend(_hocr_page(p, k))
     out.extend(HOCR_TAIL)
     return "\n".join(out) + "\n"
 
 
-def _hocr_page(p: PageResult) -> list[str]:
+def _hocr_page(p: PageResult, k: int) -> list[str]:
+    """The hOCR of page ``p``, the ``k``-th of the document (ids ``page_k`` ...)."""
     src = html.escape(p.source, quote=True)
     out = [
-        f"<div class='ocr_page' id='page_{p.number}' "
+        f"<div class='ocr_page' id='page_{k}' "
         f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.number - 1}'>"
     ]
     block = None
@@ -115,13 +157,13 @@ def _hocr_page(p: PageResult) -> list[str]:
         if ln.block != block:
             if block is not None:
                 out.append("</p>")
-            out.append(f"<p class='ocr_par' id='par_{p.number}_{ln.block}'>")
+            out.append(f"<p class='ocr_par' id='par_{k}_{ln.block}'>")
             block = ln.block
-        out.append(f"<span class='ocr_line' id='line_{p.number}_{li}' title='{_bbox(ln.box)}'>")
+        out.append(f"<span class='ocr_line' id='line_{k}_{li}' title='{_bbox(ln.box)}'>")
         for ci, c in enumerate(ln.chars):
             conf = round(100 * c.confidence, 2)
             out.append(
-                f"<span class='ocrx_cinfo' id='char_{p.number}_{li}_{ci}' "
+                f"<span class='ocrx_cinfo' id='char_{k}_{li}_{ci}' "
                 f"title='{_bbox(c.box)}; x_conf {conf}'>{html.escape(c.char)}</span>"
             )
         out.append("</span>")
@@ -165,16 +207,25 @@ class PageWriter:
         self.pages = 0
         self.errors: list[dict] = []
 
-    def page(self, p: PageResult, source: object = None) -> None:
-        """Write one page and flush (``source``, the input page, is for the pdf format)."""
+    def page(self, p: PageResult, source: object = None, name: str | None = None) -> None:
+        """Write one page and flush.
+
+        Args:
+            p: the page read.
+            source: the input page (for the pdf format; unused here).
+            name: text only: the page's name (its input, and page number), written
+                on a line of its own before its text (:func:`text_header`).
+        """
         first = self.pages == 0
         self.pages += 1
         if self.fmt == "text":
-            chunk = p.text if first else "\f" + p.text
+            text = p.text if name is None else text_header(name) + "\n" + p.text
+            chunk = text if first else "\f" + text
         elif self.fmt == "tsv":
             chunk = "".join(row + "\n" for row in ([TSV_HEADER] if first else []) + _tsv_rows(p))
         elif self.fmt == "hocr":
-            chunk = "".join(line + "\n" for line in (HOCR_HEAD if first else []) + _hocr_page(p))
+            head = HOCR_HEAD if first else []
+            chunk = "".join(line + "\n" for line in head + _hocr_page(p, self.pages))
         else:
             body = json.dumps(_json_page(p), ensure_ascii=False, indent=1)
             chunk = ('{\n "pages": [\n' if first else ",\n") + _indent(body, "  ")

@@ -417,8 +417,9 @@ class PdfPageWriter:
     def pages(self) -> int:
         return self.pdf.pages
 
-    def page(self, p: PageResult, source: Page | None = None) -> None:
-        """Write the page ``p`` read from the input page ``source`` (its image and dpi)."""
+    def page(self, p: PageResult, source: Page | None = None, name: str | None = None) -> None:
+        """Write the page ``p`` read from the input page ``source`` (its image and dpi);
+        ``name`` (the text format's page header) has no place in a PDF."""
         if source is None:
             raise ValueError("the pdf format needs the input page")
         self.pdf.page(p, image_dpi(source), source.gray)

@@ -774,7 +774,9 @@ def test_blank_page_gives_empty_text(tmp_path):
 def test_bad_input_in_a_batch(tmp_path, page_png):
     bad = tmp_path / "notes.txt"
     bad.write_text("not an image")
-    res = runner.invoke(app, ["read", str(bad), str(page_png), str(tmp_path / "missing.png")])
+    res = runner.invoke(
+        app, ["read", "--quiet-names", str(bad), str(page_png), str(tmp_path / "missing.png")]
+    )
     assert res.exit_code == 1
     assert res.stdout.split() == PAGE_LINES
     assert "notes.txt: not an image" in res.stderr and "missing.png: no such file" in res.stderr

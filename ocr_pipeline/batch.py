@@ -1,0 +1,568 @@
+"""Reading many inputs into a folder: one output file per input, a JSONL summary, resume.
+
+``pageocr read DIR_OR_FILES... -o OUT_DIR/ --jobs N`` is this module with a progress
+bar. Each input is read page by page (memory holds one page) into its own output
+file, written under a temporary name in ``OUT_DIR`` and renamed when complete, so a
+run that fails or is killed never leaves a half-written output under an output's
+name. A re-run skips an input whose output is there and newer than the input.
+
+With ``workers`` above 1 the inputs are shared out to worker processes (started by
+forkserver, or spawn where there is none), each of which builds one
+:class:`ocr_pipeline.reader.Reader` and loads the model once; a worker that dies
+(killed, out of memory) fails the input it was reading and is replaced.
+
+>>> jobs = plan([Path("a.png"), Path("b.pdf")], Path("out"), "text")  # doctest: +SKIP
+>>> for rec in run(jobs, ReadOptions(), workers=2):                  # doctest: +SKIP
+...     print(rec["source"], rec["status"], rec["pages"])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import queue
+import signal
+import stat
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ocr_pipeline.images import MAX_PIXELS, InputError, PageRanges
+from ocr_pipeline.outputs import AtomicFile, OutputError
+
+if TYPE_CHECKING:
+    from ocr_pipeline.images import Page
+    from ocr_pipeline.pipeline import PageResult
+    from ocr_pipeline.reader import Reader
+
+log = logging.getLogger(__name__)
+
+#: The summary a batch writes in its output folder: one JSON record per input.
+SUMMARY_NAME = "pageocr-summary.jsonl"
+#: Output file extension of each format.
+EXTENSIONS = {"text": ".txt", "json": ".json", "tsv": ".tsv", "hocr": ".hocr", "pdf": ".pdf"}
+#: Seconds a worker is given to stop (and remove its temporary file) before it is killed.
+STOP_GRACE = 5.0
+
+#: A record of the summary: source, output, status ("done", "skipped" or "failed"),
+#: pages, chars, seconds, error (failed only), notes (pages read at a lower resolution),
+#: rss_mb (the peak resident memory so far of the process that read it) and its pid.
+Record = dict[str, Any]
+#: Called with (index of the job, page number) after each page is read.
+OnPage = Callable[[int, int], None]
+
+
+class BatchError(Exception):
+    """The batch cannot go on: the model cannot be used, an output cannot be written,
+    or the worker processes cannot start. ``str(err)`` says why in one line."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How each input is read and written (what a worker needs to build its reader).
+
+    Args:
+        fmt: output format, a key of :data:`EXTENSIONS`.
+        dpi: rasterisation resolution of PDF pages.
+        pages: the pages to read of each PDF / multi-page TIFF; None for all.
+        max_pixels: the largest page (see :func:`ocr_pipeline.images.load_pages`).
+        model: the model's name or path; None for the shipped one.
+        top_k: alternatives kept per character.
+        runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
+    """
+
+    fmt: str = "text"
+    dpi: int = 200
+    pages: PageRanges | None = None
+    max_pixels: int = MAX_PIXELS
+    model: str | None = None
+    top_k: int = 3
+    runtime: str = "auto"
+
+    def reader(self) -> Reader:
+        """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
+        from ocr_pipeline.reader import Reader
+
+        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime)
+        reader.preload()
+        _ = reader.predictor
+        return reader
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input and the file its output goes to."""
+
+    source: Path
+    output: Path
+
+
+# -- planning ----------------------------------------------------------------------------
+
+
+def plan(files: Sequence[Path], out_dir: Path, fmt: str) -> list[Job]:
+    """The output file of each input: its name with the format's extension
+    (``scan.pdf`` -> ``scan.txt``), or with its own extension kept when another input
+    has the same stem (``a.png.txt``, ``a.jpg.txt``). An input given twice is read once.
+
+    Raises:
+        OutputError: two inputs of one name in different folders, or an output that
+            would replace an input (``--format pdf`` into the inputs' own folder).
+    """
+    unique = list(dict.fromkeys(files, None))
+    seen: set[Path] = set()
+    inputs = []
+    for f in unique:
+        key = Path(os.path.abspath(f))
+        if key not in seen:
+            seen.add(key)
+            inputs.append(f)
+    ext = EXTENSIONS[fmt]
+    stems = Counter(f.stem for f in {f.name: f for f in inputs}.values())
+    jobs = [
+        Job(f, out_dir / (f.stem + ext if stems[f.stem] == 1 else f.name + ext)) for f in inputs
+    ]
+    _check_plan(jobs, seen)
+    return jobs
+
+
+def _check_plan(jobs: list[Job], sources: set[Path]) -> None:
+    by_output: dict[Path, Job] = {}
+    for job in jobs:
+        other = by_output.setdefault(job.output, job)
+        if other is not job:
+            raise OutputError(
+                f"{other.source} and {job.source} would both be written to {job.output}; "
+                "read inputs of the same name into different folders"
+            )
+        if Path(os.path.abspath(job.output)) in sources:
+            raise OutputError(
+                f"{job.output}: would replace the input {job.source}; give another -o folder"
+            )
+
+
+def is_done(job: Job) -> bool:
+    """Whether ``job``'s output is there (outputs appear only complete) and not older
+    than its input."""
+    try:
+        out = job.output.stat()
+        src = job.source.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(out.st_mode) and out.st_mtime_ns >= src.st_mtime_ns
+
+
+def clear_partial(job: Job) -> int:
+    """Remove the temporary files an earlier run killed while writing ``job``'s output
+    left (:class:`ocr_pipeline.outputs.AtomicFile`'s names); return how many."""
+    n = 0
+    for tmp in job.output.parent.glob(f".{_glob_escape(job.output.name[:40])}.*.part"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            n += 1
+    return n
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def count_pages(path: Path, pages: PageRanges | None) -> int:
+    """The pages ``path`` is expected to give, for a progress bar: a PDF's (those of
+    ``pages`` it has), 1 for an image or a file that cannot be opened (a FIFO or
+    device is not opened: it could block)."""
+    from ocr_pipeline.images import InputError, check_file, is_pdf
+
+    try:
+        check_file(path)
+    except InputError:
+        return 1
+    if not is_pdf(path):
+        return 1
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            n = len(pdf)
+        finally:
+            pdf.close()
+    except Exception:  # noqa: BLE001 - the reader reports what is wrong with it
+        return 1
+    return n if pages is None else max(1, sum(1 for p in range(1, n + 1) if p in pages))
+
+
+# -- reading one input -------------------------------------------------------------------
+
+
+def read_page(page: Page, reader: Reader) -> PageResult:
+    """The page read, or an InputError naming the page when reading it fails."""
+    try:
+        return reader.read_page(page)
+    except MemoryError:
+        raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
+    except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
+        raise InputError(
+            f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
+            page.source,
+        ) from None
+
+
+def writer_for(stream: IO, fmt: str):
+    """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
+    if fmt == "pdf":
+        from ocr_pipeline.pdfout import PdfPageWriter
+
+        return PdfPageWriter(stream)
+    from ocr_pipeline.formats import PageWriter
+
+    return PageWriter(stream, fmt)
+
+
+def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Record:
+    """Read ``job.source`` page by page into ``job.output``, which appears only when
+    every page is read.
+
+    Args:
+        on_page: called with each page's number after it is read.
+
+    Returns:
+        The summary record: status "done", or "failed" with the error.
+
+    Raises:
+        OutputError: the output cannot be written (a full disk): the batch stops.
+    """
+    from ocr_pipeline.images import load_pages
+
+    start = time.perf_counter()
+    rec: Record = {"source": str(job.source), "output": str(job.output), "status": "done",
+                   "pages": 0, "chars": 0}  # fmt: skip
+    with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
+        try:
+            writer = writer_for(target.file, opts.fmt)
+            for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
+                if page.note:
+                    rec.setdefault("notes", []).append(page.note)
+                res = read_page(page, reader)
+                writer.page(res, page)
+                rec["pages"] += 1
+                rec["chars"] += sum(len(ln.chars) for ln in res.lines)
+                if on_page is not None:
+                    on_page(page.number)
+                del page, res  # the next page is loaded before the loop variable is rebound
+            writer.close()
+            target.commit()
+        except InputError as err:
+            rec.update(status="failed", output=None, error=err.reason)
+        except OSError as err:
+            raise OutputError(f"{job.output}: cannot write: {err.strerror or err}") from None
+    rec["seconds"] = round(time.perf_counter() - start, 3)
+    rec["rss_mb"] = peak_rss_mb()
+    rec["pid"] = os.getpid()
+    return rec
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# -- running a batch ---------------------------------------------------------------------
+
+
+def run(
+    jobs: Sequence[Job],
+    opts: ReadOptions,
+    workers: int = 1,
+    on_page: OnPage | None = None,
+    reader: Reader | None = None,
+) -> Iterator[tuple[int, Record]]:
+    """Read every job, yielding (index of the job, its record) as each is finished.
+
+    Args:
+        jobs: what to read (see :func:`plan`; skipping done jobs is the caller's).
+        opts: how to read and write.
+        workers: 1 reads in this process (with ``reader`` if given); more share the
+            jobs out to that many worker processes, in order.
+        on_page: called with (index of the job, page number) after each page.
+
+    Raises:
+        BatchError: the model cannot be used, an output cannot be written, or a
+            worker cannot start; the workers are stopped first.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return _run_here(jobs, opts, on_page, reader)
+    return _run_pool(jobs, opts, workers, on_page)
+
+
+def _run_here(jobs, opts, on_page, reader) -> Iterator[tuple[int, Record]]:
+    from recognizer.runtime import ModelError
+
+    try:
+        reader = reader or opts.reader()
+    except ModelError as err:
+        raise BatchError(str(err)) from None
+    for i, job in enumerate(jobs):
+        pager = None if on_page is None else (lambda n, i=i: on_page(i, n))
+        try:
+            yield i, read_one(job, reader, opts, pager)
+        except OutputError as err:
+            raise BatchError(str(err)) from None
+
+
+def _context():
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        # workers fork from a server that has imported the reader's libraries once
+        ctx.set_forkserver_preload(["ocr_pipeline.reader"])
+    return ctx
+
+
+def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no cover - in a child
+    """A worker process: build a reader, then read the jobs sent until None comes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process stops us on Ctrl-C
+    signal.signal(signal.SIGTERM, _exit_on_term)  # SystemExit: the temporary file is removed
+    try:
+        reader = opts.reader()
+    except Exception as err:  # noqa: BLE001 - the main process reports it and stops
+        events.put(("fatal", wid, str(err) or type(err).__name__))
+        return
+    events.put(("ready", wid))
+    parent = mp.parent_process()
+
+    def on_page(i: int, n: int) -> None:
+        if parent is not None and not parent.is_alive():
+            sys.exit(0)  # the main process was killed: stop now; the partial file is removed
+        events.put(("page", wid, i, n))
+
+    while (task := _next_task(tasks)) is not None:
+        i, job = task
+        try:
+            rec = read_one(job, reader, opts, lambda n, i=i: on_page(i, n))
+        except OutputError as err:
+            events.put(("fatal", wid, str(err)))
+            return
+        events.put(("done", wid, i, rec))
+
+
+def _next_task(tasks):  # pragma: no cover - in a child
+    """The next job, or None when told to stop or when the main process is gone (killed:
+    nobody would read what this worker writes)."""
+    parent = mp.parent_process()
+    while True:
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
+
+
+def _exit_on_term(signum, frame) -> None:  # pragma: no cover - in a child
+    sys.exit(128 + signum)
+
+
+class _Pool:
+    """Worker processes, each with its own task queue, so that the main process
+    knows which job each is reading (and fails that one if the worker dies)."""
+
+    def __init__(self, opts: ReadOptions, size: int) -> None:
+        self.ctx = _context()
+        self.opts = opts
+        self.events = self.ctx.Queue()
+        self.procs: dict[int, tuple[Any, Any]] = {}
+        self.ready: set[int] = set()
+        self.busy: dict[int, int] = {}  # worker -> index of the job it reads
+        self.next_id = 0
+        for _ in range(size):
+            self.start()
+
+    def start(self) -> None:
+        wid, self.next_id = self.next_id, self.next_id + 1
+        tasks = self.ctx.Queue()
+        proc = self.ctx.Process(
+            target=_worker, args=(wid, self.opts, tasks, self.events), name=f"pageocr-{wid}"
+        )
+        proc.daemon = True
+        proc.start()
+        self.procs[wid] = (proc, tasks)
+
+    def idle(self) -> list[int]:
+        return [w for w in sorted(self.ready) if w not in self.busy]
+
+    def give(self, wid: int, i: int, job: Job) -> None:
+        self.busy[wid] = i
+        self.procs[wid][1].put((i, job))
+
+    def dead(self) -> list[tuple[int | None, int | None, bool]]:
+        """Workers that stopped, forgotten: (the job each was reading or None, its exit
+        code, whether it had been ready)."""
+        out = []
+        for wid, (proc, _) in list(self.procs.items()):
+            if not proc.is_alive():
+                out.append((self.busy.pop(wid, None), proc.exitcode, wid in self.ready))
+                self.ready.discard(wid)
+                del self.procs[wid]
+        return out
+
+    def close(self, wait: bool) -> None:
+        """Stop the workers: when ``wait``, after their last job; else at once (SIGTERM,
+        which removes their temporary files; SIGKILL after :data:`STOP_GRACE` s)."""
+        for proc, tasks in self.procs.values():
+            if wait:
+                tasks.put(None)
+            elif proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + STOP_GRACE
+        for proc, _ in self.procs.values():
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _run_pool(jobs, opts, workers, on_page) -> Iterator[tuple[int, Record]]:
+    todo = deque(enumerate(jobs))
+    pool = _Pool(opts, min(workers, len(jobs)))
+    finished = False
+    try:
+        while todo or pool.busy:
+            for wid in pool.idle():
+                if todo:
+                    pool.give(wid, *todo.popleft())
+            yield from _events(pool, jobs, on_page, bool(todo))
+        finished = True
+    finally:
+        pool.close(wait=finished)
+
+
+def _events(pool: _Pool, jobs, on_page, more: bool) -> list[tuple[int, Record]]:
+    """The records finished by the next event (waiting up to half a second for it),
+    and those of the jobs whose workers died (the workers replaced while jobs remain)."""
+    out = []
+    try:
+        ev = pool.events.get(timeout=0.5)
+    except queue.Empty:
+        ev = ("none", None)
+    kind, wid = ev[0], ev[1]
+    if kind == "fatal":
+        raise BatchError(ev[2])
+    if kind == "ready":
+        pool.ready.add(wid)
+    elif kind == "page" and pool.busy.get(wid) == ev[2] and on_page is not None:
+        on_page(ev[2], ev[3])
+    elif kind == "done" and pool.busy.get(wid) == ev[2]:
+        del pool.busy[wid]
+        out.append((ev[2], ev[3]))
+    return out + _dead(pool, jobs, more)
+
+
+def _dead(pool: _Pool, jobs, more: bool) -> list[tuple[int, Record]]:
+    out = []
+    for i, code, was_ready in pool.dead():
+        if not was_ready:
+            raise BatchError(f"a worker process stopped as it started (exit code {code})")
+        if i is not None:
+            log.info("a worker died (exit code %s) reading %s", code, jobs[i].source)
+            job = jobs[i]
+            error = f"the worker process reading it stopped (exit code {code})"
+            rec = {"source": str(job.source), "output": None, "status": "failed",
+                   "pages": 0, "chars": 0, "seconds": None, "error": error}  # fmt: skip
+            out.append((i, rec))
+        if more or pool.busy:
+            pool.start()
+    return out
+
+
+# -- the summary -------------------------------------------------------------------------
+
+
+class Summary:
+    """The JSONL summary of a batch: one record per input, written as each is done.
+
+    It describes the latest run: :meth:`open` replaces the file whole with the
+    records of the inputs skipped (carrying over their pages and characters from
+    the summary it replaces), then each record is appended and flushed as it comes,
+    so a run that is killed keeps the records of what it finished.
+
+    Args:
+        path: the summary file (:data:`SUMMARY_NAME` in the output folder).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.earlier = self._earlier()
+        self.file: IO[str] | None = None
+
+    def _earlier(self) -> dict[str, Record]:
+        """The records of the summary already there, by source (unreadable lines, such as
+        the last line of a run killed as it wrote it, are left out)."""
+        out: dict[str, Record] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return out
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                rec = json.loads(line)
+                out[rec["source"]] = rec
+        return out
+
+    def skipped(self, job: Job) -> Record:
+        """The record of an input whose output is already there."""
+        old = self.earlier.get(str(job.source), {})
+        return {"source": str(job.source), "output": str(job.output), "status": "skipped",
+                "pages": old.get("pages"), "chars": old.get("chars"),
+                "seconds": 0.0}  # fmt: skip
+
+    def open(self, first: Iterable[Record]) -> None:
+        """Replace the summary with ``first`` records, then keep it open to append.
+
+        Raises:
+            OutputError: it cannot be written.
+        """
+        with AtomicFile(self.path) as out:
+            try:
+                out.file.writelines(_line(rec) for rec in first)
+            except OSError as err:
+                raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+            out.commit()
+        try:
+            self.file = open(self.path, "a", encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+
+    def add(self, rec: Record) -> None:
+        """Append one record and flush it."""
+        assert self.file is not None, "open() first"
+        try:
+            self.file.write(_line(rec))
+            self.file.flush()
+        except OSError as err:
+            raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+
+    def close(self) -> None:
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+            self.file = None
+
+
+def _line(rec: Record) -> str:
+    return json.dumps(rec, ensure_ascii=False) + "\n"
