@@ -9,9 +9,11 @@ from __future__ import annotations
 import typer
 
 from benchmarks.docs import docs_app
+from benchmarks.timings import timings_cmd
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
+app.command("timings")(timings_cmd)
 
 if __name__ == "__main__":
     app()
