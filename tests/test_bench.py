@@ -431,6 +431,7 @@ def test_choose_screens_uses_each_line_once_and_faces_in_turn():
     assert len(choose_screens(100, 3, lines, faces)) < 100  # stops when the lines run out
 
 
+@pytest.mark.model_snapshot
 def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
     """The whole command on fixture faces and a catalogue written here: characters the
     face lacks (按照 is only in the serif subset) come from the fallback face, and
