@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -616,7 +616,8 @@ def write_page(page: BenchPage, out: Path, seed: int) -> None:
         folder = out / variant
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / (stem + ext)
-        img.save(path, **({"quality": JPEG_QUALITY} if ext == ".jpg" else {}))
+        options: dict[str, Any] = {"quality": JPEG_QUALITY} if ext == ".jpg" else {}
+        img.save(path, **options)
         path.with_suffix(".txt").write_text(truth_of(ls) + "\n", encoding="utf-8")
         page.images[variant] = str(path)
 
@@ -1249,6 +1250,7 @@ def measure_process(argv: Sequence[str], timeout: float = 600.0) -> ProcessStats
             return ProcessStats(time.perf_counter() - t0, 0.0, "timeout")
         rss_kb, code = _gnu_time_rss(err), proc.returncode
     else:
+        assert proc.stderr is not None  # stderr=PIPE
         with proc.stderr:
             err = proc.stderr.read().decode("utf-8", errors="replace")
         _, status, usage = os.wait4(proc.pid, 0)

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import typer
 
@@ -62,7 +62,7 @@ def _main(
     """Offline OCR for printed Chinese: screenshots, scans and PDFs to text."""
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear error line on stderr and exit non-zero."""
     typer.echo(f"pageocr: error: {message}", err=True)
     raise typer.Exit(code)
@@ -903,7 +903,7 @@ def segment(
     """
     from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
     from ocr_pipeline.outputs import OutputError, check_file, check_folder
-    from segmentation.crops import MODES
+    from segmentation.crops import MODES, Mode
     from segmentation.segment import crops, segment_page
 
     if mode not in MODES:
@@ -925,7 +925,8 @@ def segment(
         warn(f"{image}: {pg.note}")
     seg = segment_page(pg.gray)
     try:
-        n = _write_crops(out, seg, crops(seg, size=size, mode=mode), force, image, page, mode, size)
+        images = crops(seg, size=size, mode=cast("Mode", mode))  # one of MODES (checked)
+        n = _write_crops(out, seg, images, force, image, page, mode, size)
         if debug is not None:
             _write_debug(debug, seg)
     except OutputError as err:
@@ -1094,7 +1095,7 @@ def _add_bench(argv: list[str]) -> None:
     """Register the ``bench`` commands, unless the command line runs another command:
     their module is the largest, and ``read`` should start fast."""
     args = [a for a in argv[1:] if not a.startswith("-")]
-    others = {c.name or c.callback.__name__ for c in app.registered_commands}
+    others = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
     if args and args[0] in others:
         return
     from ocr_pipeline.bench import bench_app
@@ -1111,4 +1112,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -292,6 +292,7 @@ def fix_width_forms(
                 full = open_side >= FULLWIDTH_OPEN or min(gap_left, gap_right) >= FULLWIDTH_CENTRED
             else:
                 known = gap_left if gap_right is None else gap_right
+                assert known is not None  # two or more boxes: a neighbour on one side
                 margin = ascii_margin[i] if ascii_margin is not None else 0.0
                 full = line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
         out[i] = wide if full else base
@@ -306,7 +307,9 @@ def _symbol_form(ch: str, i: int, boxes: np.ndarray | None, line_height: float) 
     """A full-width = < > + only with a cell's empty space on both sides."""
     if boxes is None or line_height <= 0 or not 0 < i < len(boxes) - 1:
         return SYMBOL_HALFWIDTH[ch]
-    return ch if min(_gaps(boxes, i, line_height)) >= FULLWIDTH_OPEN else SYMBOL_HALFWIDTH[ch]
+    left, right = _gaps(boxes, i, line_height)
+    assert left is not None and right is not None  # 0 < i < len(boxes) - 1
+    return ch if min(left, right) >= FULLWIDTH_OPEN else SYMBOL_HALFWIDTH[ch]
 
 
 def _gaps(boxes: np.ndarray, i: int, line_height: float) -> tuple[float | None, float | None]:
@@ -397,8 +400,8 @@ def fix_full_stops(
     if line_height <= 0 or not any(is_hanzi(c) for c in chars):
         return list(chars)
     out = list(chars)
-    for i, ch in enumerate(chars[:-1]):
-        if ch == "." and _gaps(boxes, i, line_height)[1] >= FULLWIDTH_OPEN:
+    for i, ch in enumerate(chars[:-1]):  # each has a right neighbour: its gap is not None
+        if ch == "." and (_gaps(boxes, i, line_height)[1] or 0.0) >= FULLWIDTH_OPEN:
             out[i] = "，" if comma_share[i] >= DOT_COMMA else "。"
     return out
 
@@ -427,7 +430,7 @@ def ellipsis_dots(
     if ((box[1] + box[3]) / 2 - top) / height < LOW_ELLIPSIS:
         return None
     if len(pieces) >= 2:
-        return [tuple(int(v) for v in p) for p in pieces]
+        return [(int(p[0]), int(p[1]), int(p[2]), int(p[3])) for p in pieces]
     n = 3 if box[2] - box[0] >= THREE_DOTS * height else 2
     edges = np.linspace(box[0], box[2], n + 1).round().astype(int)
     return [(int(a), box[1], int(b), box[3]) for a, b in zip(edges, edges[1:])]
@@ -809,7 +812,7 @@ LETTER_MARKS = {"「": "」", "『": "』", "」": "「", "』": "『"}
 
 
 def letters_in_words(
-    chars: list[str], gaps: Sequence[bool], alternatives: list[list[tuple[str, float]]]
+    chars: list[str], gaps: Sequence[bool] | np.ndarray, alternatives: list[list[tuple[str, float]]]
 ) -> list[str]:
     """Letters read as a hanzi or a corner bracket in a Latin word (o as 口, a small
     monospaced r as 「), read with less than ``LETTER_MARK_PROB``, become the first

@@ -23,9 +23,10 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -351,7 +352,8 @@ def _plain_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray | None:
         return pixels
     # Pillow's RGB to L, rounding included, so both paths give the same pixels
     weights = np.array([7471, 38470, 19595], np.uint32)  # B, G, R in 1/65536
-    return ((pixels @ weights + 0x8000) >> 16).astype(np.uint8)
+    bgr = cast("npt.NDArray[np.uint8]", pixels)  # OpenCV's stubs allow any numeric Mat
+    return ((bgr @ weights + 0x8000) >> 16).astype(np.uint8)
 
 
 def _jpeg_gray_size(data: bytes) -> tuple[int, int] | None:

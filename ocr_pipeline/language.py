@@ -275,7 +275,7 @@ def correct(
                     unary.append(np.log(max(p, PROB_FLOOR)) - (cost if rank else 0.0))
             options.append((ids, unary))
     for start, end in runs(np.array([o is not None for o in options], bool)):
-        run = options[start:end]
+        run = [o for o in options[start:end] if o is not None]  # a run has no boundary
         if all(len(ids) == 1 for ids, _ in run):
             continue
         best = viterbi([ids for ids, _ in run], [u for _, u in run], model, lam)
@@ -335,7 +335,10 @@ def read_jieba_dict(path: Path | str) -> list[tuple[str, float]]:
     if path.name.endswith((".tar.gz", ".tgz")):
         with tarfile.open(path) as tar:
             member = next(m for m in tar.getmembers() if m.name.endswith("jieba/dict.txt"))
-            text = tar.extractfile(member).read().decode("utf-8")
+            data = tar.extractfile(member)
+            if data is None:
+                raise ValueError(f"{path}: {member.name} is not a regular file")
+            text = data.read().decode("utf-8")
     else:
         text = path.read_text("utf-8")
     words = []

@@ -34,6 +34,9 @@ import gzip
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+
+Change = TypeVar("Change")
 
 #: Where the shipped word list lives.
 DATA = Path(__file__).with_name("data") / "english.txt.gz"
@@ -79,14 +82,14 @@ def needs_check(word: str, vocabulary: frozenset[str] | None = None) -> bool:
 
 
 def best_variant(
-    variants: Iterable[tuple[str, float, object]], vocabulary: frozenset[str] | None = None
-) -> object | None:
+    variants: Iterable[tuple[str, float, Change]], vocabulary: frozenset[str] | None = None
+) -> Change | None:
     """The change to take among ``(text, cost, change)`` variants of one word:
     the cheapest whose text is an English word of ``MIN_WORD`` letters or more
     and whose cost (the log-score it loses, >= 0) is at most ``MARGIN``, or
     ``MARGIN_LONG`` for a word of ``LONG_WORD`` letters or more; None if there
     is none."""
-    best = None
+    best: tuple[float, Change] | None = None
     for text, cost, change in variants:
         limit = MARGIN_LONG if len(text) >= LONG_WORD else MARGIN
         if cost <= limit and len(text) >= MIN_WORD and known(text, vocabulary):

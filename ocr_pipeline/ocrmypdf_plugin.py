@@ -119,7 +119,8 @@ def line_words(line: LineResult) -> Iterator[tuple[str, tuple[int, int, int, int
     >>> [w for w, _ in line_words(ln)]
     ['中', 'OK', '文']
     """
-    word, box = "", None
+    word = ""
+    box: tuple[int, int, int, int] | None = None
     for i, (c, space) in enumerate(zip(line.chars, line.spaces)):
         word += c.char
         b = c.box

@@ -111,7 +111,7 @@ def line_runs(line: LineResult) -> list[tuple[str, float, float]]:
 
 def run_matrix(
     to_points: np.ndarray, x0: float, x1: float, top: float, bottom: float
-) -> tuple[float, float, float, float, float, float, float]:
+) -> tuple[float, float, float, float, float, float]:
     """Where a glyph goes: the text matrix, font size and horizontal scaling.
 
     Args:

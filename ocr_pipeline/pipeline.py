@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -171,9 +171,9 @@ def read_image(
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
     scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands if not c.parts] + parts)
-    for i, line in enumerate(seg.lines):
+    for i, seg_line in enumerate(seg.lines):
         cands = first[i] + extra[i]
-        decoded = _decode_line(line, cands, seg.pieces[i], scorer, i, typical[i], bigram, words)
+        decoded = _decode_line(seg_line, cands, seg.pieces[i], scorer, i, typical[i], bigram, words)
         page.lines.append(decoded)
     page.lines = [line for line in page.lines if not _picture(line)]
     if nontext is not None:
@@ -476,7 +476,8 @@ def _hanzi_pairs(
             or not is_hanzi(scorer.char(i, c))
         ):
             continue
-        sides = []
+        nb: Candidate | None
+        sides: list[tuple[Candidate | None, str]] = []  # None: no neighbour to split with
         for m, side in ((n - 1, "left"), (n + 1, "right")):
             if 0 <= m < len(cands):
                 nb = cands[m]
@@ -492,6 +493,7 @@ def _hanzi_pairs(
             if side == "left":
                 edge = (nb.box[0] if nb else c.box[0]) + typical
             else:
+                assert nb is not None  # only a left side may have none
                 edge = nb.box[2] - typical
             halves = cell_split(seg.mask, c.box, edge, CUT_SLACK * typical)
             if halves is None:
@@ -815,7 +817,7 @@ def _english_words(
         worn = len(word) >= lexicon.MIN_READ and not word.isalpha()  # DA1ABASE: no word
         if not (worn or lexicon.needs_check(word, words)):
             continue
-        variants = []
+        variants: list[tuple[str, float, tuple[Any, ...]]] = []  # ("letters" | "cut", ...)
         for e in range(a, b):
             c = elems[e][1]
             for ch, p, p0 in _other_letters(scorer, i, c, word, e - a):
@@ -824,8 +826,8 @@ def _english_words(
         bars = [e for e in range(a, b) if chars[e] in TWINS]
         for bar in TWINS if len(bars) > 1 else ():  # all I or all l: "aII" is all
             text = "".join(bar if n + a in bars else ch for n, ch in enumerate(word))
-            new = [(elems[e][1], bar, scorer.top[(i, elems[e][1])][1][0]) for e in bars]
-            variants.append((text, 0.0, ("letters", new)))
+            twins = [(elems[e][1], bar, scorer.top[(i, elems[e][1])][1][0]) for e in bars]
+            variants.append((text, 0.0, ("letters", twins)))
         ks = [k for k in range(len(path)) if a <= first[k] and first[k + 1] <= b]
         for k0, k1 in [(k, k + 1) for k in ks] + [(k, k + 2) for k in ks if k + 1 in ks]:
             old = path[k0:k1]
@@ -1037,8 +1039,8 @@ def _decode_line(
 
     ends = ending_at(cands)
     edges = [(a, b) for b, c in enumerate(cands) for a in ends.get(c.start, ())]
-    chars = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
-    context = dict(zip(edges, language.context_scores(chars, bigram))) if bigram is not None else {}
+    pairs = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
+    context = dict(zip(edges, language.context_scores(pairs, bigram))) if bigram is not None else {}
 
     def transition(a: int, b: int) -> float:
         if {last[a], first[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
@@ -1076,6 +1078,6 @@ def _decode_line(
     chars = language.correct_line(chars, result.chars, bigram)
     result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
     result.spaces.append(False)
-    for c, f in zip(result.chars, fix_words(chars, result.spaces)):
-        c.char = f
+    for out, f in zip(result.chars, fix_words(chars, result.spaces)):
+        out.char = f
     return result

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
 import numpy as np
 
@@ -181,17 +181,26 @@ class Reader:
     @property
     def language(self) -> BigramModel | None:
         """The bigram language model, or None when off (or none ships)."""
-        return self._part("language", lambda v: language_mod.shipped() if _is_shipped(v) else v)
+        return self._part(
+            "language",
+            lambda v: language_mod.shipped() if _is_shipped(v) else cast("BigramModel | None", v),
+        )
 
     @property
     def lexicon(self) -> frozenset[str] | None:
         """The English word list, or None when off."""
-        return self._part("lexicon", lambda v: lexicon_mod.words() if _is_shipped(v) else v)
+        return self._part(
+            "lexicon",
+            lambda v: lexicon_mod.words() if _is_shipped(v) else cast("frozenset[str] | None", v),
+        )
 
     @property
     def nontext(self) -> NonText | None:
         """The non-text line filter, or None when off (or none ships)."""
-        return self._part("nontext", lambda v: nontext_mod.shipped() if _is_shipped(v) else v)
+        return self._part(
+            "nontext",
+            lambda v: nontext_mod.shipped() if _is_shipped(v) else cast("NonText | None", v),
+        )
 
     def preload(self) -> threading.Thread:
         """Start loading the language model and the word list in a background thread

@@ -84,7 +84,8 @@ def messages(locale_dir: Path = LOCALE_DIR) -> list[str]:
     for mo in sorted(locale_dir.glob("*.mo")):
         try:
             with mo.open("rb") as f:
-                catalog = gettext.GNUTranslations(f)._catalog  # the only way to list them
+                # the only way to list them: _catalog is private and not in typeshed
+                catalog = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
         except (OSError, ValueError, UnicodeDecodeError):
             continue
         out += [v for k, v in catalog.items() if k and isinstance(v, str)]

@@ -163,15 +163,14 @@ def discover(
         Faces sorted by family, style. Unreadable files are skipped with a warning
         when scanning directories; an explicitly named bad file raises FontError.
     """
-    paths = list(paths) if paths is not None else None
-    explicit = paths is not None
-    files = font_files(paths if explicit else system_font_dirs())
+    named = list(paths) if paths is not None else None
+    files = font_files(named if named is not None else system_font_dirs())
     faces: list[Face] = []
     for f in files:
         try:
             faces.extend(read_faces(f, heldout))
         except FontError as err:
-            if explicit and Path(f).is_file() and str(f) in {str(Path(p)) for p in paths}:
+            if named is not None and Path(f).is_file() and str(f) in {str(Path(p)) for p in named}:
                 raise
             log.warning("skipping %s", err)
     if not select_all:

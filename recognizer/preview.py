@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from recognizer.charset import Charset
 from recognizer.fonts import Face, coverage
 from recognizer.render import CLEAN, Augment, render
+from segmentation.crops import Mode
 
 #: What a preview shows from each face: hanzi, letters, digits, punctuation.
 PREVIEW_CHARS = "永国识别川小行aQgy0l1O，。、“（《：？.'"
@@ -40,7 +41,10 @@ def contact_sheet(
         for i, ch in enumerate(chars):
             if ch not in covered:
                 continue
-            for mode, aug in (("line", CLEAN), ("tight", CLEAN), (None, Augment())):
+            variants: tuple[tuple[Mode | None, Augment], ...] = (
+                ("line", CLEAN), ("tight", CLEAN), (None, Augment())
+            )
+            for mode, aug in variants:
                 tiles.append(
                     render(face, ch, seed=seed + i, size=size, mode=mode, aug=aug, neighbours=neigh)
                 )
@@ -65,7 +69,7 @@ def labelled_sheet(
     draw = ImageDraw.Draw(sheet)
     for i, (img, text) in enumerate(items):
         x, y = (i % cols) * cell, (i // cols) * (cell + 20)
-        tile = Image.fromarray(img).resize((cell - 8, cell - 8), Image.NEAREST)
+        tile = Image.fromarray(img).resize((cell - 8, cell - 8), Image.Resampling.NEAREST)
         sheet.paste(tile, (x + 4, y + 4))
         draw.text((x + 4, y + cell - 2), text, fill=255, font=font)
     sheet.save(out)
@@ -80,7 +84,7 @@ def _spread(faces: Sequence[Face], n: int) -> list[Face]:
     return picked[:: max(1, len(picked) // n)][:n]
 
 
-def _label_font(faces: Sequence[Face]) -> ImageFont.ImageFont:
+def _label_font(faces: Sequence[Face]) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     probe = Charset("永")
     for f in faces:
         if coverage(f, probe):

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from recognizer.fonts import Face
-from segmentation.crops import normalize_crop
+from segmentation.crops import Mode, normalize_crop
 
 #: Sizes in pixels per em that a character is shown at. Small ones look like
 #: 96-dpi screenshots.
@@ -91,7 +91,7 @@ def render(
     ch: str,
     seed: int,
     size: int = 32,
-    mode: str | None = None,
+    mode: Mode | None = None,
     aug: Augment = Augment(),
     neighbours: str = "",
 ) -> np.ndarray:
@@ -184,7 +184,7 @@ def _scale(
     return canvas, box, (top, max(bottom, top + 1))
 
 
-def _ink_box(ink: np.ndarray, bbox: tuple[int, ...]) -> tuple[int, int, int, int]:
+def _ink_box(ink: np.ndarray, bbox: tuple[float, ...]) -> tuple[int, int, int, int]:
     """Tight ink box inside PIL's text bbox (which includes side bearings)."""
     x0, y0, x1, y1 = (int(v) for v in bbox)
     sub = ink[y0:y1, x0:x1] > 40
@@ -248,7 +248,7 @@ def _photometric(ink: np.ndarray, rng: np.random.Generator, aug: Augment) -> np.
     """Contrast, noise and JPEG, in either polarity, returned white on black."""
     lo = rng.uniform(0, (1 - aug.contrast) * 255 * 0.5)
     hi = 255 - rng.uniform(0, (1 - aug.contrast) * 255 * 0.5)
-    img = lo + ink.astype(np.float32) * ((hi - lo) / 255.0)
+    img: np.ndarray = lo + ink.astype(np.float32) * ((hi - lo) / 255.0)
     inverted = rng.random() < aug.p_invert
     if inverted:
         img = 255 - img
@@ -258,8 +258,9 @@ def _photometric(ink: np.ndarray, rng: np.random.Generator, aug: Augment) -> np.
     if rng.random() < aug.p_jpeg:
         q = int(rng.integers(25, 85))
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+        if decoded is not None:
+            img = decoded
     if inverted:
         img = 255 - img
     # Normalise as the page reader does: background to 0, ink to full range.

@@ -157,6 +157,7 @@ class Predictor:
         self.path = path
         self.runtime = "litert" if path.suffix == ".tflite" else "tf"
         self.batch_size = batch_size or BATCH_SIZE[self.runtime]
+        self._run: _LiteRT | _TensorFlow
         if self.runtime == "litert":
             self._run = _LiteRT(path)
         else:

@@ -10,9 +10,11 @@ estimate (a large max filter on a downscaled copy, smoothed).
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from segmentation.clean import median, percentile
 
@@ -109,6 +111,7 @@ def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
         image holds no ink (blank, uniform or noise only).
     """
     g = to_gray(gray)
+    small: np.ndarray | None
     small = _downscale(g)
     if not _dark_text(small):
         g, small = 255 - g, None  # shrunk again: 255 - shrunk rounds differently
@@ -319,6 +322,7 @@ def ink_mask(ink: np.ndarray, low: int | None = None) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
         (ink >= low).astype(np.uint8), connectivity=8
     )
+    labels = cast("npt.NDArray[np.int32]", labels)  # OpenCV's stubs allow any numeric Mat
     n_strong, strong_labels = cv2.connectedComponents(strong, connectivity=8)
     on = strong > 0
     area = stats[:, cv2.CC_STAT_AREA]

@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -140,7 +141,7 @@ def _split_kerned(
         for k in tall:
             link[k] = int(faint_labels[labels == ids[k]][0])
     comps = sorted((int(stats[k, 0]), int(stats[k, 0] + stats[k, 2]), link[k]) for k in tall)
-    groups = [[comps[0][0], comps[0][1], {comps[0][2]}]]
+    groups: list[list[Any]] = [[comps[0][0], comps[0][1], {comps[0][2]}]]  # [x0, x1, links]
     for a, b, k in comps[1:]:
         last = groups[-1]
         if last[1] - a > KERN_OVERLAP * height or k in last[2]:
@@ -312,10 +313,10 @@ def cell_split(mask: np.ndarray, box: Box, at: float, slack: float) -> tuple[Box
         return None
     sub = np.asarray(mask)[y0:y1, x0:x1] > 0
     cut = lo - x0 + int(np.argmin(sub[:, lo - x0 : hi - x0].sum(axis=0)))
-    halves = [_ink_box(sub, 0, cut), _ink_box(sub, cut + 1, sub.shape[1])]
-    if None in halves:
+    lhalf, rhalf = _ink_box(sub, 0, cut), _ink_box(sub, cut + 1, sub.shape[1])
+    if lhalf is None or rhalf is None:
         return None
-    left, right = ((x0 + a, y0 + t, x0 + b, y0 + u) for a, t, b, u in halves)
+    left, right = ((x0 + a, y0 + t, x0 + b, y0 + u) for a, t, b, u in (lhalf, rhalf))
     return left, right
 
 

@@ -178,7 +178,7 @@ def _dilate_h(mask: np.ndarray, text_h: float) -> np.ndarray:
     return out > 0
 
 
-def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray | np.bool_) -> list[tuple[int, int]]:  # bool_: stubs of .any()
     """(start, end) of the runs of True in a 1-D bool array, exclusive ends."""
     padded = np.concatenate([[False], flags.astype(bool), [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])

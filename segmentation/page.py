@@ -72,7 +72,7 @@ def _aspect(quad: np.ndarray) -> float:
     q = _order(quad)
     w = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
     h = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-    return float(max(w, h) / max(min(w, h), 1e-6))
+    return float(max(w, h) / max(float(min(w, h)), 1e-6))
 
 
 def _quads(edges: np.ndarray) -> list[np.ndarray]:
@@ -197,10 +197,12 @@ def flatten_page(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.
     tl, tr, br, bl = corners
     width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
-    scale = float(np.clip(FLAT_SIDE / max(width, height, 1.0), 1.0, MAX_ENLARGE))
-    width, height = int(round(width * scale)), int(round(height * scale))
-    dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    # np.float32(1.0): mypy cannot join numpy and Python floats in max(); a page under
+    # a pixel gets MAX_ENLARGE either way
+    scale = float(np.clip(FLAT_SIDE / max(width, height, np.float32(1.0)), 1.0, MAX_ENLARGE))
+    w, h = int(round(width * scale)), int(round(height * scale))
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
     hom = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
-    page = cv2.warpPerspective(gray, hom, (width, height), flags=cv2.INTER_CUBIC,
+    page = cv2.warpPerspective(gray, hom, (w, h), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return page, hom.astype(np.float64)

@@ -135,7 +135,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
         to_page = np.vstack([rotation_matrix(gray.shape, -angle), [0, 0, 1]]) @ to_page
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
-    components = component_stats(raw)
+    components: tuple[np.ndarray, np.ndarray] | None = component_stats(raw)
     # found along the image's edges before it was turned, and along the turned edges
     dark = scan_borders(raw) | edges
     if dark.any():  # a scanner's dark edge: neither text nor a rule

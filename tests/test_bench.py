@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -147,13 +146,12 @@ def test_edit_distance_matches_the_classic_dp():
         assert edit_distance(a, b) == _reference_distance(a, b), (a, b)
 
 
-def test_edit_distance_is_fast_on_a_page():
+def test_edit_distance_on_a_page():
+    # its speed is a benchmark figure: python -m benchmarks timings
     rng = random.Random(1)
     a = "".join(rng.choice(HANZI) for _ in range(1500))
     b = "".join(c if rng.random() > 0.1 else "x" for c in a)
-    t0 = time.perf_counter()
     d = edit_distance(a, b)
-    assert time.perf_counter() - t0 < 1.0
     assert 0 < d <= 1500 * 0.2
 
 
@@ -433,6 +431,7 @@ def test_choose_screens_uses_each_line_once_and_faces_in_turn():
     assert len(choose_screens(100, 3, lines, faces)) < 100  # stops when the lines run out
 
 
+@pytest.mark.model_snapshot
 def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
     """The whole command on fixture faces and a catalogue written here: characters the
     face lacks (按照 is only in the serif subset) come from the fallback face, and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,11 +113,10 @@ def test_build_and_save_round_trip(tmp_path, tiny):
     )
 
 
-def test_shipped_model_loads_fast_and_covers_the_charset():
+def test_shipped_model_loads_and_covers_the_charset():
+    # its load time is a benchmark figure: python -m benchmarks timings
     assert L.DATA.exists() and L.DATA.stat().st_size < 3_000_000
-    t = time.perf_counter()
     model = L.load()
-    assert time.perf_counter() - t < 0.2  # ~20 ms; loose for a busy machine
     hanzi = Charset.from_spec("gb2312-1").chars
     assert set(hanzi) <= set(model.index)
     assert "jieba" in model.source

@@ -631,6 +631,7 @@ def test_decompression_bomb_is_refused(tmp_path):
 # --- read end to end (shipped model) ----------------------------------------------------
 
 
+@pytest.mark.model_snapshot
 @pytest.mark.parametrize("size", [22, 26])
 def test_read_splits_touching_letters(size):
     """Bold, blurred Latin letters touch ("rr", "oo"); the decoder reads them as
@@ -645,6 +646,7 @@ def test_read_splits_touching_letters(size):
     assert Reader().read_image(gray).text == "我们的error在root中"
 
 
+@pytest.mark.model_snapshot
 def test_pictures_beside_text_are_not_read():
     """Avatars beside chat bubbles (here random-noise squares, taller than the text)
     were read as one rare hanzi each, with almost no confidence."""
@@ -666,6 +668,7 @@ def test_pictures_beside_text_are_not_read():
     assert page.text.split() == lines
 
 
+@pytest.mark.model_snapshot
 @pytest.mark.parametrize("size", [13, 14, 15, 16])
 def test_hanzi_with_faint_hairlines_are_read_whole(size):
     """A light Song face at screen sizes: the hairlines of 上 目 书 stay under the solid
@@ -678,6 +681,7 @@ def test_hanzi_with_faint_hairlines_are_read_whole(size):
     assert Reader().read_image(np.array(img)).text == text
 
 
+@pytest.mark.model_snapshot
 def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
     """Ruling lines and a block of light text on dark, each of which alone turned its
     part of the page into a few garbage characters before rules and blocks were handled."""
@@ -713,6 +717,7 @@ def test_read_a_screenshot_with_a_table_a_dark_block_and_an_underline():
         assert want in text.splitlines(), text
 
 
+@pytest.mark.model_snapshot
 def test_read_the_webpage_sample():
     """samples/webpage.png (samples/make_webpage.py): an underlined link, code on a
     dark block, a ruled table, a button and an icon.  Its lines, whitespace aside,
@@ -725,12 +730,14 @@ def test_read_the_webpage_sample():
     assert ["".join(line.split()) for line in got] == ["".join(line.split()) for line in want]
 
 
+@pytest.mark.model_snapshot
 def test_read_reproduces_a_rendered_page(page_png):
     res = runner.invoke(app, ["read", str(page_png)])
     assert res.exit_code == 0, res.output
     assert res.stdout.split() == PAGE_LINES
 
 
+@pytest.mark.model_snapshot
 def test_read_formats(page_png, tmp_path):
     res = runner.invoke(app, ["read", str(page_png), "--format", "json"])
     doc = json.loads(res.stdout)
@@ -748,6 +755,7 @@ def test_read_formats(page_png, tmp_path):
     assert res.exit_code == 0 and Image.open(overlay).size == Image.open(page_png).size
 
 
+@pytest.mark.model_snapshot
 def test_read_two_page_pdf(tmp_path):
     pdf = tmp_path / "two.pdf"
     pages = [render_page(PAGE_LINES[:1]), render_page(PAGE_LINES[1:2])]
@@ -771,6 +779,7 @@ def test_blank_page_gives_empty_text(tmp_path):
     assert res.stdout.strip() == ""
 
 
+@pytest.mark.model_snapshot
 def test_bad_input_in_a_batch(tmp_path, page_png):
     bad = tmp_path / "notes.txt"
     bad.write_text("not an image")
@@ -783,6 +792,7 @@ def test_bad_input_in_a_batch(tmp_path, page_png):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.model_snapshot
 def test_segment_then_classify_round_trip(tmp_path, page_png):
     out = tmp_path / "crops"
     debug = tmp_path / "cuts.png"
@@ -796,6 +806,7 @@ def test_segment_then_classify_round_trip(tmp_path, page_png):
     assert res.stdout.splitlines()[-1] == "".join(PAGE_LINES)
 
 
+@pytest.mark.model_snapshot
 def test_read_without_tensorflow(page_png):
     """The base install reads with LiteRT alone: importing tensorflow must not be needed."""
     code = (
@@ -1233,6 +1244,7 @@ def test_brackets_before_a_capital_are_an_o(text, want):
     assert all(c.box[2] - c.box[0] == 20 for c in o)  # both brackets' boxes
 
 
+@pytest.mark.model_snapshot
 def test_the_colon_of_a_small_light_face_is_read():
     """At 13 px LXGW WenKai's colon is two single pixels, which went as specks."""
     from ocr_pipeline import Reader

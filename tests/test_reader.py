@@ -126,6 +126,7 @@ def _fresh_process_text(kwargs: str) -> str:
     return json.loads(out.stdout)
 
 
+@pytest.mark.model_snapshot
 def test_readers_with_different_parts_do_not_interfere(reader):
     plain = Reader(reader.predictor, language=None, lexicon=None)
     assert plain.language is None and plain.lexicon is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -410,16 +409,13 @@ def test_estimate_skew(para, angle):
     assert abs(estimate_skew(binarize(rotated)) - angle) < 0.5
 
 
-def test_estimate_skew_speed():
+def test_estimate_skew_on_a_full_page():
+    # its speed is a benchmark figure: python -m benchmarks timings
     page = render(
         [(60, 60 + 40 * i, PARAGRAPH + PARAGRAPH[:10], 32) for i in range(40)], (1754, 1240)
     )
-    mask = binarize(rotate(page.image, 1.0))
-    start = time.perf_counter()
-    angle = estimate_skew(mask)
-    elapsed = time.perf_counter() - start
+    angle = estimate_skew(binarize(rotate(page.image, 1.0)))
     assert abs(angle - 1.0) < 0.5
-    assert elapsed < 0.25  # ~20 ms when the machine is idle; loose to survive a busy CI
 
 
 # ---------------------------------------------------------------- lines
