@@ -29,7 +29,7 @@ import stat
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -292,7 +292,7 @@ def run(
     workers: int = 1,
     on_page: OnPage | None = None,
     reader: Reader | None = None,
-) -> Iterator[tuple[int, Record]]:
+) -> Generator[tuple[int, Record], None, None]:
     """Read every job, yielding (index of the job, its record) as each is finished.
 
     Args:
@@ -311,7 +311,7 @@ def run(
     return _run_pool(jobs, opts, workers, on_page)
 
 
-def _run_here(jobs, opts, on_page, reader) -> Iterator[tuple[int, Record]]:
+def _run_here(jobs, opts, on_page, reader) -> Generator[tuple[int, Record], None, None]:
     from recognizer.runtime import ModelError
 
     try:
@@ -437,7 +437,7 @@ class _Pool:
                 proc.join()
 
 
-def _run_pool(jobs, opts, workers, on_page) -> Iterator[tuple[int, Record]]:
+def _run_pool(jobs, opts, workers, on_page) -> Generator[tuple[int, Record], None, None]:
     todo = deque(enumerate(jobs))
     pool = _Pool(opts, min(workers, len(jobs)))
     finished = False

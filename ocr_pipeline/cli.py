@@ -557,8 +557,8 @@ def read(
             fail("--jobs and --redo read into a folder: give -o FOLDER/")
         out = None if output is None else Path(output)
         ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
-    for err in input_errors:
-        typer.echo(f"pageocr: error: {err}", err=True)
+    for message in input_errors:
+        typer.echo(f"pageocr: error: {message}", err=True)
     if input_errors or not ok:
         raise typer.Exit(EXIT_INPUT)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from test_segmentation import render
 
 from benchmarks import corpus
 from benchmarks.crops import align, harvest, to_image
-
-from test_segmentation import render
 
 
 def test_align_tells_one_to_one_merged_missed_and_nothing():
