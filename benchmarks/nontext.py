@@ -94,6 +94,7 @@ def train(folders: Sequence[Path], out: Path, progress=None) -> dict:
         "weights": [round(float(v), 6) for v in w],
         "threshold": thr,
         "fit": {
+            "split": "dev",
             "images": len(entries),
             "lines": int(len(x)),
             "not_text_lines": int((share < NOT_TEXT).sum()),
