@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -72,6 +73,13 @@ class _Band:
     box: Box
     section: int
     column: int
+    #: where it reads within its section and column: (y, x, y) of its box, or for a
+    #: line of one cell of a table row (:func:`_split_cells`) the row's top, the cell's
+    #: left and the line's top
+    key: tuple[int, int, int] | None = None
+
+    def order(self) -> tuple[int, int, int]:
+        return self.key or (self.box[1], self.box[0], self.box[1])
 
 
 def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> list[Line]:
@@ -99,7 +107,7 @@ def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> lis
     if not bands:
         return []
     line_h = _median_line_height(bands, text_h)
-    bands = _split_tall(m, bands, min(line_h, 1.3 * text_h))
+    bands = _split_tall(m, bands, min(line_h, 1.3 * text_h), table_columns)
     line_h = _median_line_height(bands, text_h)
     bands = _merge_tiny(bands, line_h)
     lines = _assign_blocks(bands, line_h)
@@ -281,13 +289,54 @@ def _ink_box(mask: np.ndarray, box: Box) -> Box | None:
     return x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1
 
 
-def _split_tall(mask: np.ndarray, bands: list[_Band], line_h: float) -> list[_Band]:
-    """Split bands much taller than ``line_h`` at deep valleys of their row profile."""
+def _split_tall(
+    mask: np.ndarray, bands: list[_Band], line_h: float, table_columns: np.ndarray | None = None
+) -> list[_Band]:
+    """Split bands much taller than ``line_h`` at deep valleys of their row profile; a
+    table row whose cells hold different numbers of lines, cell by cell."""
     out: list[_Band] = []
     for band in bands:
+        cells = _split_cells(mask, band, line_h, table_columns)
+        if cells is not None:
+            out += cells
+            continue
         parts = _rejoin_short(_split_box(mask, band.box, line_h), line_h)
         out += [_Band(b, band.section, band.column) for b in parts]
     return out
+
+
+def _split_cells(
+    mask: np.ndarray, band: _Band, line_h: float, table_columns: np.ndarray | None
+) -> list[_Band] | None:
+    """The lines of a tall table row read cell by cell, or None for any other band.
+
+    A row of a ruled table whose one cell wraps onto a second line, while its other
+    cells are single lines centred beside the two, is one band whose row profile has
+    no valley; read across, its two lines' glyphs were cut as one (Debian Reference's
+    tables of files: 'exim(8) 专用的，' over 'exim4-config_files(5)'). Each cell between
+    the table's vertical rules (where the band has no ink) is split on its own, and its
+    lines read in turn, cell after cell, as a text layer has them.
+    """
+    x0, y0, x1, y1 = band.box
+    if table_columns is None or y1 - y0 <= TALL_FACTOR * line_h:
+        return None
+    sub = mask[y0:y1]
+    cuts = [int(x) for x in np.flatnonzero(table_columns[x0:x1]) + x0 if not sub[:, x].any()]
+    if not cuts:
+        return None
+    edges = [x0, *cuts, x1]
+    cells: list[list[Box]] = []
+    for a, b in itertools.pairwise(edges):
+        box = _ink_box(mask, (a, y0, b, y1))
+        if box is not None:
+            cells.append(_rejoin_short(_split_box(mask, box, line_h), line_h))
+    if len(cells) < 2 or max(map(len, cells)) < 2:
+        return None
+    return [
+        _Band(part, band.section, band.column, (y0, cell[0][0], part[1]))
+        for cell in cells
+        for part in cell
+    ]
 
 
 def _rejoin_short(parts: list[Box], line_h: float) -> list[Box]:
@@ -401,7 +450,7 @@ def _merge_tiny(bands: list[_Band], line_h: float) -> list[_Band]:
             j = _nearest_band(bands, i, line_h)
             if j is not None:
                 other = bands[j]
-                merged = _Band(union(band.box, other.box), other.section, other.column)
+                merged = _Band(union(band.box, other.box), other.section, other.column, other.key)
                 bands = [b for k, b in enumerate(bands) if k not in (i, j)] + [merged]
                 changed = True
                 break
@@ -435,7 +484,7 @@ def union(*boxes: Box) -> Box:
 
 def _assign_blocks(bands: list[_Band], line_h: float) -> list[Line]:
     """Sort bands into reading order and number the paragraphs."""
-    bands = sorted(bands, key=lambda b: (b.section, b.column, b.box[1], b.box[0]))
+    bands = sorted(bands, key=lambda b: (b.section, b.column, *b.order()))
     gap_limit = _block_gap(bands, line_h)
     lines: list[Line] = []
     block = 0

@@ -961,3 +961,31 @@ def test_lift_paper_takes_a_grainy_floor_out_of_a_line_and_leaves_clean_lines():
     far = ~(cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
     assert np.percentile(ink[:30][far[:30]], 95) < 3 < np.percentile(before[:30][far[:30]], 95)
     assert (ink[30:] == before[30:]).all()  # a clean line is left as it was
+
+
+def test_a_table_row_whose_cell_wraps_is_read_cell_by_cell():
+    """A ruled table's row whose last cell wraps onto two lines while the others are
+    single lines centred beside them: one band without a valley, read across, cut its
+    two lines' glyphs as one (Debian Reference's tables of files, 138 errors a page)."""
+    size = 24
+    top, bottom = 40, 40 + 3 * size
+    mid = (top + bottom) // 2 - size // 2
+    spec = [
+        (40, mid, "中文字", size),
+        (200, mid, "识别的", size),
+        (360, top + size // 4, "是了人大国", size),
+        (360, top + size // 4 + round(1.3 * size), "我们这个", size),
+    ]
+    page = render(spec, (bottom + 60, 520))
+    img = page.image.copy()
+    for y in (top - 12, bottom + 8, bottom + 40):  # the grid's rows
+        img[y : y + 2, 20:500] = 0
+    for x in (20, 180, 340, 498):  # and its columns
+        img[top - 12 : bottom + 42, x : x + 2] = 0
+    seg = segment_page(img)
+    texts = [len(chars) for chars in seg.chars]
+    # four lines, in the order of the cells, each with its own characters
+    assert texts[:4] == [3, 3, 5, 4]
+    boxes = [line.box for line in seg.lines[:4]]
+    assert boxes[2][3] < boxes[3][1]  # the wrapped cell's lines are apart
+    assert boxes[0][2] < 180 < boxes[1][0] and boxes[1][2] < 340 < boxes[2][0]
