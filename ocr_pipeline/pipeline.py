@@ -19,8 +19,22 @@ import cv2
 import numpy as np
 
 from ocr_pipeline import language, lexicon, nontext
-from ocr_pipeline.decode import (
+from ocr_pipeline.corrections import (
     BAR_LIKE,
+    ellipsis_dots,
+    fix_case,
+    fix_dots,
+    fix_full_stops,
+    fix_lookalikes,
+    fix_semicolons,
+    fix_width_forms,
+    fix_words,
+    letters_in_words,
+    page_style,
+    pair_brackets,
+    pair_quotes,
+)
+from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
     SCRIPT_CHANGE,
@@ -29,21 +43,9 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
-    ellipsis_dots,
     ending_at,
-    fix_case,
-    fix_dots,
-    fix_full_stops,
-    fix_lookalikes,
-    fix_semicolons,
-    fix_width_forms,
-    fix_words,
     geometry_score,
     is_hanzi,
-    letters_in_words,
-    page_style,
-    pair_brackets,
-    pair_quotes,
     script,
     width_forms,
 )

@@ -14,11 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
 
 from ocr_pipeline.cli import app
-from ocr_pipeline.decode import (
-    Candidate,
-    alternatives,
-    best_path,
-    candidates,
+from ocr_pipeline.corrections import (
     ellipsis_dots,
     fix_case,
     fix_dots,
@@ -26,6 +22,12 @@ from ocr_pipeline.decode import (
     fix_width_forms,
     fix_words,
     letters_in_words,
+)
+from ocr_pipeline.decode import (
+    Candidate,
+    alternatives,
+    best_path,
+    candidates,
 )
 from ocr_pipeline.images import InputError, load_pages, parse_pages
 
@@ -259,7 +261,7 @@ def test_fix_case(chars, heights, want):
     ],
 )
 def test_fix_full_stops(text, next_x0, share, want):
-    from ocr_pipeline.decode import fix_full_stops
+    from ocr_pipeline.corrections import fix_full_stops
 
     i = text.index(".")
     boxes = [[n * 15, 0, n * 15 + 13, 13] for n in range(len(text))]
@@ -296,7 +298,7 @@ def test_fix_full_stops(text, next_x0, share, want):
     ],
 )
 def test_pair_brackets(lines, bars, want):
-    from ocr_pipeline.decode import pair_brackets
+    from ocr_pipeline.corrections import pair_brackets
 
     chars = [list(line) for line in lines]
     assert ["".join(line) for line in pair_brackets(chars, frozenset(bars))] == want
@@ -892,7 +894,7 @@ def test_cut_off_fragments_of_a_hanzi_are_taken_back(bit, bit_box, merged_read, 
     ],
 )
 def test_pair_quotes(lines, want):
-    from ocr_pipeline.decode import pair_quotes
+    from ocr_pipeline.corrections import pair_quotes
 
     assert ["".join(line) for line in pair_quotes([list(x) for x in lines])] == want
 
@@ -916,7 +918,7 @@ def test_pair_quotes(lines, want):
     ],
 )
 def test_page_style(lines, want):
-    from ocr_pipeline.decode import page_style
+    from ocr_pipeline.corrections import page_style
 
     assert ["".join(line) for line in page_style([list(x) for x in lines])] == want
 
@@ -1104,7 +1106,7 @@ def test_latin_capitals_read_as_one_wide_hanzi_are_not_cut_as_two():
 def test_a_colon_hanging_below_the_baseline_is_a_semicolon(foot, want):
     """$n=1234;# on a scan: the ; lost most of its tail, but still reaches 2 px below
     the digits' foot; a colon's dot sits on it (1 px is blur)."""
-    from ocr_pipeline.decode import fix_semicolons
+    from ocr_pipeline.corrections import fix_semicolons
 
     boxes = [(12 * k, 5, 12 * k + 10, 21) for k in range(4)]
     boxes += [(50, 10, 53, foot), (62, 5, 72, 21)]
