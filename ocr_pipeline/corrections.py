@@ -657,3 +657,152 @@ def _neighbour(chars: list[str], order: range) -> str | None:
         if c.strip() and width_forms(c) is None:
             return c
     return None
+
+
+def fullwidth(ch: str) -> bool:
+    """Whether ``ch`` is a full-width mark, which carries its own space."""
+    return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’—…·"
+
+
+def spaced(a: str, b: str) -> bool:
+    """Whether a wide gap between ``a`` and ``b`` is a space: Chinese text has none,
+    and full-width punctuation carries its own; Latin words and numbers do."""
+    return (a.isascii() or b.isascii()) and not (fullwidth(a) or fullwidth(b))
+
+
+#: A line of at most this many characters, each read with less than this confidence,
+#: is a picture or specks, not text.
+PICTURE_CHARS, PICTURE_CONFIDENCE = 5, 0.35
+
+
+def picture(confidences: Sequence[float]) -> bool:
+    """Whether a line is something the recogniser cannot read (an avatar, an icon, a
+    photo beside text, dust on a scan): a few characters, none read with more than
+    a little confidence.  What such a line holds is almost never read right, so
+    dropping it costs next to nothing where it is text."""
+    return 0 < len(confidences) <= PICTURE_CHARS and all(
+        p < PICTURE_CONFIDENCE for p in confidences
+    )
+
+
+#: A stroke shorter than this (in line heights) is neither a bar (| spans a line)
+#: nor an l (an ascender); a worn bracket keeps about half its height.
+WORN_BRACKET_HEIGHT = 0.62
+
+
+def worn_brackets(
+    chars: Sequence[str], boxes: np.ndarray, spaces: Sequence[bool], line_height: float
+) -> list[int]:
+    """Indices of short strokes read |, l or I that stand in Chinese text: a hanzi
+    or full-width mark on one side, a space on one side at most, and nothing ASCII
+    beside them, except one Latin letter or digit beside a | ("NFS）" read "NFS|").
+
+    Args:
+        chars: the characters of one line, left to right.
+        boxes: int (N, 4) their boxes.
+        spaces: ``spaces[i]`` is True where a space follows ``chars[i]``.
+        line_height: the line's height in pixels.
+    """
+    out = []
+    for i, ch in enumerate(chars):
+        if ch not in BAR_LIKE or boxes[i][3] - boxes[i][1] >= WORN_BRACKET_HEIGHT * line_height:
+            continue
+        if spaces[i] and i and spaces[i - 1]:  # the blank half of a bracket's
+            continue  # cell is a space on its open side, but not on both: a bar " | "
+        sides = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
+        ascii_sides = [s for s in sides if s.isascii()]
+        if len(ascii_sides) > (ch == "|") or not all(s.isalnum() for s in ascii_sides):
+            continue
+        if any(is_hanzi(s) or fullwidth(s) for s in sides):
+            out.append(i)
+    return out
+
+
+def closing_apostrophes(
+    lines: Sequence[Sequence[str]], spaces: Sequence[Sequence[bool]]
+) -> list[tuple[int, int]]:
+    """(line, index) of each " or ” that closes a `` of the paragraph ``lines``:
+    roff quotes with two grave accents and closes with two apostrophes (``word''),
+    which side by side read as one double quote."""
+    out = []
+    opened = False
+    for m, (chars, sp) in enumerate(zip(lines, spaces)):
+        for n, ch in enumerate(chars):
+            if ch == "`" and n and chars[n - 1] == "`" and not sp[n - 1]:
+                opened = True
+            elif ch in '"”' and opened:
+                out.append((m, n))
+                opened = False
+    return out
+
+
+#: What the two hyphens of a long option look like where they touch (a face whose
+#: hyphen fills its cell: --force read "—force").
+DASH_LIKE = set("—－一")
+#: What may stand before an option's hyphens.
+BEFORE_OPTION = set(",，[(（|=")
+
+
+def option_dashes(chars: Sequence[str], spaces: Sequence[bool]) -> list[int]:
+    """Indices of the dashes that are the two hyphens of a long option: a lone dash
+    directly before a Latin letter or digit, at the start of the line or of a word
+    (after a space, a comma or a bracket)."""
+    out = []
+    for n, ch in enumerate(chars):
+        nxt = chars[n + 1] if n + 1 < len(chars) else ""
+        prev = chars[n - 1] if n else ""
+        alone = prev not in DASH_LIKE and nxt not in DASH_LIKE and prev != "-"
+        starts = not n or spaces[n - 1] or prev in BEFORE_OPTION
+        word = not spaces[n] and nxt.isascii() and nxt.isalnum()
+        if ch in DASH_LIKE and alone and starts and word:
+            out.append(n)
+    return out
+
+
+def broken_o(chars: Sequence[str], spaces: Sequence[bool]) -> list[int]:
+    """Indices of the "(" of each "()" that is an O whose thin top and bottom the
+    binarisation lost: directly before a capital or an apostrophe ("D()MAIN",
+    "()'Reilly"), not after a name (a call, "f()", is followed by a space or a mark)."""
+    out = []
+    n = 0
+    while n + 2 < len(chars):
+        a, b, nxt = chars[n : n + 3]
+        prev = chars[n - 1] if n and not spaces[n - 1] else ""
+        after_name = prev.isascii() and (prev.isalnum() and not prev.isupper() or prev == "_")
+        if (
+            (a, b) == ("(", ")")
+            and not spaces[n]
+            and not spaces[n + 1]
+            and (nxt.isascii() and nxt.isupper() or nxt == "'")
+            and not after_name
+        ):
+            out.append(n)
+            n += 1  # the ) is the O's too
+        n += 1
+    return out
+
+
+#: What a small asterisk is read as: a bullet, drawn as a centred dot in screen faces
+#: (not the interpunct ·, which joins the parts of a transliterated name: 迈克尔·杰克逊).
+BULLETS = set("•")
+
+
+def asterisks(
+    chars: Sequence[str],
+    spaces: Sequence[bool],
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+) -> list[str]:
+    """A bullet inside a line, touching a neighbour on either side ("'•'", "为•而",
+    "•filehandle"), that the recogniser also took for an asterisk (among its top
+    three, whatever the number of alternatives asked for) is one: a bullet starts a
+    list item, or stands between words with a space on each side."""
+    out = list(chars)
+    for n, ch in enumerate(chars):
+        if ch not in BULLETS or n == 0 or n == len(chars) - 1:
+            continue
+        if spaces[n - 1] and spaces[n]:
+            continue
+        star = next((a for a, _ in alternatives[n][:3] if a in "*＊"), None)
+        if star is not None:
+            out[n] = star
+    return out
