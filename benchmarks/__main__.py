@@ -9,9 +9,11 @@ from __future__ import annotations
 import typer
 
 from benchmarks.docs import docs_app
+from benchmarks.rules import rules_app
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
+app.add_typer(rules_app, name="rules")
 
 if __name__ == "__main__":
     app()
