@@ -24,7 +24,8 @@ import typer
 
 from benchmarks import corpus
 from benchmarks.docs import class_counts
-from ocr_pipeline.bench import _console, _rich_table
+from ocr_pipeline.bench import _rich_table
+from ocr_pipeline.reader import load_source
 from ocr_pipeline.results import LineResult, PageResult
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, without
 
@@ -50,7 +51,8 @@ class Gain:
     rule: str
     scope: str
     by_corpus: dict[str, int] = field(default_factory=dict)
-    by_group: dict[str, int] = field(default_factory=dict)
+    by_variant: dict[str, int] = field(default_factory=dict)  # "corpus:variant"
+    by_source: dict[str, int] = field(default_factory=dict)
     pages: int = 0  # pages whose text changes without the rule
 
     @property
@@ -75,7 +77,7 @@ def decode_pages(
         if path is not None and path.is_file():
             decoded = pickle.loads(path.read_bytes())
         else:
-            decoded = [d for p in reader.pages(e.image) for d in reader.decode_image(p.gray)[1]]
+            decoded = [d for p in load_source(e.image) for d in reader.decode_image(p.gray)[1]]
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(pickle.dumps(decoded))
@@ -122,15 +124,19 @@ def ablate(
                 d = _errors(p, text) - p.errors
                 g.pages += 1
                 g.by_corpus[corpus_name] += d
-                key = f"{corpus_name}:{p.entry.source}/{p.entry.variant}"
-                g.by_group[key] = g.by_group.get(key, 0) + d
+                for groups, key in ((g.by_variant, f"{corpus_name}:{p.entry.variant}"),
+                                    (g.by_source, p.entry.source)):  # fmt: skip
+                    groups[key] = groups.get(key, 0) + d
         gains.append(g)
     return gains, base
 
 
-def _where(g: Gain) -> str:
-    groups = sorted(g.by_group.items(), key=lambda kv: -abs(kv[1]))
-    return ", ".join(f"{k} {v:+d}" for k, v in groups if v)
+def _breakdown(gains: Sequence[Gain], corpora: dict[str, list[Page]], by: str):
+    """Rows of each rule's gain per variant (``by="variant"``) or source."""
+    keys = sorted({f"{n}:{p.entry.variant}" if by == "variant" else p.entry.source
+                   for n, pages in corpora.items() for p in pages})  # fmt: skip
+    rows = [[g.rule] + [f"{getattr(g, f'by_{by}').get(k, 0):+d}" for k in keys] for g in gains]
+    return ["rule"] + keys, rows
 
 
 @rules_app.command("ablate")
@@ -145,11 +151,12 @@ def ablate_cmd(
 
     Example: python -m benchmarks rules ablate runs/docs runs/docs-web --split dev
     """
+    from rich.console import Console
     from rich.progress import Progress
 
     from ocr_pipeline import Reader
 
-    con = _console()
+    con = Console(width=max(Console().width, 160))  # the tables are wide
     reader = Reader()
     corpora: dict[str, list[Page]] = {}
     try:
@@ -166,13 +173,15 @@ def ablate_cmd(
         gains, base = ablate(corpora, reader.apply_rules)
     names = list(corpora)
     chars = {n: sum(len("".join(p.truth.split())) for p in corpora[n]) for n in names}
-    header = ["rule", "scope"] + [f"{n} gain" for n in names] + ["total", "pages", "where"]
+    header = ["rule", "scope"] + [f"{n} gain" for n in names] + ["total", "pages changed"]
     rows = [[g.rule, g.scope] + [f"{g.by_corpus[n]:+d}" for n in names]
-            + [f"{g.total:+d}", str(g.pages), _where(g)] for g in gains]  # fmt: skip
+            + [f"{g.total:+d}", str(g.pages)] for g in gains]  # fmt: skip
     title = f"{split}: characters gained by each rule; errors with all rules: " + ", ".join(
         f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
     )
     con.print(_rich_table(title, header, rows))
+    for by in ("variant", "source"):
+        con.print(_rich_table(f"{split}: gain per {by}", *_breakdown(gains, corpora, by)))
     if out is not None:
         data = {"split": split, "errors": base, "chars": chars,
                 "gains": [g.__dict__ | {"total": g.total} for g in gains]}  # fmt: skip

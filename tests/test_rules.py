@@ -4,6 +4,7 @@ and a reader with rules switched off."""
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,25 @@ def test_a_reader_without_rules_reads_the_page_as_decoded():
         != page.text
     ]  # fmt: skip
     assert fired  # (with the shipped model: case_by_height and dash_as_yi)
+
+
+def test_the_ablation_counts_what_each_rule_saves():
+    """On a page whose truth is "DOM", read "D()M": broken_o saves two characters, the
+    other rules nothing, and the whole table two."""
+    from benchmarks import rules as ablation
+    from benchmarks.corpus import Entry
+
+    chars = tuple(CharResult(ch, (20 * n, 2, 20 * n + 14, 22), 0.9, [(ch, 0.9)])
+                  for n, ch in enumerate("D()M"))  # fmt: skip
+    decoded = [rules.DecodedLine((0, 0, 80, 24), 0, chars, (None,) * 4)]
+    entry = Entry("x/p1-scan", "x", "p", 1, "scan", "dev", "", "")
+    corpora = {"c": [ablation.Page(entry, "DOM", decoded)]}
+    finish = functools.partial(rules.apply_rules, bigram=None, nontext=None)
+    gains, base = ablation.ablate(corpora, finish)
+    assert base == {"c": 0}
+    by_rule = {g.rule: g for g in gains}
+    assert by_rule["broken_o"].by_corpus == {"c": 2} and by_rule["broken_o"].pages == 1
+    assert by_rule["(all)"].total == 2
+    assert all(g.total == 0 for g in gains if g.rule not in ("broken_o", "(all)"))
+    header, rows = ablation._breakdown(gains, corpora, "variant")
+    assert header == ["rule", "c:scan"] and ["broken_o", "+2"] in rows
