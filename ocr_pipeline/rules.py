@@ -33,7 +33,7 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias, cast
 
 import numpy as np
 
@@ -56,16 +56,16 @@ SCOPES: tuple[Scope, ...] = ("line", "words", "text", "page")
 
 
 class Replace(NamedTuple):
-    """Character ``index`` reads ``char``; its box, confidence and top-k stay."""
+    """Character ``at`` reads ``char``; its box, confidence and top-k stay."""
 
-    index: int
+    at: int
     char: str
 
 
 class Unspace(NamedTuple):
-    """No word space after character ``index``."""
+    """No word space after character ``at``."""
 
-    index: int
+    at: int
 
 
 class Splice(NamedTuple):
@@ -228,7 +228,8 @@ def dash_as_yi(line: LineView) -> list[Edit]:
 
 def letters_in_words(line: LineView) -> list[Edit]:
     """A hanzi or corner bracket read unsurely inside a Latin word is a letter."""
-    return _replaced(line, fix.letters_in_words(list(line.chars), line.gaps(), line.alternatives))
+    gaps = [bool(g) for g in line.gaps()]
+    return _replaced(line, fix.letters_in_words(list(line.chars), gaps, line.alternatives))
 
 
 # -- rules of one line with its spaces ---------------------------------------------------
@@ -429,6 +430,10 @@ class DecodedLine:
     has_pieces: bool = True
 
 
+def _position(e: Edit) -> int:
+    return e.start if isinstance(e, Splice) else 0 if isinstance(e, Drop) else e.at
+
+
 class _Line:
     """A line while the rules run: the applier's own copy, edited in place."""
 
@@ -455,11 +460,11 @@ class _Line:
         if not edits:
             return
         chars, spaces = self.result.chars, self.result.spaces
-        for e in sorted(edits, key=lambda e: e[0] if e else 0, reverse=True):
+        for e in sorted(edits, key=_position, reverse=True):
             if isinstance(e, Replace):
-                chars[e.index] = dataclasses.replace(chars[e.index], char=e.char)
+                chars[e.at] = dataclasses.replace(chars[e.at], char=e.char)
             elif isinstance(e, Unspace):
-                spaces[e.index] = False
+                spaces[e.at] = False
             elif isinstance(e, Splice):
                 chars[e.start : e.end] = e.chars
                 self.pieces[e.start : e.end] = [None] * len(e.chars)
@@ -492,7 +497,8 @@ class _Line:
 def _run_page_rule(lines: list[_Line], rule: Rule) -> list[_Line]:
     """The lines after one rule of scope ``text`` or ``page``."""
     edits: dict[int, list[Edit]] = {}
-    for m, e in rule.apply(tuple(line.view() for line in lines)):  # type: ignore[attr-defined]
+    apply = cast(PageRule, rule.apply)
+    for m, e in apply(tuple(line.view() for line in lines)):
         edits.setdefault(m, []).append(e)
     dropped = {m for m, es in edits.items() if any(isinstance(e, Drop) for e in es)}
     for m, es in edits.items():
@@ -525,11 +531,11 @@ def apply_rules(
     scoped = {s: [r for r in rules if r.scope == s] for s in SCOPES}
     for line in lines:
         for rule in scoped["line"]:
-            line.edit(rule.apply(line.view()))  # type: ignore[arg-type]
+            line.edit(cast(LineRule, rule.apply)(line.view()))
         line.reread(bigram)
         line.space()
         for rule in scoped["words"]:
-            line.edit(rule.apply(line.view()))  # type: ignore[arg-type]
+            line.edit(cast(LineRule, rule.apply)(line.view()))
     for rule in scoped["text"]:
         lines = _run_page_rule(lines, rule)
     if nontext is not None:
@@ -555,7 +561,7 @@ def run(rule: Rule, lines: Sequence[LineResult]) -> list[LineResult]:
     work = [_Line(line, [None] * len(line.chars), True) for line in lines]
     if rule.scope in ("line", "words"):
         for line in work:
-            line.edit(rule.apply(line.view()))  # type: ignore[arg-type]
+            line.edit(cast(LineRule, rule.apply)(line.view()))
     else:
         work = _run_page_rule(work, rule)
     return [line.result for line in work]
