@@ -27,7 +27,7 @@ from benchmarks.docs import class_counts
 from ocr_pipeline.bench import _rich_table
 from ocr_pipeline.reader import load_source
 from ocr_pipeline.results import LineResult, PageResult
-from ocr_pipeline.rules import RULES, DecodedLine, Rule, without
+from ocr_pipeline.rules import ALL_RULES, RULES, DecodedLine, Rule, without
 
 rules_app = typer.Typer(no_args_is_help=True, help="The reading rules' worth (issue 19).")
 
@@ -146,6 +146,8 @@ def ablate_cmd(
     cache: Path = typer.Option(None, help="Keep the decoded pages here and reuse them "
                                "(delete it when the model or the decoder changes)."),
     out: Path = typer.Option(None, "--out", "-o", help="Also write the gains as JSON here."),
+    every: bool = typer.Option(False, "--all", help="Measure every rule (ALL_RULES), those "
+                               "off by default too, against the whole table."),
 ) -> None:  # fmt: skip
     """Turn each reading rule off in turn; print the characters it gains per corpus.
 
@@ -156,7 +158,7 @@ def ablate_cmd(
 
     from ocr_pipeline import Reader
 
-    con = Console(width=max(Console().width, 160))  # the tables are wide
+    con = Console(width=max(Console().width, 240))  # the tables are wide
     reader = Reader()
     corpora: dict[str, list[Page]] = {}
     try:
@@ -170,13 +172,14 @@ def ablate_cmd(
             sub = cache / f.resolve().name if cache else None
             corpora[f.name] = decode_pages(f, split, reader, sub, lambda: prog.advance(task))
     with con.status("applying the tables"):
-        gains, base = ablate(corpora, reader.apply_rules)
+        gains, base = ablate(corpora, reader.apply_rules, ALL_RULES if every else RULES)
     names = list(corpora)
     chars = {n: sum(len("".join(p.truth.split())) for p in corpora[n]) for n in names}
     header = ["rule", "scope"] + [f"{n} gain" for n in names] + ["total", "pages changed"]
     rows = [[g.rule, g.scope] + [f"{g.by_corpus[n]:+d}" for n in names]
             + [f"{g.total:+d}", str(g.pages)] for g in gains]  # fmt: skip
-    title = f"{split}: characters gained by each rule; errors with all rules: " + ", ".join(
+    table = "ALL_RULES" if every else "RULES"
+    title = f"{split}: characters gained by each rule of {table}; errors with it: " + ", ".join(
         f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
     )
     con.print(_rich_table(title, header, rows))

@@ -17,11 +17,11 @@ rules of one scope in the order of the table:
 ``page``
     the page's lines of text (paragraph rules group them by ``block`` themselves).
 
-:data:`RULES` is the table a :class:`ocr_pipeline.Reader` reads with; ``rules=`` gives
-it another one:
+:data:`ALL_RULES` is the table; :data:`RULES`, the one a :class:`ocr_pipeline.Reader`
+reads with, leaves out those :data:`OFF_BY_DEFAULT`; ``rules=`` gives it another one:
 
 >>> from ocr_pipeline import Reader, rules
->>> rules.RULES[0].name, rules.RULES[0].doc
+>>> rules.ALL_RULES[0].name, rules.ALL_RULES[0].doc
 ('ellipsis_dots', 'An ellipsis read on the baseline is two or three ASCII full stops.')
 >>> reader = Reader(rules=rules.without("option_dashes", "broken_o"))  # doctest: +SKIP
 """
@@ -349,9 +349,9 @@ def asterisks(lines: tuple[LineView, ...]) -> list[tuple[int, Edit]]:
     return out
 
 
-#: The rules a reader applies, in order (within each scope; the scopes run in the order
-#: of :data:`SCOPES`).
-RULES: tuple[Rule, ...] = (
+#: Every rule, in order (within each scope; the scopes run in the order of
+#: :data:`SCOPES`): :data:`RULES` and the rules it leaves out.
+ALL_RULES: tuple[Rule, ...] = (
     Rule("ellipsis_dots", "line", ellipsis_dots),
     Rule("case_by_height", "line", case_by_height),
     Rule("semicolon_tails", "line", semicolon_tails),
@@ -373,8 +373,8 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def without(*names: str, rules: Sequence[Rule] = RULES) -> tuple[Rule, ...]:
-    """``rules`` with the rules called ``names`` left out.
+def without(*names: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, ...]:
+    """``rules`` (:data:`RULES` when None) with the rules called ``names`` left out.
 
     Raises:
         KeyError: a name that is no rule of ``rules``.
@@ -382,10 +382,20 @@ def without(*names: str, rules: Sequence[Rule] = RULES) -> tuple[Rule, ...]:
     >>> len(without("broken_o")) == len(RULES) - 1
     True
     """
+    rules = RULES if rules is None else rules
     known = {r.name for r in rules}
     if unknown := [n for n in names if n not in known]:
         raise KeyError(f"no rule {', '.join(unknown)}; the rules are {', '.join(sorted(known))}")
     return tuple(r for r in rules if r.name not in names)
+
+
+#: Rules that cost characters on the development split of both real-document corpora
+#: (``python -m benchmarks rules ablate``, dev split: PDF pages / web pages, characters
+#: gained, each rule left out alone): ellipsis_dots -70 / -30 (a Latin face's … sits on
+#: the baseline too), blurred_dots -56 / -7, full_stop_cells -147 / -18 (TeX's wider space
+#: after a sentence's full stop reads as a full-width cell). Made for the rendered
+#: manpage pages of ``pageocr bench pages``; ``Reader(rules=ALL_RULES)`` applies them.
+OFF_BY_DEFAULT = ("ellipsis_dots", "blurred_dots", "full_stop_cells")
 
 
 def check(rules: Sequence[Rule]) -> tuple[Rule, ...]:
@@ -405,6 +415,10 @@ def check(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"a rule name is given twice: {names}")
     return rules
+
+
+#: The rules a reader applies: every rule but those :data:`OFF_BY_DEFAULT`.
+RULES: tuple[Rule, ...] = tuple(r for r in ALL_RULES if r.name not in OFF_BY_DEFAULT)
 
 
 # -- the applier -------------------------------------------------------------------------
@@ -567,8 +581,8 @@ def run(rule: Rule, lines: Sequence[LineResult]) -> list[LineResult]:
     return [line.result for line in work]
 
 
-def by_name(name: str, rules: Sequence[Rule] = RULES) -> Rule:
-    """The rule of ``rules`` called ``name``.
+def by_name(name: str, rules: Sequence[Rule] = ALL_RULES) -> Rule:
+    """The rule of ``rules`` (every rule by default) called ``name``.
 
     Raises:
         KeyError: no rule of that name.

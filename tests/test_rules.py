@@ -47,11 +47,12 @@ def _view(
 
 
 def test_the_table_is_named_documented_and_in_scope_order():
-    names = [r.name for r in rules.RULES]
+    names = [r.name for r in rules.ALL_RULES]
     assert len(set(names)) == len(names)
-    assert all(r.doc and "\n" not in r.doc for r in rules.RULES)
-    order = [rules.SCOPES.index(r.scope) for r in rules.RULES]
+    assert all(r.doc and "\n" not in r.doc for r in rules.ALL_RULES)
+    order = [rules.SCOPES.index(r.scope) for r in rules.ALL_RULES]
     assert order == sorted(order)  # the table reads in the order it runs
+    assert rules.RULES == rules.without(*rules.OFF_BY_DEFAULT, rules=rules.ALL_RULES)
 
 
 def test_case_by_height():
@@ -127,7 +128,7 @@ def test_rules_change_nothing_they_are_given():
     """Every rule only returns edits: the lines it sees are as they were."""
     lines = (_view("CREATE D()MAIN 和 —force"), _view('“好" •a UNlX , 口'), _view("口", conf=0.1))
     before = copy.deepcopy([(ln.results, ln.spaces) for ln in lines])
-    for r in rules.RULES:
+    for r in rules.ALL_RULES:
         if r.scope in ("line", "words"):
             for ln in lines:
                 r.apply(ln)
