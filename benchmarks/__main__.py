@@ -10,11 +10,13 @@ import typer
 
 from benchmarks.batch import batch_app
 from benchmarks.docs import docs_app
+from benchmarks.rules import rules_app
 from benchmarks.timings import timings_cmd
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
 app.add_typer(batch_app, name="batch")
+app.add_typer(rules_app, name="rules")
 app.command("timings")(timings_cmd)
 
 if __name__ == "__main__":

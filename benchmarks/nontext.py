@@ -48,7 +48,7 @@ def on_page(line: str, truth: str) -> float:
 def collect(entries: Sequence[corpus.Entry], progress=None) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray]:  # fmt: skip
     """Features, on-page shares and lengths of every line read on the entries' images."""
-    from ocr_pipeline.pipeline import line_features
+    from ocr_pipeline.nontext import line_features
     from ocr_pipeline.reader import Reader
 
     reader = Reader(nontext=None)  # every line read, the filter's data

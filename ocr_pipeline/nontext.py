@@ -19,8 +19,12 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ocr_pipeline.results import LineResult
 
 DATA = Path(__file__).resolve().parent / "data" / "nontext.json"
 
@@ -123,3 +127,13 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> np.n
         w -= np.linalg.solve(hess + 1e-9 * np.eye(len(w)), grad)
     raw = w[:-1] / sd
     return np.concatenate([raw, [w[-1] - float(raw @ mu)]])
+
+
+def line_features(lines: list[LineResult]) -> list[np.ndarray]:
+    """:func:`ocr_pipeline.nontext.features` of each line, against the page's median
+    line height."""
+    if not lines:
+        return []
+    height = float(np.median([line.box[3] - line.box[1] for line in lines]))
+    return [features([(c.char, c.confidence, c.box) for c in line.chars], height)
+            for line in lines]  # fmt: skip

@@ -12,15 +12,14 @@ holds them and is the way to read:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
-from ocr_pipeline import language, lexicon, nontext
+from ocr_pipeline import language, lexicon
 from ocr_pipeline.decode import (
-    BAR_LIKE,
     CHAR_COST,
     CONFIDENT,
     SCRIPT_CHANGE,
@@ -29,24 +28,14 @@ from ocr_pipeline.decode import (
     Candidate,
     alternatives,
     best_path,
-    ellipsis_dots,
     ending_at,
-    fix_case,
-    fix_dots,
-    fix_full_stops,
-    fix_lookalikes,
-    fix_semicolons,
-    fix_width_forms,
-    fix_words,
     geometry_score,
     is_hanzi,
-    letters_in_words,
-    page_style,
-    pair_brackets,
-    pair_quotes,
     script,
     width_forms,
 )
+from ocr_pipeline.results import CharResult, LineResult, PageResult
+from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
 from segmentation.clean import median
@@ -54,66 +43,13 @@ from segmentation.crops import normalize_crop
 from segmentation.lines import runs, union
 from segmentation.segment import Segmentation, segment_page
 
+# the result types were defined here: their old home still gives them
+__all__ = ["CharResult", "LineResult", "PageResult", "decode_page", "read_image"]
+
 if TYPE_CHECKING:
     from ocr_pipeline.language import BigramModel
     from ocr_pipeline.nontext import NonText
     from ocr_pipeline.reader import CropPredictor
-
-
-@dataclass
-class CharResult:
-    """One recognised character.
-
-    Attributes:
-        char: the character.
-        box: (x0, y0, x1, y1) in the (deskewed) page, exclusive ends.
-        confidence: the recogniser's probability of ``char``.
-        alternatives: the top-k (character, probability), best first.
-    """
-
-    char: str
-    box: tuple[int, int, int, int]
-    confidence: float
-    alternatives: list[tuple[str, float]]
-
-
-@dataclass
-class LineResult:
-    box: tuple[int, int, int, int]
-    block: int
-    chars: list[CharResult] = field(default_factory=list)
-    spaces: list[bool] = field(default_factory=list)  # space after char i
-
-    @property
-    def text(self) -> str:
-        return "".join(c.char + (" " if s else "") for c, s in zip(self.chars, self.spaces))
-
-
-@dataclass
-class PageResult:
-    """The lines of one page; ``angle`` is the skew that was corrected (degrees)."""
-
-    width: int
-    height: int
-    angle: float
-    lines: list[LineResult] = field(default_factory=list)
-    source: str = ""
-    number: int = 1
-    #: the deskewed page the boxes refer to, uint8 (H, W)
-    gray: np.ndarray | None = field(default=None, repr=False)
-    #: float64 (3, 3) homography from a point of ``gray`` (box corners, pixel edges)
-    #: to the input image (the identity when the page was neither turned nor flattened)
-    to_input: np.ndarray = field(default_factory=lambda: np.eye(3), repr=False)
-
-    @property
-    def text(self) -> str:
-        """Lines joined by newlines, with a blank line between paragraphs."""
-        parts: list[str] = []
-        for i, line in enumerate(self.lines):
-            if i and line.block != self.lines[i - 1].block:
-                parts.append("")
-            parts.append(line.text)
-        return "\n".join(parts)
 
 
 def read_image(
@@ -124,13 +60,10 @@ def read_image(
     bigram: BigramModel | None,
     words: frozenset[str] | None,
     nontext: NonText | None,
+    rules: Sequence[Rule] = RULES,
 ) -> PageResult:
-    """Read one page.
-
-    The segmenter's own grouping of pieces into characters is classified first;
-    only where that reading is doubtful (low confidence, or a width that does
-    not suit the character read) are the other ways of grouping the nearby
-    pieces classified too, and the best path through each line wins.
+    """Read one page: :func:`decode_page`, then the reading rules
+    (:func:`ocr_pipeline.rules.apply_rules`).
 
     Args:
         gray: uint8 (H, W) page, either polarity.
@@ -143,9 +76,42 @@ def read_image(
             word (:mod:`ocr_pipeline.lexicon`), lower case; None reads without it.
         nontext: the filter that drops the lines it takes for pictures and other
             marks that are not text (:mod:`ocr_pipeline.nontext`); None keeps them.
+        rules: the corrections made after decoding (:data:`ocr_pipeline.rules.RULES`).
 
     Returns:
         The page's lines and characters; no lines for a page without text.
+    """
+    page, decoded = decode_page(gray, predictor, k, bigram=bigram, words=words)
+    page.lines = apply_rules(decoded, rules, bigram=bigram, nontext=nontext)
+    return page
+
+
+def decode_page(
+    gray: np.ndarray,
+    predictor: CropPredictor,
+    k: int = 3,
+    *,
+    bigram: BigramModel | None,
+    words: frozenset[str] | None,
+) -> tuple[PageResult, list[DecodedLine]]:
+    """Segment a page, classify its candidate characters and decode each line: the
+    page as the reading rules find it.
+
+    The segmenter's own grouping of pieces into characters is classified first;
+    only where that reading is doubtful (low confidence, or a width that does
+    not suit the character read) are the other ways of grouping the nearby
+    pieces classified too, and the best path through each line wins.
+
+    Args:
+        gray: uint8 (H, W) page, either polarity.
+        predictor: what classifies the crops.
+        k: alternatives kept per character.
+        bigram: the language model, which weighs the paths through a line (see
+            :func:`read_image`); None decodes without it.
+        words: the English word list (see :func:`read_image`); None reads without it.
+
+    Returns:
+        The page without lines, and its lines as decoded, in reading order.
     """
     seg = segment_page(gray)
     page = PageResult(width=gray.shape[1], height=gray.shape[0], angle=seg.angle, gray=seg.gray,
@@ -171,178 +137,11 @@ def read_image(
     ]
     parts = [(i, p) for i, cands in enumerate(extra) for c in cands for p in c.parts]
     scorer.score([(i, c) for i, cands in enumerate(extra) for c in cands if not c.parts] + parts)
-    for i, seg_line in enumerate(seg.lines):
-        cands = first[i] + extra[i]
-        decoded = _decode_line(seg_line, cands, seg.pieces[i], scorer, i, typical[i], bigram, words)
-        page.lines.append(decoded)
-    page.lines = [line for line in page.lines if not _picture(line)]
-    if nontext is not None:
-        page.lines = _text_lines(page.lines, nontext)
-    _set_chars(page.lines, page_style([[c.char for c in line.chars] for line in page.lines]))
-    _pair_brackets(page.lines)
-    _closing_apostrophes(page.lines)
-    for line in page.lines:
-        _option_dashes(line)
-        _broken_o(line)
-        _asterisks(line)
-    return page
-
-
-#: What the two hyphens of a long option look like where they touch (a face whose
-#: hyphen fills its cell: --force read "—force").
-DASH_LIKE = set("—－一")
-#: What may stand before an option's hyphens.
-BEFORE_OPTION = set(",，[(（|=")
-
-
-def _option_dashes(line: LineResult) -> None:
-    """A lone dash directly before a Latin letter or digit, at the start of the line or
-    of a word (after a space, a comma or a bracket), is the two hyphens of a long
-    option: it becomes two "-", each in half of its box."""
-    n = 0
-    while n < len(line.chars):
-        c = line.chars[n]
-        nxt = line.chars[n + 1].char if n + 1 < len(line.chars) else ""
-        prev = line.chars[n - 1].char if n else ""
-        alone = prev not in DASH_LIKE and nxt not in DASH_LIKE and prev != "-"
-        starts = not n or line.spaces[n - 1] or prev in BEFORE_OPTION
-        if (
-            c.char in DASH_LIKE
-            and alone
-            and starts
-            and not line.spaces[n]
-            and nxt.isascii()
-            and nxt.isalnum()
-        ):
-            _split_in_two(line, n, "-")
-            n += 1
-        n += 1
-
-
-def _split_in_two(line: LineResult, n: int, char: str) -> None:
-    """Replace character ``n`` of a line by two ``char``, each in half of its box."""
-    c = line.chars[n]
-    x0, y0, x1, y1 = c.box
-    mid = (x0 + x1) // 2
-    halves = [CharResult(char, box, c.confidence, [(char, c.confidence)])
-              for box in ((x0, y0, mid, y1), (mid, y0, x1, y1))]  # fmt: skip
-    line.chars[n : n + 1] = halves
-    line.spaces[n:n] = [False]
-
-
-def _broken_o(line: LineResult) -> None:
-    """An O whose thin top and bottom the binarisation lost is read "()": "()"
-    directly before a capital or an apostrophe ("D()MAIN", "()'Reilly"), not after a
-    name (a call, "f()", is followed by a space or a mark), is one O."""
-    n = 0
-    while n + 2 < len(line.chars):
-        a, b, nxt = (c.char for c in line.chars[n : n + 3])
-        prev = line.chars[n - 1].char if n and not line.spaces[n - 1] else ""
-        after_name = prev.isascii() and (prev.isalnum() and not prev.isupper() or prev == "_")
-        if (
-            (a, b) == ("(", ")")
-            and not line.spaces[n]
-            and not line.spaces[n + 1]
-            and (nxt.isascii() and nxt.isupper() or nxt == "'")
-            and not after_name
-        ):
-            left, right = line.chars[n], line.chars[n + 1]
-            conf = min(left.confidence, right.confidence)
-            box = union(left.box, right.box)
-            line.chars[n : n + 2] = [CharResult("O", box, conf, [("O", conf)])]
-            del line.spaces[n]
-        n += 1
-
-
-#: What a small asterisk is read as: a bullet, drawn as a centred dot in screen faces
-#: (not the interpunct ·, which joins the parts of a transliterated name: 迈克尔·杰克逊).
-BULLETS = set("•")
-
-
-def _asterisks(line: LineResult) -> None:
-    """A bullet inside a line, touching a neighbour on either side ("'•'", "为•而",
-    "•filehandle"), that the recogniser also took for an asterisk (among its top
-    three, whatever the number of alternatives asked for) is one: a bullet starts a
-    list item, or stands between words with a space on each side."""
-    for n, c in enumerate(line.chars):
-        if c.char not in BULLETS or n == 0 or n == len(line.chars) - 1:
-            continue
-        if line.spaces[n - 1] and line.spaces[n]:
-            continue
-        star = next((a for a, _ in c.alternatives[:3] if a in "*＊"), None)
-        if star is not None:
-            c.char = star
-
-
-#: A line of at most this many characters, each read with less than this confidence,
-#: is a picture or specks, not text.
-PICTURE_CHARS, PICTURE_CONFIDENCE = 5, 0.35
-
-
-def _picture(line: LineResult) -> bool:
-    """Whether a line is something the recogniser cannot read (an avatar, an icon, a
-    photo beside text, dust on a scan): a few characters, none read with more than
-    a little confidence.  What such a line holds is almost never read right, so
-    dropping it costs next to nothing where it is text."""
-    return 0 < len(line.chars) <= PICTURE_CHARS and all(
-        c.confidence < PICTURE_CONFIDENCE for c in line.chars
-    )
-
-
-def line_features(lines: list[LineResult]) -> list[np.ndarray]:
-    """:func:`ocr_pipeline.nontext.features` of each line, against the page's median
-    line height."""
-    if not lines:
-        return []
-    height = float(np.median([line.box[3] - line.box[1] for line in lines]))
-    return [nontext.features([(c.char, c.confidence, c.box) for c in line.chars], height)
-            for line in lines]  # fmt: skip
-
-
-def _text_lines(lines: list[LineResult], model: NonText) -> list[LineResult]:
-    """The lines the non-text filter ``model`` keeps."""
-    return [ln for ln, x in zip(lines, line_features(lines)) if not model.is_not_text(x)]
-
-
-def _pair_brackets(lines: list[LineResult]) -> None:
-    """Apply :func:`pair_brackets` and :func:`pair_quotes` to each paragraph
-    (consecutive lines of one block)."""
-    for _, group in itertools.groupby(lines, key=lambda line: line.block):
-        para = list(group)
-        bars = frozenset((n, i) for n, line in enumerate(para) for i in _worn_brackets(line))
-        fixed = pair_quotes(pair_brackets([[c.char for c in line.chars] for line in para], bars))
-        _set_chars(para, fixed)
-
-
-def _closing_apostrophes(lines: list[LineResult]) -> None:
-    """Text from roff quotes with two grave accents and closes with two apostrophes
-    (``word''), which side by side read as one double quote: a " or ” that closes
-    a `` of its paragraph becomes two ', each in half of its box."""
-    for _, group in itertools.groupby(lines, key=lambda line: line.block):
-        opened = False
-        for line in group:
-            n = 0
-            while n < len(line.chars):
-                ch = line.chars[n].char
-                if ch == "`" and n and line.chars[n - 1].char == "`" and not line.spaces[n - 1]:
-                    opened = True
-                elif ch in '"”' and opened:
-                    _split_in_two(line, n, "'")
-                    opened = False
-                    n += 1
-                n += 1
-
-
-def _set_chars(lines: list[LineResult], fixed: list[list[str]]) -> None:
-    """Give the lines' characters the new readings ``fixed``."""
-    for line, chars in zip(lines, fixed):
-        for n, (c, new) in enumerate(zip(line.chars, chars)):
-            if new != c.char:
-                c.char = new
-                if _fullwidth(new):  # full-width marks carry their own space
-                    line.spaces[n] = False
-                    if n:
-                        line.spaces[n - 1] = False
+    decoded = [
+        _decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i, typical[i], bigram, words)
+        for i, line in enumerate(seg.lines)
+    ]
+    return page, decoded
 
 
 #: Letters that two touching letters of a scan look like (rt as n, rn or oo as m):
@@ -709,51 +508,6 @@ class _Scorer:
         return self.chars[self.top[(i, c)][0][0]]
 
 
-#: A stroke shorter than this (in line heights) is neither a bar (| spans a line)
-#: nor an l (an ascender); a worn bracket keeps about half its height.
-WORN_BRACKET_HEIGHT = 0.62
-
-
-def _worn_brackets(line: LineResult) -> list[int]:
-    """Indices of short strokes read |, l or I that stand in Chinese text: a hanzi
-    or full-width mark on one side, a space on one side at most, and nothing ASCII
-    beside them, except one Latin letter or digit beside a | ("NFS）" read "NFS|")."""
-    chars = [c.char for c in line.chars]
-    height = line.box[3] - line.box[1]
-    out = []
-    for i, c in enumerate(line.chars):
-        if c.char not in BAR_LIKE or c.box[3] - c.box[1] >= WORN_BRACKET_HEIGHT * height:
-            continue
-        if line.spaces[i] and i and line.spaces[i - 1]:  # the blank half of a bracket's
-            continue  # cell is a space on its open side, but not on both: a bar " | "
-        sides = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars)]
-        ascii_sides = [s for s in sides if s.isascii()]
-        if len(ascii_sides) > (c.char == "|") or not all(s.isalnum() for s in ascii_sides):
-            continue
-        if any(is_hanzi(s) or _fullwidth(s) for s in sides):
-            out.append(i)
-    return out
-
-
-def _spaced(a: str, b: str) -> bool:
-    """Whether a wide gap between ``a`` and ``b`` is a space: Chinese text has none,
-    and full-width punctuation carries its own; Latin words and numbers do."""
-    return (a.isascii() or b.isascii()) and not (_fullwidth(a) or _fullwidth(b))
-
-
-def _fullwidth(ch: str) -> bool:
-    return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’—…·"
-
-
-def _ascii_margin(c: CharResult) -> float:
-    """The recogniser's probability of a mark's ASCII form minus its full-width form's."""
-    forms = width_forms(c.char)
-    if forms is None:
-        return 0.0
-    probs = dict(c.alternatives)
-    return probs.get(forms[0], 0.0) - probs.get(forms[1], 0.0)
-
-
 #: A hanzi this many times as wide as the line's typical hanzi holds something more
 #: (a comma the segmenter grouped with the hanzi before it).
 WIDE_HANZI = 1.25
@@ -1019,13 +773,12 @@ def _decode_line(
     typical: float,
     bigram: BigramModel | None = None,
     words: frozenset[str] | None = None,
-) -> LineResult:
-    """The best reading of line ``i`` through its candidates, corrected by the
-    language model ``bigram`` and the word list ``words`` (each skipped if None)."""
-    result = LineResult(line.box, line.block)
+) -> DecodedLine:
+    """The best reading of line ``i`` through its candidates, weighed by the language
+    model ``bigram`` and corrected by the word list ``words`` (each skipped if None)."""
     n_pieces = len(pieces)
     if not n_pieces:
-        return result
+        return DecodedLine(line.box, line.block, (), (), has_pieces=False)
     reads = [c.parts or (c,) for c in cands]
     scores = np.array([sum(scorer.scores[(i, p)] for p in r) for r in reads])
     if typical:
@@ -1039,8 +792,8 @@ def _decode_line(
 
     ends = ending_at(cands)
     edges = [(a, b) for b, c in enumerate(cands) for a in ends.get(c.start, ())]
-    pairs = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
-    context = dict(zip(edges, language.context_scores(pairs, bigram))) if bigram is not None else {}
+    chars = [(scorer.char(i, reads[a][-1]), scorer.char(i, reads[b][0])) for a, b in edges]
+    context = dict(zip(edges, language.context_scores(chars, bigram))) if bigram is not None else {}
 
     def transition(a: int, b: int) -> float:
         if {last[a], first[b]} != {"H", "A"} or cands[b].box[0] - cands[a].box[2] > gap:
@@ -1051,6 +804,7 @@ def _decode_line(
     path = _absorb_fragments(path, cands, reads, scorer, i, line.height)
     scores = np.append(scores, [scorer.scores[(i, c)] for c in cands[len(scores) :]])
     path, choice = _english_words(path, cands, reads, scores, scorer, i, line.height, words)
+    out, spans = [], []
     for n in path:
         for c in reads[n]:
             ids, probs = scorer.top[(i, c)]
@@ -1058,26 +812,6 @@ def _decode_line(
             if c in choice:
                 ch, p = choice[c]
                 alts = [(ch, p)] + [alt for alt in alts if alt[0] != ch][: len(alts) - 1]
-            dots = None
-            if alts[0][0] == "…":
-                dots = ellipsis_dots(c.box, pieces[c.start : c.end], line.box)
-            if dots:
-                result.chars += [CharResult(".", b, alts[0][1], [(".", alts[0][1])]) for b in dots]
-            else:
-                result.chars.append(CharResult(alts[0][0], c.box, alts[0][1], alts))
-    boxes = np.array([c.box for c in result.chars], np.int32).reshape(-1, 4)
-    chars = [c.char for c in result.chars]
-    chars = fix_case(chars, boxes)
-    chars = fix_semicolons(chars, boxes)
-    chars = fix_dots(chars, boxes, line.box)
-    chars = fix_width_forms(chars, boxes, line.height, [_ascii_margin(c) for c in result.chars])
-    chars = fix_full_stops(chars, boxes, line.height, [_comma_share(c) for c in result.chars])
-    chars = fix_lookalikes(chars)
-    gaps = word_gaps(boxes, line.height) if len(boxes) > 1 else np.zeros(0, bool)
-    chars = letters_in_words(chars, gaps, [c.alternatives for c in result.chars])
-    chars = language.correct_line(chars, result.chars, bigram)
-    result.spaces = [bool(g) and _spaced(a, b) for g, a, b in zip(gaps, chars, chars[1:])]
-    result.spaces.append(False)
-    for out, f in zip(result.chars, fix_words(chars, result.spaces)):
-        out.char = f
-    return result
+            out.append(CharResult(alts[0][0], c.box, alts[0][1], alts))
+            spans.append(pieces[c.start : c.end])
+    return DecodedLine(line.box, line.block, tuple(out), tuple(spans))

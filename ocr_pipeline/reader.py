@@ -7,10 +7,11 @@ loaded the first time it is needed:
   path, or any object with ``charset``, ``input_size`` and ``predict``;
 - the character bigram language model (:mod:`ocr_pipeline.language`);
 - the English word list (:mod:`ocr_pipeline.lexicon`);
-- the non-text line filter (:mod:`ocr_pipeline.nontext`).
+- the non-text line filter (:mod:`ocr_pipeline.nontext`);
+- the reading rules, the corrections made after decoding (:mod:`ocr_pipeline.rules`).
 
-``None`` switches a stage off. Two readers with different parts can live in one
-process: nothing a reader is configured with is global.
+``None`` switches a stage off (``rules=()`` every rule). Two readers with different
+parts can live in one process: nothing a reader is configured with is global.
 
 >>> from ocr_pipeline import Reader                         # doctest: +SKIP
 >>> reader = Reader()                                       # doctest: +SKIP
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
 
 import numpy as np
@@ -37,7 +38,9 @@ from ocr_pipeline import nontext as nontext_mod
 from ocr_pipeline.images import MAX_PIXELS, Page
 from ocr_pipeline.language import BigramModel
 from ocr_pipeline.nontext import NonText
-from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, read_image
+from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_page
+from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
+from ocr_pipeline.rules import check as check_rules
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -105,11 +108,15 @@ class Reader:
         nontext: the filter dropping lines that are pictures or marks, not text
             (:class:`ocr_pipeline.nontext.NonText`); ``"shipped"`` or None as above.
         top_k: alternatives kept per character (at least 1).
+        rules: the corrections made after decoding, in order
+            (:data:`ocr_pipeline.rules.RULES`); ``()`` reads without any,
+            ``rules.without("broken_o")`` without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
 
     Raises:
-        TypeError: ``model`` is neither a path nor a :class:`CropPredictor`.
-        ValueError: ``top_k`` below 1.
+        TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
+            rule is no :class:`ocr_pipeline.rules.Rule`.
+        ValueError: ``top_k`` below 1, or two rules of one name.
 
     The parts are loaded once per reader, the first time they are needed
     (:meth:`preload` starts the word lists early); a model path that cannot be used
@@ -127,6 +134,7 @@ class Reader:
         lexicon: frozenset[str] | Literal["shipped"] | None = SHIPPED,
         nontext: NonText | Literal["shipped"] | None = SHIPPED,
         top_k: int = 3,
+        rules: Sequence[Rule] = RULES,
         runtime: str = "auto",
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
@@ -146,6 +154,7 @@ class Reader:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1; got {top_k}")
         self.top_k = top_k
+        self.rules = check_rules(rules)
         self.runtime = runtime
         self._parts: dict[str, object] = {
             "predictor": model,
@@ -226,14 +235,25 @@ class Reader:
             The page's lines and characters (boxes in ``gray``'s deskewed frame,
             ``PageResult.to_input`` maps them back); no lines for a page without text.
         """
-        return read_image(
-            gray,
-            self.predictor,
-            self.top_k,
-            bigram=self.language,
-            words=self.lexicon,
-            nontext=self.nontext,
-        )
+        page, decoded = self.decode_image(gray)
+        page.lines = self.apply_rules(decoded)
+        return page
+
+    def decode_image(self, gray: np.ndarray) -> tuple[PageResult, list[DecodedLine]]:
+        """A page read up to the rules: the page without lines, and its lines as
+        decoded. :meth:`apply_rules` finishes it; :meth:`read_image` does both.
+        (A page decoded once can be finished with several tables of rules.)"""
+        return decode_page(gray, self.predictor, self.top_k, bigram=self.language,
+                           words=self.lexicon)  # fmt: skip
+
+    def apply_rules(
+        self, decoded: Sequence[DecodedLine], rules: Sequence[Rule] | None = None
+    ) -> list[LineResult]:
+        """The lines of text of a page decoded by :meth:`decode_image`, corrected by
+        ``rules`` (this reader's own when None), the language model and the
+        non-text filter (:func:`ocr_pipeline.rules.apply_rules`)."""
+        table = self.rules if rules is None else check_rules(rules)
+        return apply_rules(decoded, table, bigram=self.language, nontext=self.nontext)
 
     def read_page(self, page: Page) -> PageResult:
         """Read a page loaded by :mod:`ocr_pipeline.images`; the result carries its

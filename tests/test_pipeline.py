@@ -14,11 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
 
 from ocr_pipeline.cli import app
-from ocr_pipeline.decode import (
-    Candidate,
-    alternatives,
-    best_path,
-    candidates,
+from ocr_pipeline.corrections import (
     ellipsis_dots,
     fix_case,
     fix_dots,
@@ -26,6 +22,12 @@ from ocr_pipeline.decode import (
     fix_width_forms,
     fix_words,
     letters_in_words,
+)
+from ocr_pipeline.decode import (
+    Candidate,
+    alternatives,
+    best_path,
+    candidates,
 )
 from ocr_pipeline.images import InputError, load_pages, parse_pages
 
@@ -259,7 +261,7 @@ def test_fix_case(chars, heights, want):
     ],
 )
 def test_fix_full_stops(text, next_x0, share, want):
-    from ocr_pipeline.decode import fix_full_stops
+    from ocr_pipeline.corrections import fix_full_stops
 
     i = text.index(".")
     boxes = [[n * 15, 0, n * 15 + 13, 13] for n in range(len(text))]
@@ -296,7 +298,7 @@ def test_fix_full_stops(text, next_x0, share, want):
     ],
 )
 def test_pair_brackets(lines, bars, want):
-    from ocr_pipeline.decode import pair_brackets
+    from ocr_pipeline.corrections import pair_brackets
 
     chars = [list(line) for line in lines]
     assert ["".join(line) for line in pair_brackets(chars, frozenset(bars))] == want
@@ -314,7 +316,12 @@ def _line(text: str, heights: dict[int, int], spaces: set[int] = frozenset()):
 
 
 def test_worn_brackets_stand_in_chinese_text():
-    from ocr_pipeline.pipeline import _worn_brackets
+    from ocr_pipeline.corrections import worn_brackets
+
+    def _worn_brackets(line):
+        chars = [c.char for c in line.chars]
+        boxes = np.array([c.box for c in line.chars])
+        return worn_brackets(chars, boxes, line.spaces, line.box[3] - line.box[1])
 
     assert _worn_brackets(_line("终端|在后台|并", {2: 12, 6: 12})) == [2, 6]
     assert _worn_brackets(_line("的NFS|。", {4: 12})) == [4]  # one letter beside a |
@@ -905,7 +912,7 @@ def test_cut_off_fragments_of_a_hanzi_are_taken_back(bit, bit_box, merged_read, 
     ],
 )
 def test_pair_quotes(lines, want):
-    from ocr_pipeline.decode import pair_quotes
+    from ocr_pipeline.corrections import pair_quotes
 
     assert ["".join(line) for line in pair_quotes([list(x) for x in lines])] == want
 
@@ -929,7 +936,7 @@ def test_pair_quotes(lines, want):
     ],
 )
 def test_page_style(lines, want):
-    from ocr_pipeline.decode import page_style
+    from ocr_pipeline.corrections import page_style
 
     assert ["".join(line) for line in page_style([list(x) for x in lines])] == want
 
@@ -1117,7 +1124,7 @@ def test_latin_capitals_read_as_one_wide_hanzi_are_not_cut_as_two():
 def test_a_colon_hanging_below_the_baseline_is_a_semicolon(foot, want):
     """$n=1234;# on a scan: the ; lost most of its tail, but still reaches 2 px below
     the digits' foot; a colon's dot sits on it (1 px is blur)."""
-    from ocr_pipeline.decode import fix_semicolons
+    from ocr_pipeline.corrections import fix_semicolons
 
     boxes = [(12 * k, 5, 12 * k + 10, 21) for k in range(4)]
     boxes += [(50, 10, 53, foot), (62, 5, 72, 21)]
@@ -1154,13 +1161,17 @@ def test_preload_loads_the_readers_word_lists_in_a_daemon_thread():
     ],
 )
 def test_a_dash_before_an_option_name_is_two_hyphens(text, want):
-    from ocr_pipeline.pipeline import _option_dashes
-
-    line = _line_of(text)
-    _option_dashes(line)
+    line = _rule("option_dashes", _line_of(text))[0]
     assert line.text == want
     assert len(line.chars) == len(line.spaces)
     assert all(c.box[2] > c.box[0] for c in line.chars)
+
+
+def _rule(name: str, *lines):
+    """The lines after the reading rule ``name`` alone."""
+    from ocr_pipeline import rules
+
+    return rules.run(rules.by_name(name), lines)
 
 
 def _line_of(text: str):
@@ -1179,12 +1190,10 @@ def _line_of(text: str):
 
 def test_a_quote_closing_two_grave_accents_is_two_apostrophes():
     """roff's ``word'': the two apostrophes side by side read as one double quote."""
-    from ocr_pipeline.pipeline import _closing_apostrophes
-
     first, second = _line_of("参阅 ``Routine"), _line_of('Indexing" 获取')
     other = _line_of('他说"好"')
     other.block = 1  # another paragraph: no `` to close
-    _closing_apostrophes([first, second, other])
+    first, second, other = _rule("closing_apostrophes", first, second, other)
     assert (first.text, second.text) == ("参阅 ``Routine", "Indexing'' 获取")
     assert other.text == '他说"好"'
     assert len(second.chars) == len(second.spaces)
@@ -1204,21 +1213,16 @@ def test_a_quote_closing_two_grave_accents_is_two_apostrophes():
     ],
 )
 def test_a_bullet_inside_a_word_is_an_asterisk(text, want):
-    from ocr_pipeline.pipeline import _asterisks
-
     line = _line_of(text)
     for c in line.chars:
         if c.char == "•":
             c.alternatives = [("•", 0.6), ("*", 0.3)]
-    _asterisks(line)
-    assert line.text == want
+    assert _rule("asterisks", line)[0].text == want
     line = _line_of("宽度为•而")  # not if the recogniser did not see an asterisk too
-    _asterisks(line)
-    assert line.text == "宽度为•而"
+    assert _rule("asterisks", line)[0].text == "宽度为•而"
     line = _line_of("迈克尔·杰克逊")  # an interpunct joins the parts of a name
     line.chars[3].alternatives = [("·", 0.6), ("*", 0.3)]
-    _asterisks(line)
-    assert line.text == "迈克尔·杰克逊"
+    assert _rule("asterisks", line)[0].text == "迈克尔·杰克逊"
 
 
 @pytest.mark.parametrize(
@@ -1234,10 +1238,7 @@ def test_a_bullet_inside_a_word_is_an_asterisk(text, want):
     ],
 )
 def test_brackets_before_a_capital_are_an_o(text, want):
-    from ocr_pipeline.pipeline import _broken_o
-
-    line = _line_of(text)
-    _broken_o(line)
+    line = _rule("broken_o", _line_of(text))[0]
     assert line.text == want
     assert len(line.chars) == len(line.spaces)
     o = [c for c in line.chars if c.char == "O" and "O" not in text]
