@@ -290,11 +290,15 @@ def run_cmd(
         help="Only the images this engine's cache holds "
         "(a comparison while its run is still going).",
     ),
+    fresh: bool = typer.Option(
+        False, help="Run every engine again, cache or not: times measured in one run."
+    ),
 ) -> None:
     """Read the corpus with each engine; print and save CER per source and variant.
 
     Tesseract's and RapidOCR's outputs are cached in FOLDER/cache and reused; pageocr's
-    are always fresh. Example: python -m benchmarks docs run runs/docs --split test
+    are always fresh (``--fresh``: every engine's; for speed, all in one run).
+    Example: python -m benchmarks docs run runs/docs --split test
     """
     from benchmarks.engines import NAMES
     from benchmarks.engines import engines as make_engines
@@ -323,6 +327,7 @@ def run_cmd(
     with Progress(console=con) as prog:
         task = prog.add_task("reading", total=len(entries) * len(engs))
         results = read_entries(entries, engs, folder, tag,
+                               fresh=names if fresh else ("pageocr",),
                                progress=lambda r: prog.advance(task))  # fmt: skip
         prog.update(task, completed=len(entries) * len(engs))
     report(results, folder, split, tag, con, time.time() - t0)
