@@ -332,8 +332,9 @@ MODEL_OPT = typer.Option(
     None,
     "--model",
     "-m",
-    help="A shipped model by name (default, fast) or a model file (.tflite/.keras with its "
-    ".json) or run folder; default: the shipped default model.",
+    help="A shipped model by name (default, fast), a model file (.tflite/.keras with its "
+    ".json), a run folder or an export folder (pageocr export -o DIR: its int8 .tflite, or "
+    "saved_model/ with --runtime tf); default: the shipped default model.",
 )
 RUNTIME_OPT = typer.Option(
     "auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf."

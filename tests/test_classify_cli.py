@@ -94,6 +94,13 @@ def test_classify_a_folder(crops, exported):
         assert [p for _, p in cands] == sorted((p for _, p in cands), reverse=True)
 
 
+def test_classify_with_an_export_folder(crops, exported):
+    folder, truth = crops
+    result = invoke("classify", "--model", exported.out, folder)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == truth
+
+
 def test_classify_in_chunks_gives_the_same_answers(crops, exported, monkeypatch):
     import ocr_pipeline.classify as classify
     from recognizer.runtime import Predictor
