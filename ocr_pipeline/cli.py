@@ -511,8 +511,10 @@ def read(
     ),
     overlay: Path | None = typer.Option(
         None,
-        help="Draw the boxes and characters on the page to this image (.png, .jpg, ...; page "
-        "N of input SRC goes to NAME-SRC-N.png when there are several pages).",
+        help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
+        ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
+        "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
+        "without its extension, with it when two inputs share a name; stdin for -).",
     ),
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
@@ -627,9 +629,12 @@ def _read_to_stream(files: list[Path], output, opts, overlay, names: bool) -> bo
         target = AtomicFile(output, binary=binary) if output is not None else None
         writer = _writer(target.file if target else _stdout(binary), opts.fmt)
         read_all = True
+        overlays = _overlays(overlay, files)
         for f in files:
-            read_all &= _read_file(f, writer, reader, opts, overlay, len(files) > 1, names)
+            read_all &= _read_file(f, writer, reader, opts, overlays, names)
         writer.close()
+        if overlays is not None:
+            overlays.close()
         if target is not None and writer.pages:
             target.commit()
         elif target is not None:
@@ -796,7 +801,16 @@ def _load_model(reader: Reader) -> None:
         fail(str(err))
 
 
-def _read_file(path: Path, writer, reader: Reader, opts, overlay, many: bool, names: bool) -> bool:
+def _overlays(overlay: Path | None, files: list[Path]):
+    """The writer of ``--overlay``'s pages, or None without it."""
+    if overlay is None:
+        return None
+    from ocr_pipeline.overlay import OverlayWriter
+
+    return OverlayWriter(overlay, ["<stdin>" if f == STDIN else str(f) for f in files])
+
+
+def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) -> bool:
     """Read every page of one input and write it as soon as it is read; an input
     error is reported (stderr, and the writer's error list) and False returned.
 
@@ -817,8 +831,8 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlay, many: bool, na
                 pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
                 name = page.source + (f" page {page.number}" if pdf or page.number > 1 else "")
             writer.page(res, page, name=name)
-            if overlay is not None:
-                _write_overlay(overlay, page, res, many or page.number > 1)
+            if overlays is not None:
+                overlays.page(page.source, page.number, res.gray, res)
             del page, res  # the next page is loaded before the loop variable is rebound
     except InputError as err:
         typer.echo(f"pageocr: error: {err}", err=True)
@@ -854,18 +868,6 @@ def _quiet_stdout() -> None:
         os.dup2(null, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
-
-
-def _write_overlay(path: Path, page, res, numbered: bool) -> None:
-    from ocr_pipeline.outputs import encode_image, write_bytes
-    from ocr_pipeline.overlay import draw_overlay
-
-    target = (
-        path.with_name(f"{path.stem}-{Path(page.source).stem}-{page.number}{path.suffix}")
-        if numbered
-        else path
-    )
-    write_bytes(target, encode_image(draw_overlay(res.gray, res), target))
 
 
 @app.command()
