@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -345,6 +346,25 @@ def test_fonts_lists_both_faces_with_their_split(tiny_chars_file):
     assert "heldout" in rows["kai"]
     for line in rows.values():
         assert "100.0" in line  # both draw all four characters
+
+
+def test_fonts_shows_progress_on_a_terminal(tiny_chars_file):
+    """On a terminal (FORCE_COLOR makes rich's stderr one) a bar counts the faces
+    measured, on stderr; the table alone is on stdout."""
+    result = invoke("fonts", "--font", NOTO.parent, "--charset", tiny_chars_file,
+                    env={"COLUMNS": "200", "FORCE_COLOR": "1"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    n = sum(".otf" in line or ".ttf" in line for line in result.stdout.splitlines())
+    assert n == 3  # Noto Sans, Noto Serif, LXGW WenKai
+    assert "coverage" in bar and f"{n}/{n} faces" in bar, bar
+    assert "/3 faces" not in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+
+
+def test_fonts_prints_no_progress_into_a_pipe(tiny_chars_file):
+    result = invoke("fonts", "--font", NOTO.parent, "--charset", tiny_chars_file)
+    assert result.exit_code == 0, result.output
+    assert "faces" not in result.stderr and "coverage" not in result.stderr
 
 
 def test_fonts_with_a_bad_charset(tmp_path):
