@@ -323,6 +323,31 @@ def train(
     _run_training(cfg, run_training, Interrupted, TrainingDiverged)
 
 
+#: Columns of a training evaluation's table: metrics row key, heading, format.
+EVAL_COLUMNS = (
+    ("train_loss", "train loss", "{:.4f}"),
+    ("train_acc", "train acc", "{:.2%}"),
+    ("val_top1", "val top-1", "{:.2%}"),
+    ("val_top5", "val top-5", "{:.2%}"),
+    ("test_heldout_top1", "held-out top-1", "{:.2%}"),
+    ("test_heldout_top5", "held-out top-5", "{:.2%}"),
+    ("images_per_s", "img/s", "{:.0f}"),
+)
+
+
+def _eval_table(row: dict):
+    """A training evaluation (a metrics.csv row) as a one-row table; the splits the
+    dataset lacks are left out."""
+    from rich.table import Table
+
+    cols = [(k, head, fmt) for k, head, fmt in EVAL_COLUMNS if k in row]
+    table = Table(title=f"evaluation at step {row.get('step', '?')}", title_justify="left")
+    for _, head, _ in cols:
+        table.add_column(head, justify="right")
+    table.add_row(*(fmt.format(row[k]) for k, _, fmt in cols))
+    return table
+
+
 def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -346,8 +371,7 @@ def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
             )
 
         def on_eval(row):
-            shown = {k: round(v, 4) for k, v in row.items() if k not in ("time",)}
-            progress.console.print(f"eval {shown}")
+            progress.console.print(_eval_table(row))
 
         try:
             run_training(cfg, on_progress=on_progress, on_eval=on_eval)
@@ -468,6 +492,12 @@ def evaluate_cmd(
     d = rep.as_dict()
     con = Console()
     con.print(f"{split}: n={d['n']} top-1 {d['top1']:.4%} top-5 {d['top5']:.4%}")
+    scripts = Table(title="per script")
+    for col in ("script", "n", "top-1", "top-5"):
+        scripts.add_column(col, justify="left" if col == "script" else "right")
+    for s, m in d["by_script"].items():
+        scripts.add_row(s, str(m["n"]), f"{m['top1']:.2%}", f"{m['top5']:.2%}")
+    con.print(scripts)
     table = Table(title="per face")
     table.add_column("face")
     for s in ("hanzi", "ascii", "punct"):

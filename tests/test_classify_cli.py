@@ -398,8 +398,32 @@ def test_eval_command(tmp_path, exported, tiny_data):
                     exported.tflite, "-o", out, env={"COLUMNS": "200"})  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "test-heldout: n=80" in result.stdout
+    assert "per script" in result.stdout and "{" not in result.stdout
+    hanzi = next(ln for ln in result.stdout.splitlines() if "hanzi" in ln and "80" in ln)
+    assert re.search(r"\d+\.\d\d%.*\d+\.\d\d%", hanzi), hanzi
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n"] == 80 and list(metrics["per_face"]) == ["LXGW WenKai Regular"]
+
+
+def test_training_evaluations_print_as_a_table():
+    """What train prints after each evaluation: headings and percentages, not a dict."""
+    from rich.console import Console
+
+    from ocr_pipeline.cli import _eval_table
+
+    row = {"step": 400, "time": 1.7e9, "train_loss": 0.123456, "train_acc": 0.98,
+           "images_per_s": 812.4, "val_top1": 0.9912, "val_top5": 0.99987}  # fmt: skip
+    con = Console(record=True, width=200)
+    con.print(_eval_table(row))
+    text = con.export_text()
+    assert "evaluation at step 400" in text and "{" not in text and "time" not in text
+    heads, values = [
+        re.split("[│┃]", ln)[1:-1] for ln in text.splitlines() if "│" in ln or "┃" in ln
+    ]
+    assert [h.strip() for h in heads] == [
+        "train loss", "train acc", "val top-1", "val top-5", "img/s"]  # fmt: skip
+    assert [v.strip() for v in values] == [
+        "0.1235", "98.00%", "99.12%", "99.99%", "812"]  # fmt: skip
 
 
 def test_eval_of_a_missing_dataset(tmp_path, exported):
