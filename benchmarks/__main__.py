@@ -10,6 +10,7 @@ import typer
 
 from benchmarks.batch import batch_app
 from benchmarks.docs import docs_app
+from benchmarks.pdflayer import pdflayer_cmd
 from benchmarks.rules import rules_app
 from benchmarks.timings import timings_cmd
 
@@ -18,6 +19,7 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(batch_app, name="batch")
 app.add_typer(rules_app, name="rules")
 app.command("timings")(timings_cmd)
+app.command("pdflayer")(pdflayer_cmd)
 
 if __name__ == "__main__":
     app()

@@ -134,11 +134,43 @@ def fonts(
     table = Table(title=f"faces and their coverage of {cs.spec} ({len(cs)} characters)")
     for col in ("family", "style", "file", "split", "covered", "%"):
         table.add_column(col, justify="right" if col in ("covered", "%") else "left")
-    for f in faces:
-        n = len(coverage(f, cs))
-        name = Path(f.path).name + (f"#{f.index}" if f.index else "")
-        table.add_row(f.family, f.style, name, f.split, str(n), f"{100 * n / len(cs):.1f}")
+    with _faces_progress(len(faces)) as progress:
+        for f in faces:
+            progress.update(0, face=f.name)
+            n = len(coverage(f, cs))  # each glyph drawn: ~0.25 s a face for GB2312
+            name = Path(f.path).name + (f"#{f.index}" if f.index else "")
+            table.add_row(f.family, f.style, name, f.split, str(n), f"{100 * n / len(cs):.1f}")
+            progress.advance(0)
     Console().print(table)
+
+
+@contextlib.contextmanager
+def _faces_progress(total: int):
+    """A progress bar on stderr when it is a terminal (task 0): faces measured, the
+    face being measured, time left; cleared when done."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    cols = (
+        TextColumn("coverage"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("faces"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[face]}"),
+    )
+    with Progress(
+        *cols, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        progress.add_task("fonts", total=total, face="")
+        yield progress
 
 
 @app.command()
@@ -291,6 +323,31 @@ def train(
     _run_training(cfg, run_training, Interrupted, TrainingDiverged)
 
 
+#: Columns of a training evaluation's table: metrics row key, heading, format.
+EVAL_COLUMNS = (
+    ("train_loss", "train loss", "{:.4f}"),
+    ("train_acc", "train acc", "{:.2%}"),
+    ("val_top1", "val top-1", "{:.2%}"),
+    ("val_top5", "val top-5", "{:.2%}"),
+    ("test_heldout_top1", "held-out top-1", "{:.2%}"),
+    ("test_heldout_top5", "held-out top-5", "{:.2%}"),
+    ("images_per_s", "img/s", "{:.0f}"),
+)
+
+
+def _eval_table(row: dict):
+    """A training evaluation (a metrics.csv row) as a one-row table; the splits the
+    dataset lacks are left out."""
+    from rich.table import Table
+
+    cols = [(k, head, fmt) for k, head, fmt in EVAL_COLUMNS if k in row]
+    table = Table(title=f"evaluation at step {row.get('step', '?')}", title_justify="left")
+    for _, head, _ in cols:
+        table.add_column(head, justify="right")
+    table.add_row(*(fmt.format(row[k]) for k, _, fmt in cols))
+    return table
+
+
 def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -314,8 +371,7 @@ def _run_training(cfg, run_training, Interrupted, TrainingDiverged) -> None:
             )
 
         def on_eval(row):
-            shown = {k: round(v, 4) for k, v in row.items() if k not in ("time",)}
-            progress.console.print(f"eval {shown}")
+            progress.console.print(_eval_table(row))
 
         try:
             run_training(cfg, on_progress=on_progress, on_eval=on_eval)
@@ -332,8 +388,9 @@ MODEL_OPT = typer.Option(
     None,
     "--model",
     "-m",
-    help="A shipped model by name (default, fast) or a model file (.tflite/.keras with its "
-    ".json) or run folder; default: the shipped default model.",
+    help="A shipped model by name (default, fast), a model file (.tflite/.keras with its "
+    ".json), a run folder or an export folder (pageocr export -o DIR: its int8 .tflite, or "
+    "saved_model/ with --runtime tf); default: the shipped default model.",
 )
 RUNTIME_OPT = typer.Option(
     "auto", help="auto (LiteRT; TensorFlow when a GPU is visible), litert or tf."
@@ -435,6 +492,12 @@ def evaluate_cmd(
     d = rep.as_dict()
     con = Console()
     con.print(f"{split}: n={d['n']} top-1 {d['top1']:.4%} top-5 {d['top5']:.4%}")
+    scripts = Table(title="per script")
+    for col in ("script", "n", "top-1", "top-5"):
+        scripts.add_column(col, justify="left" if col == "script" else "right")
+    for s, m in d["by_script"].items():
+        scripts.add_row(s, str(m["n"]), f"{m['top1']:.2%}", f"{m['top5']:.2%}")
+    con.print(scripts)
     table = Table(title="per face")
     table.add_column("face")
     for s in ("hanzi", "ascii", "punct"):
@@ -510,8 +573,10 @@ def read(
     ),
     overlay: Path | None = typer.Option(
         None,
-        help="Draw the boxes and characters on the page to this image (.png, .jpg, ...; page "
-        "N of input SRC goes to NAME-SRC-N.png when there are several pages).",
+        help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
+        ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
+        "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
+        "without its extension, with it when two inputs share a name; stdin for -).",
     ),
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
@@ -626,9 +691,12 @@ def _read_to_stream(files: list[Path], output, opts, overlay, names: bool) -> bo
         target = AtomicFile(output, binary=binary) if output is not None else None
         writer = _writer(target.file if target else _stdout(binary), opts.fmt)
         read_all = True
+        overlays = _overlays(overlay, files)
         for f in files:
-            read_all &= _read_file(f, writer, reader, opts, overlay, len(files) > 1, names)
+            read_all &= _read_file(f, writer, reader, opts, overlays, names)
         writer.close()
+        if overlays is not None:
+            overlays.close()
         if target is not None and writer.pages:
             target.commit()
         elif target is not None:
@@ -795,7 +863,16 @@ def _load_model(reader: Reader) -> None:
         fail(str(err))
 
 
-def _read_file(path: Path, writer, reader: Reader, opts, overlay, many: bool, names: bool) -> bool:
+def _overlays(overlay: Path | None, files: list[Path]):
+    """The writer of ``--overlay``'s pages, or None without it."""
+    if overlay is None:
+        return None
+    from ocr_pipeline.overlay import OverlayWriter
+
+    return OverlayWriter(overlay, ["<stdin>" if f == STDIN else str(f) for f in files])
+
+
+def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) -> bool:
     """Read every page of one input and write it as soon as it is read; an input
     error is reported (stderr, and the writer's error list) and False returned.
 
@@ -816,8 +893,8 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlay, many: bool, na
                 pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
                 name = page.source + (f" page {page.number}" if pdf or page.number > 1 else "")
             writer.page(res, page, name=name)
-            if overlay is not None:
-                _write_overlay(overlay, page, res, many or page.number > 1)
+            if overlays is not None:
+                overlays.page(page.source, page.number, res.gray, res)
             del page, res  # the next page is loaded before the loop variable is rebound
     except InputError as err:
         typer.echo(f"pageocr: error: {err}", err=True)
@@ -853,18 +930,6 @@ def _quiet_stdout() -> None:
         os.dup2(null, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
-
-
-def _write_overlay(path: Path, page, res, numbered: bool) -> None:
-    from ocr_pipeline.outputs import encode_image, write_bytes
-    from ocr_pipeline.overlay import draw_overlay
-
-    target = (
-        path.with_name(f"{path.stem}-{Path(page.source).stem}-{page.number}{path.suffix}")
-        if numbered
-        else path
-    )
-    write_bytes(target, encode_image(draw_overlay(res.gray, res), target))
 
 
 @app.command()

@@ -438,6 +438,10 @@ def _pdf_pages(
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as err:
+        if getattr(err, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise InputError(
+                "is password-protected: cannot open it without the password", path
+            ) from None
         raise InputError(f"cannot open PDF ({err})", path) from None
     try:
         wanted = check_page_numbers(pages, len(pdf), path)

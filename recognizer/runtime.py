@@ -128,8 +128,9 @@ class Predictor:
     """Classifies batches of crops with LiteRT or TensorFlow.
 
     Args:
-        path: a ``.tflite`` or ``.keras`` file (with its sidecar JSON), a SavedModel
-            or run folder; None for the shipped model.
+        path: a ``.tflite`` or ``.keras`` file (with its sidecar JSON), a run folder,
+            an export folder (``pageocr export -o DIR``) or a SavedModel folder; None
+            for the shipped model.
         runtime: ``"auto"`` (LiteRT unless a GPU is visible and a TF model
             exists), ``"litert"`` or ``"tf"``.
         batch_size: crops per invocation; default ``BATCH_SIZE`` of the runtime.
@@ -206,21 +207,27 @@ class Predictor:
 
     @staticmethod
     def _resolve(path: Path, runtime: str) -> Path:
-        """Pick the artefact file inside a folder, honouring the runtime asked for."""
+        """Pick the artefact file inside a folder, honouring the runtime asked for: a run
+        folder's ``model.tflite`` / ``model.keras``, an export folder's (what ``pageocr
+        export`` writes) ``model-int8.tflite``, ``-fp32``, ``-int8full`` or its
+        ``saved_model/``, or a SavedModel folder itself."""
         if path.is_file():
             return path
-        tfl, keras = path / "model.tflite", path / "model.keras"
-        candidates = (
-            [keras, tfl]
-            if runtime == "tf" or (runtime == "auto" and gpu_visible())
-            else [tfl, keras]
-        )
-        for c in candidates:
+        lite = [path / f"model{s}.tflite" for s in ("", "-int8", "-fp32", "-int8full")]
+        tf = [
+            path / "model.keras",
+            path / "saved_model" / "saved_model.pb",
+            path / "saved_model.pb",
+        ]
+        want_tf = runtime == "tf" or (runtime == "auto" and gpu_visible())
+        for c in [*tf, *lite] if want_tf else [*lite, *tf]:
             if c.is_file():
-                return c
-        if (path / "saved_model.pb").is_file():
-            return path
-        raise ModelError(f"{path} holds no model.tflite, model.keras or saved_model.pb")
+                return c if c.suffix != ".pb" else c.parent
+        raise ModelError(
+            f"{path} holds no model: expected a run folder's model.tflite or model.keras, an "
+            "export folder's model-int8.tflite, model-fp32.tflite, model-int8full.tflite or "
+            "saved_model/ (pageocr export -o DIR), or a SavedModel's saved_model.pb"
+        )
 
     @property
     def charset(self) -> Charset:

@@ -120,6 +120,23 @@ def test_a_corrupt_input_is_reported_and_the_rest_read(folder, tmp_path):
     assert [recs[n]["status"] for n in ("a.png", "b.png", "c.pdf")] == ["done"] * 3
 
 
+def test_a_password_protected_pdf_is_one_line_and_the_rest_read(folder, tmp_path):
+    """A real encrypted PDF (made with pikepdf, which OCRmyPDF installs): the error says
+    it wants a password; the other inputs are read, no output for it is left."""
+    pikepdf = pytest.importorskip("pikepdf")
+    with pikepdf.open(folder / "c.pdf") as pdf:
+        pdf.save(tmp_path / "pw.pdf", encryption=pikepdf.Encryption(owner="o", user="secret"))
+    out = tmp_path / "out"
+    res = invoke("read", folder / "a.png", tmp_path / "pw.pdf", "-o", f"{out}/")
+    assert res.exit_code == EXIT_INPUT, res.output
+    errors = error_lines(res)
+    assert len(errors) == 1 and "pw.pdf: is password-protected" in errors[0], res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", batch.SUMMARY_NAME]
+    recs = summary_of(out)
+    assert recs["pw.pdf"]["status"] == "failed" and recs["pw.pdf"]["output"] is None
+    assert recs["a.png"]["status"] == "done"
+
+
 def test_a_rerun_skips_what_is_done_and_reads_the_rest(folder, tmp_path):
     out = tmp_path / "out"
     assert invoke("read", folder / "a.png", folder / "c.pdf", "-o", f"{out}/").exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -92,6 +93,13 @@ def test_classify_a_folder(crops, exported):
         assert cands[0][0] == ch, (i, cands)
         assert len(cands) == 3
         assert [p for _, p in cands] == sorted((p for _, p in cands), reverse=True)
+
+
+def test_classify_with_an_export_folder(crops, exported):
+    folder, truth = crops
+    result = invoke("classify", "--model", exported.out, folder)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == truth
 
 
 def test_classify_in_chunks_gives_the_same_answers(crops, exported, monkeypatch):
@@ -340,6 +348,25 @@ def test_fonts_lists_both_faces_with_their_split(tiny_chars_file):
         assert "100.0" in line  # both draw all four characters
 
 
+def test_fonts_shows_progress_on_a_terminal(tiny_chars_file):
+    """On a terminal (FORCE_COLOR makes rich's stderr one) a bar counts the faces
+    measured, on stderr; the table alone is on stdout."""
+    result = invoke("fonts", "--font", NOTO.parent, "--charset", tiny_chars_file,
+                    env={"COLUMNS": "200", "FORCE_COLOR": "1"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    n = sum(".otf" in line or ".ttf" in line for line in result.stdout.splitlines())
+    assert n == 3  # Noto Sans, Noto Serif, LXGW WenKai
+    assert "coverage" in bar and f"{n}/{n} faces" in bar, bar
+    assert "/3 faces" not in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+
+
+def test_fonts_prints_no_progress_into_a_pipe(tiny_chars_file):
+    result = invoke("fonts", "--font", NOTO.parent, "--charset", tiny_chars_file)
+    assert result.exit_code == 0, result.output
+    assert "faces" not in result.stderr and "coverage" not in result.stderr
+
+
 def test_fonts_with_a_bad_charset(tmp_path):
     result = invoke("fonts", "--font", NOTO, "--charset", tmp_path / "none.txt")
     assert_clean_failure(result, "does not exist")
@@ -371,8 +398,32 @@ def test_eval_command(tmp_path, exported, tiny_data):
                     exported.tflite, "-o", out, env={"COLUMNS": "200"})  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "test-heldout: n=80" in result.stdout
+    assert "per script" in result.stdout and "{" not in result.stdout
+    hanzi = next(ln for ln in result.stdout.splitlines() if "hanzi" in ln and "80" in ln)
+    assert re.search(r"\d+\.\d\d%.*\d+\.\d\d%", hanzi), hanzi
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n"] == 80 and list(metrics["per_face"]) == ["LXGW WenKai Regular"]
+
+
+def test_training_evaluations_print_as_a_table():
+    """What train prints after each evaluation: headings and percentages, not a dict."""
+    from rich.console import Console
+
+    from ocr_pipeline.cli import _eval_table
+
+    row = {"step": 400, "time": 1.7e9, "train_loss": 0.123456, "train_acc": 0.98,
+           "images_per_s": 812.4, "val_top1": 0.9912, "val_top5": 0.99987}  # fmt: skip
+    con = Console(record=True, width=200)
+    con.print(_eval_table(row))
+    text = con.export_text()
+    assert "evaluation at step 400" in text and "{" not in text and "time" not in text
+    heads, values = [
+        re.split("[│┃]", ln)[1:-1] for ln in text.splitlines() if "│" in ln or "┃" in ln
+    ]
+    assert [h.strip() for h in heads] == [
+        "train loss", "train acc", "val top-1", "val top-5", "img/s"]  # fmt: skip
+    assert [v.strip() for v in values] == [
+        "0.1235", "98.00%", "99.12%", "99.99%", "812"]  # fmt: skip
 
 
 def test_eval_of_a_missing_dataset(tmp_path, exported):

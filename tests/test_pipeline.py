@@ -778,6 +778,39 @@ def test_read_two_page_pdf(tmp_path):
     assert res.exit_code != 0 and "no page 3" in res.stderr
 
 
+def _overlay_names(tmp_path, *args) -> list[str]:
+    out = tmp_path / "ov"
+    out.mkdir()
+    res = runner.invoke(app, ["read", *map(str, args), "--overlay", str(out / "ov.png")])
+    assert res.exit_code == 0, res.output
+    return sorted(p.name for p in out.iterdir())
+
+
+def test_overlay_of_one_page_is_the_name_given(tmp_path, page_png):
+    assert _overlay_names(tmp_path, page_png) == ["ov.png"]
+
+
+def test_overlay_of_a_pdf_names_every_page(tmp_path):
+    """Page 1 of a two-page PDF too goes to NAME-SRC-1 (it went to NAME itself); one
+    page picked with --pages is the run's only page: NAME."""
+    pdf = tmp_path / "scan.pdf"
+    page = render_page(PAGE_LINES[:1]).convert("RGB")
+    page.save(pdf, save_all=True, append_images=[page], resolution=150)
+    assert _overlay_names(tmp_path, pdf) == ["ov-scan-1.png", "ov-scan-2.png"]
+    (tmp_path / "ov").rename(tmp_path / "first")
+    assert _overlay_names(tmp_path, pdf, "--pages", "2") == ["ov.png"]
+
+
+def test_overlay_of_several_inputs_tells_twins_apart(tmp_path, page_png):
+    """a.png and a.jpg do not draw over each other; b.png is named by its stem."""
+    for name in ("a.png", "a.jpg", "b.png"):
+        Image.open(page_png).convert("L").save(tmp_path / name)
+    names = _overlay_names(tmp_path, *(tmp_path / n for n in ("a.png", "a.jpg", "b.png")))
+    assert names == ["ov-a.jpg-1.png", "ov-a.png-1.png", "ov-b-1.png"]
+    with Image.open(tmp_path / "ov" / "ov-b-1.png") as img:
+        assert img.size == Image.open(page_png).size
+
+
 def test_blank_page_gives_empty_text(tmp_path):
     path = tmp_path / "white.png"
     Image.new("L", (400, 300), 255).save(path)

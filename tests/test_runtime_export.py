@@ -147,6 +147,35 @@ def test_exported_saved_model_is_usable(exported, val_batch, keras_probs, tiny_c
                        atol=1e-6)  # fmt: skip
 
 
+def test_an_export_folder_is_a_model(exported, val_batch, keras_probs):
+    """``--model DIR`` with what ``pageocr export -o DIR`` wrote: LiteRT reads its
+    .tflite, TensorFlow its saved_model/."""
+    lite = Predictor(exported.out)
+    assert lite.runtime == "litert" and lite.path == exported.tflite
+    assert np.abs(lite.predict(val_batch[0]) - keras_probs).max() < 1e-3
+    tf = Predictor(exported.out, runtime="tf")
+    assert tf.runtime == "tf" and tf.path == exported.out / "saved_model"
+    assert np.abs(tf.predict(val_batch[0]) - keras_probs).max() < 1e-4
+
+
+def test_an_export_folder_prefers_int8_to_fp32(tmp_path, exported):
+    for stem in ("model-fp32", "model-int8"):
+        _copy_model(exported.tflite, tmp_path, stem)
+    assert Predictor(tmp_path).path.name == "model-int8.tflite"
+
+
+def test_an_export_folder_without_the_sidecar_is_refused(tmp_path, exported):
+    shutil.copy(exported.tflite, tmp_path / "model-fp32.tflite")
+    with pytest.raises(ModelError, match="no sidecar model-fp32.json"):
+        Predictor(tmp_path)
+
+
+def test_a_folder_with_no_model_names_what_it_looks_for(tmp_path):
+    (tmp_path / "notes.tflite.txt").write_text("no model here")
+    with pytest.raises(ModelError, match="holds no model.*model-int8.tflite.*pageocr export"):
+        Predictor(tmp_path)
+
+
 def test_a_saved_model_without_its_sidecar_is_refused(tmp_path, exported):
     folder = tmp_path / "saved_model"
     shutil.copytree(exported.out / "saved_model", folder)
