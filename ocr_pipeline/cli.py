@@ -409,7 +409,7 @@ def _predictor(model: Path | None, runtime: str):
 @app.command()
 def classify(
     paths: list[Path] = typer.Argument(
-        ..., help="Images of single characters, or folders of them."
+        ..., readable=False, help="Images of single characters, or folders of them."
     ),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Candidates per image."),
     json_out: bool = typer.Option(False, "--json", help="JSON for programs."),
@@ -533,6 +533,7 @@ MAX_PIXELS_OPT = typer.Option(
 def read(
     files: list[Path] = typer.Argument(
         ...,
+        readable=False,  # the loader says "permission denied" with exit 1, as for others
         help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
         "PDFs (not its sub-folders'), in name order; - reads standard input.",
     ),
@@ -630,7 +631,10 @@ def read(
 
 def _is_folder(output: str) -> bool:
     """Whether ``-o`` names a folder: one that exists, or a name ending in a slash."""
-    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+    try:
+        return output.endswith(("/", os.sep)) or Path(output).is_dir()
+    except OSError:  # a name too long, a folder on the way that may not be searched
+        return False  # a file, then: check_file reports why it cannot be written
 
 
 #: What ``-`` among read's inputs stands for.
@@ -655,6 +659,16 @@ def _inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
             errors.append(f"{p}: no images or PDFs in the folder")
         files += found
     return files, errors
+
+
+def _stdin_is_device() -> bool:
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):  # no file behind it (a test's stdin)
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
 
 
 def _stdin_is_terminal() -> bool:
@@ -909,6 +923,8 @@ def _load(path: Path, opts):
 
     if path != STDIN:
         return load_pages(path, opts.dpi, opts.pages, opts.max_pixels)
+    if _stdin_is_device():  # < /dev/zero would fill MAX_FILE_BYTES of memory first
+        raise InputError("is a device, not a file or pipe; only files are read", "<stdin>")
     data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"is larger than {MAX_FILE_BYTES >> 20} MB", "<stdin>")
@@ -934,7 +950,9 @@ def _quiet_stdout() -> None:
 
 @app.command()
 def segment(
-    image: Path = typer.Argument(..., help="A page image or PDF (first page unless --page)."),
+    image: Path = typer.Argument(
+        ..., readable=False, help="A page image or PDF (first page unless --page)."
+    ),
     out: Path = typer.Option(
         ...,
         "--out",

@@ -67,20 +67,23 @@ def test_fifo_and_devices_are_refused_at_once(tmp_path):
     subprocess with a timeout, so that a regression fails instead of hanging)."""
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
-    args = [fifo, "/dev/zero", "/dev/urandom", tmp_path]
-    res = subprocess.run(
-        [sys.executable, "-m", "ocr_pipeline.cli", "read", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    args = [fifo, "/dev/zero", "/dev/urandom", "-", tmp_path]
+    with open("/dev/zero", "rb") as zero:  # as standard input: refused before it is read
+        res = subprocess.run(
+            [sys.executable, "-m", "ocr_pipeline.cli", "read", *map(str, args)],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
     assert res.returncode == EXIT_INPUT and res.stdout == ""
     lines = res.stderr.splitlines()
-    assert len(lines) == 4 and all(ln.startswith("pageocr: error: ") for ln in lines), lines
+    assert len(lines) == 5 and all(ln.startswith("pageocr: error: ") for ln in lines), lines
     assert "pipe.png: is a FIFO" in lines[0]
     assert "/dev/zero: is a device" in lines[1] and "/dev/urandom: is a device" in lines[2]
-    assert "no images or PDFs in the folder" in lines[3]  # read walks it: the FIFO is no file
+    assert "<stdin>: is a device" in lines[3]
+    assert "no images or PDFs in the folder" in lines[4]  # read walks it: the FIFO is no file
 
 
 @pytest.mark.parametrize("size", [8, 16, 20, 24, 32, 33, 60])
@@ -134,6 +137,55 @@ def test_a_folder_that_may_not_be_searched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "stat", stat)
     assert_fails(invoke("read", locked / "page.png"), EXIT_INPUT, "permission denied")
+
+
+def _as_a_user() -> list[str]:
+    """A command prefix under which file permissions apply: none for a user; for root,
+    which ignores them, setpriv without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH."""
+    if os.geteuid() != 0:
+        return []
+    drop = "-dac_override,-dac_read_search"
+    prefix = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}"]
+    if shutil.which("setpriv") is None or subprocess.run([*prefix, "true"]).returncode:
+        pytest.skip("root, and setpriv cannot drop its powers over permissions here")
+    return prefix
+
+
+def test_unreadable_inputs_and_outputs_as_a_user(tmp_path):
+    """A file that may not be read, one in a folder that may not be searched, a folder
+    that may not be listed: each one input error (exit 1), not a usage error, and the
+    good page is read; an output in that folder is refused before any work (exit 2)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copy(GOOD, locked / "page.png")
+    shutil.copy(GOOD, tmp_path / "noread.png")
+    (tmp_path / "noread.png").chmod(0)
+    locked.chmod(0)
+    try:
+        run = [*_as_a_user(), sys.executable, "-m", "ocr_pipeline.cli"]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        args = ["read", "--quiet-names", "noread.png", "locked/page.png", "locked", GOOD]
+        res = subprocess.run([*run, *map(str, args)], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert res.returncode == EXIT_INPUT, res.stderr
+        assert res.stderr.splitlines() == [
+            "pageocr: error: noread.png: permission denied",
+            "pageocr: error: locked/page.png: permission denied",
+            "pageocr: error: locked: cannot list folder: permission denied",
+        ]
+        assert res.stdout.strip()
+        res = subprocess.run([*run, "read", str(GOOD), "-o", "locked/x.txt"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert res.returncode == EXIT_USAGE and res.stdout == ""
+        assert res.stderr.splitlines() == ["pageocr: error: locked/x.txt: permission denied"]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_an_output_name_over_255_bytes(tmp_path):
+    res = invoke("read", GOOD, "-o", tmp_path / ("长" * 90 + ".txt"))
+    assert_fails(res, EXIT_USAGE, "file name too long")
+    assert res.stdout == ""
 
 
 def test_page_ranges_are_never_expanded(two_page_pdf):
