@@ -416,6 +416,9 @@ def classify(
     framing: str = typer.Option(
         "tight", help="tight: frame the ink; asis: keep the image's framing."
     ),
+    max_pixels: int | None = typer.Option(
+        None, "--max-pixels", min=1, help="Largest image in pixels. Default 36,000,000."
+    ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
@@ -426,7 +429,7 @@ def classify(
     import json
 
     from ocr_pipeline.classify import FRAMINGS, classify_files
-    from ocr_pipeline.images import expand_inputs
+    from ocr_pipeline.images import MAX_PIXELS, expand_inputs
     from ocr_pipeline.reader import Reader
 
     if framing not in FRAMINGS:
@@ -440,7 +443,7 @@ def classify(
         if folder_errors:
             raise typer.Exit(EXIT_INPUT)
         fail("no images found in " + ", ".join(map(str, paths)), EXIT_INPUT)
-    results = classify_files(files, reader.predictor, top, framing)
+    results = classify_files(files, reader.predictor, top, framing, max_pixels or MAX_PIXELS)
     text = "".join(r.chars[0] for r in results if not r.error)
     for r in results:
         if r.error:

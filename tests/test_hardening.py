@@ -206,7 +206,10 @@ def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
     assert_fails(invoke("read", path), EXIT_INPUT, "big.png", "36,000,000 pixels")
     small = tmp_path / "small.png"
     Image.new("L", (400, 300), 255).save(small)
-    res = invoke("read", "--max-pixels", 100_000, small)
+    for cmd in ("read", "classify"):  # each command the error names the option of has it
+        res = invoke(cmd, "--max-pixels", 100_000, small)
+        assert_fails(res, EXIT_INPUT, "100,000 pixels", "--max-pixels")
+    res = invoke("segment", "--max-pixels", 100_000, small, "-o", tmp_path / "crops")
     assert_fails(res, EXIT_INPUT, "100,000 pixels", "--max-pixels")
 
 
