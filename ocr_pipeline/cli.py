@@ -586,6 +586,15 @@ def read(
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
     max_pixels: int | None = MAX_PIXELS_OPT,
+    page_timeout: float | None = typer.Option(
+        None,
+        "--page-timeout",
+        min=0.001,
+        metavar="SECONDS",
+        help="Time a page may take to read: a page that takes longer is an input error "
+        "(exit 1; its input's later pages are not read, the other inputs are). "
+        "Default: no limit.",
+    ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
@@ -617,6 +626,7 @@ def read(
         model=None if model is None else str(model),
         top_k=top,
         runtime=runtime,
+        page_timeout=page_timeout,
     )
     inputs, input_errors = _inputs(files)
     if output is not None and _is_folder(output):
@@ -904,7 +914,7 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) 
         for page in _load(path, opts):
             if page.note:
                 warn(f"{page.source}: {page.note}")
-            res = _read_page(page, reader)
+            res = _read_page(page, reader, opts.page_timeout)
             name = None
             if names:
                 pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
@@ -934,11 +944,12 @@ def _load(path: Path, opts):
     return load_bytes(data, opts.dpi, opts.pages, opts.max_pixels, name="<stdin>")
 
 
-def _read_page(page: Page, reader: Reader) -> PageResult:
-    """The page read, or an InputError naming the page when reading it fails."""
+def _read_page(page: Page, reader: Reader, timeout: float | None) -> PageResult:
+    """The page read, or an InputError naming the page when reading it fails or
+    takes more than ``timeout`` seconds."""
     from ocr_pipeline.batch import read_page
 
-    return read_page(page, reader)
+    return read_page(page, reader, timeout)
 
 
 def _quiet_stdout() -> None:

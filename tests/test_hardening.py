@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -260,16 +261,65 @@ def test_each_page_is_written_before_the_next_is_read(monkeypatch, two_page_pdf,
     seen = []
     read_page = cli._read_page
 
-    def spy(page, reader):
+    def spy(page, reader, timeout):
         sys.stdout.flush()
         seen.append(sys.stdout.buffer.getvalue().decode())
-        return read_page(page, reader)
+        return read_page(page, reader, timeout)
 
     monkeypatch.setattr(cli, "_read_page", spy)
     res = invoke("read", two_page_pdf)
     assert res.exit_code == 0, res.output
     assert seen[0] == "" and seen[1].strip() and seen[1] in res.stdout
     assert res.stdout.startswith(seen[1]) and res.stdout.count("\f") == 1
+
+
+@pytest.fixture
+def slow_page(tmp_path, monkeypatch) -> Path:
+    """A copy of the good page that takes a minute to read (a hang, unless its time
+    limit stops it)."""
+    from ocr_pipeline.reader import Reader
+
+    slow = tmp_path / "slow.png"
+    shutil.copy(GOOD, slow)
+    read_page = Reader.read_page
+
+    def slow_read(self, page, *args, **kwargs):
+        if page.source.endswith("slow.png"):
+            time.sleep(60)
+        return read_page(self, page, *args, **kwargs)
+
+    monkeypatch.setattr(Reader, "read_page", slow_read)
+    return slow
+
+
+def test_a_page_over_the_time_limit_fails_its_input_only(slow_page, good_text):
+    res = invoke("read", "--quiet-names", "--page-timeout", 0.2, GOOD, slow_page, GOOD)
+    assert_fails(res, EXIT_INPUT, "slow.png: page 1: not read within the time limit of 0.2 s")
+    assert res.stdout == good_text.rstrip("\n") + "\f" + good_text
+    out = slow_page.parent / "out"
+    res = invoke("read", "--page-timeout", 0.2, slow_page, GOOD, "-o", f"{out}/")
+    assert_fails(res, EXIT_INPUT, "slow.png: page 1: not read within the time limit")
+    records = [json.loads(ln) for ln in (out / "pageocr-summary.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["output"]) for r in records] == [
+        ("failed", None), ("done", str(out / "paragraph.txt"))
+    ]  # fmt: skip
+    assert (out / "paragraph.txt").read_text(encoding="utf-8") == good_text
+    assert sorted(p.name for p in out.iterdir()) == ["pageocr-summary.jsonl", "paragraph.txt"]
+
+
+def test_the_time_limit_is_put_back_after_each_page():
+    import signal
+
+    from ocr_pipeline.batch import PageTimeout, time_limit
+
+    before = signal.getsignal(signal.SIGALRM)
+    with time_limit(5.0):
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is before
+    with pytest.raises(PageTimeout), time_limit(0.05):
+        time.sleep(60)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def test_page_writer_writes_what_render_does_and_keeps_no_page():
