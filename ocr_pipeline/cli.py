@@ -753,11 +753,23 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         fail("- (standard input) cannot be read into a folder: give -o FILE or none")
     try:
         check_folder(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
         plan = batch.plan(files, out_dir, opts.fmt)
+    except OutputError as err:
+        fail(str(err))
+    done = [] if redo else [j for j in plan if batch.is_done(j)]
+    todo = [j for j in plan if j not in done]
+    reader = None
+    if todo:  # an unusable model stops the run before the folder or its summary is touched
+        from ocr_pipeline.reader import Reader
+
+        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
+        if jobs == 1:
+            reader.preload()
+        _load_model(reader)
+        reader = reader if jobs == 1 else None  # the workers load their own
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
-        done = [] if redo else [j for j in plan if batch.is_done(j)]
-        todo = [j for j in plan if j not in done]
         for job in todo:
             batch.clear_partial(job)
         summary.open(summary.skipped(j) for j in done)
@@ -765,13 +777,6 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         fail(str(err))
     except OSError as err:
         fail(f"{out_dir}: cannot make the folder: {err.strerror or err}")
-    reader = None
-    if jobs == 1 and todo:
-        from ocr_pipeline.reader import Reader
-
-        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
-        reader.preload()
-        _load_model(reader)
     try:
         failed = _run_batch(todo, opts, jobs, reader, summary, len(done))
     finally:

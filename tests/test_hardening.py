@@ -444,6 +444,22 @@ def test_a_sidecar_whose_input_size_disagrees_with_the_model(tmp_path):
     assert_fails(invoke("read", "--model", model, GOOD), EXIT_USAGE, "input_size 0")
 
 
+def test_an_unusable_model_touches_no_output_folder(tmp_path):
+    """Refused before the folder is made, and an earlier run's summary is kept."""
+    model = _model_copy(tmp_path, lambda side: side.update(input_size=48))
+    for jobs in (1, 2):
+        res = invoke("read", "--model", model, GOOD, GOOD, "-o", f"{tmp_path / 'new'}/", "-j", jobs)
+        assert_fails(res, EXIT_USAGE, "input_size 48")
+        assert not (tmp_path / "new").exists()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pageocr-summary.jsonl").write_text('{"source": "earlier"}\n')
+    res = invoke("read", "--model", model, GOOD, "-o", out, "--redo")
+    assert_fails(res, EXIT_USAGE, "input_size 48")
+    assert [p.name for p in out.iterdir()] == ["pageocr-summary.jsonl"]
+    assert (out / "pageocr-summary.jsonl").read_text() == '{"source": "earlier"}\n'
+
+
 def test_a_tflite_corrupted_mid_file_is_refused(tmp_path):
     data = bytearray((MODELS_DIR / "fast.tflite").read_bytes())
     mid = len(data) // 2
