@@ -528,7 +528,8 @@ MAX_PIXELS_OPT = typer.Option(
     "--max-pixels",
     min=1,
     help="Largest page in pixels: a larger image is refused, a larger PDF page is "
-    "rendered at the resolution that fits. Default 36,000,000 (A4 at 600 dpi, under ~1 GB).",
+    "rendered at the resolution that fits. Default 36,000,000 (A4 at 600 dpi; such a page "
+    "peaks at ~0.9-1.3 GB).",
 )
 
 
