@@ -636,7 +636,8 @@ def read(
         if jobs > 1 or redo:
             fail("--jobs and --redo read into a folder: give -o FOLDER/")
         out = None if output is None else Path(output)
-        ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
+        with _term_interrupts():  # kill: the temporary file of -o FILE is removed
+            ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
     for message in input_errors:
         typer.echo(f"pageocr: error: {message}", err=True)
     if input_errors or not ok:

@@ -389,6 +389,36 @@ def test_a_failed_run_leaves_the_previous_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "prev.txt"]
 
 
+def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path):
+    """SIGTERM while -o FILE is being written: the temporary file is removed and the
+    earlier output kept (exit 130, as Ctrl-C)."""
+    import signal
+
+    pdf = tmp_path / "long.pdf"
+    page = Image.open(GOOD).convert("L")
+    page.save(pdf, save_all=True, append_images=[page] * 99, resolution=150)
+    prev = tmp_path / "prev.txt"
+    prev.write_text("earlier text\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocr_pipeline.cli", "read", str(pdf), "-o", str(prev)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".prev.txt.*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.pdf", "prev.txt"]
+    assert prev.read_text() == "earlier text\n"
+
+
 def test_output_file_is_replaced_when_complete(tmp_path, good_text):
     prev = tmp_path / "prev.txt"
     prev.write_text("earlier text\n")
