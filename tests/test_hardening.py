@@ -524,8 +524,10 @@ def test_blank_and_tiny_images_read_as_no_text(tmp_path):
 # nothing committed): bytes flipped, cut short, overwritten, inserted or repeated. Each
 # is read in-process, alternately as text and as JSON, and must give exit 0 or 1, no
 # traceback, on exit 1 exactly one error line naming the file with no internal failure
-# in it, and nothing from the C libraries on stderr. 300 cases of each kind passed so.
+# in it, and nothing from the C libraries on stderr. PAGEOCR_FUZZ=N runs N times as many
+# (PAGEOCR_FUZZ=10: 300 PNG, 300 PDF, 150 JPEG, 150 TIFF cases, 50 s, all pass).
 
+FUZZ_SCALE = int(os.environ.get("PAGEOCR_FUZZ", "1"))
 FUZZ_CASES = {"png": 30, "pdf": 30, "jpg": 15, "tif": 15}  # ~6 s on the development machine
 
 
@@ -569,7 +571,7 @@ def fuzz_seeds(tmp_path_factory) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "seed"), [(k, s) for k, n in FUZZ_CASES.items() for s in range(n)]
+    ("kind", "seed"), [(k, s) for k, n in FUZZ_CASES.items() for s in range(n * FUZZ_SCALE)]
 )
 def test_fuzz_read(tmp_path, capfd, fuzz_seeds, kind, seed):
     path = tmp_path / f"m{seed}.{kind}"
