@@ -27,9 +27,10 @@ import queue
 import signal
 import stat
 import sys
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -76,6 +77,8 @@ class ReadOptions:
         model: the model's name or path; None for the shipped one.
         top_k: alternatives kept per character.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
+        page_timeout: seconds a page may take to read (see :func:`read_page`); None
+            for no limit.
     """
 
     fmt: str = "text"
@@ -85,6 +88,7 @@ class ReadOptions:
     model: str | None = None
     top_k: int = 3
     runtime: str = "auto"
+    page_timeout: float | None = None
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
@@ -202,10 +206,46 @@ def count_pages(path: Path, pages: PageRanges | None) -> int:
 # -- reading one input -------------------------------------------------------------------
 
 
-def read_page(page: Page, reader: Reader) -> PageResult:
-    """The page read, or an InputError naming the page when reading it fails."""
+class PageTimeout(BaseException):
+    """A page took longer than its time limit. A BaseException, as KeyboardInterrupt
+    is, so that no ``except Exception`` in the reading swallows it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Within: :class:`PageTimeout` is raised once ``seconds`` have passed (wall clock).
+
+    SIGALRM interrupts Python code only: a single long call into OpenCV or LiteRT ends
+    first (the calls of a page's steps are short; a page's reading is many of them).
+    Where there is no SIGALRM (Windows) or outside the main thread, nothing is limited.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not seconds or not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame) -> None:
+        raise PageTimeout
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return reader.read_page(page)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def read_page(page: Page, reader: Reader, timeout: float | None = None) -> PageResult:
+    """The page read, or an InputError naming the page when reading it fails or takes
+    more than ``timeout`` seconds (see :func:`time_limit`)."""
+    try:
+        with time_limit(timeout):
+            return reader.read_page(page)
+    except PageTimeout:
+        raise InputError(
+            f"page {page.number}: not read within the time limit of {timeout:g} s", page.source
+        ) from None
     except MemoryError:
         raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
     except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
@@ -250,7 +290,7 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
             for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
                 if page.note:
                     rec.setdefault("notes", []).append(page.note)
-                res = read_page(page, reader)
+                res = read_page(page, reader, opts.page_timeout)
                 writer.page(res, page)
                 rec["pages"] += 1
                 rec["chars"] += sum(len(ln.chars) for ln in res.lines)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ocr_pipeline.images import InputError, load_pages
+from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
 from recognizer.runtime import top_ids
 from segmentation.binarize import ink_image
 from segmentation.crops import normalize_crop
@@ -70,7 +70,11 @@ def crop_image(gray: np.ndarray, size: int, framing: str = "tight") -> np.ndarra
 
 
 def classify_files(
-    paths: Sequence[Path], predictor: CropPredictor, k: int = 3, framing: str = "tight"
+    paths: Sequence[Path],
+    predictor: CropPredictor,
+    k: int = 3,
+    framing: str = "tight",
+    max_pixels: int = MAX_PIXELS,
 ) -> list[Classified]:
     """Classify every image; unreadable ones come back with ``error`` set.
 
@@ -80,12 +84,13 @@ def classify_files(
             or a :class:`ocr_pipeline.reader.Reader`'s ``predictor``.
         k: how many candidates per image.
         framing: see :func:`crop_image`.
+        max_pixels: a larger image is refused (see :func:`ocr_pipeline.images.load_pages`).
     """
     results: list[Classified] = []
     crops, slots = [], []
     for p in paths:
         try:
-            page = next(iter(load_pages(p, pages=[1])))
+            page = next(iter(load_pages(p, pages=[1], max_pixels=max_pixels)))
         except (InputError, StopIteration) as err:
             results.append(Classified(str(p), error=str(err) or f"{p}: empty"))
             continue

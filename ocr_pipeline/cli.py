@@ -409,12 +409,15 @@ def _predictor(model: Path | None, runtime: str):
 @app.command()
 def classify(
     paths: list[Path] = typer.Argument(
-        ..., help="Images of single characters, or folders of them."
+        ..., readable=False, help="Images of single characters, or folders of them."
     ),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Candidates per image."),
     json_out: bool = typer.Option(False, "--json", help="JSON for programs."),
     framing: str = typer.Option(
         "tight", help="tight: frame the ink; asis: keep the image's framing."
+    ),
+    max_pixels: int | None = typer.Option(
+        None, "--max-pixels", min=1, help="Largest image in pixels. Default 36,000,000."
     ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
@@ -426,7 +429,7 @@ def classify(
     import json
 
     from ocr_pipeline.classify import FRAMINGS, classify_files
-    from ocr_pipeline.images import expand_inputs
+    from ocr_pipeline.images import MAX_PIXELS, expand_inputs
     from ocr_pipeline.reader import Reader
 
     if framing not in FRAMINGS:
@@ -440,7 +443,7 @@ def classify(
         if folder_errors:
             raise typer.Exit(EXIT_INPUT)
         fail("no images found in " + ", ".join(map(str, paths)), EXIT_INPUT)
-    results = classify_files(files, reader.predictor, top, framing)
+    results = classify_files(files, reader.predictor, top, framing, max_pixels or MAX_PIXELS)
     text = "".join(r.chars[0] for r in results if not r.error)
     for r in results:
         if r.error:
@@ -525,7 +528,8 @@ MAX_PIXELS_OPT = typer.Option(
     "--max-pixels",
     min=1,
     help="Largest page in pixels: a larger image is refused, a larger PDF page is "
-    "rendered at the resolution that fits. Default 36,000,000 (A4 at 600 dpi, under ~1 GB).",
+    "rendered at the resolution that fits. Default 36,000,000 (A4 at 600 dpi; such a page "
+    "peaks at ~0.9-1.3 GB).",
 )
 
 
@@ -533,6 +537,7 @@ MAX_PIXELS_OPT = typer.Option(
 def read(
     files: list[Path] = typer.Argument(
         ...,
+        readable=False,  # the loader says "permission denied" with exit 1, as for others
         help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
         "PDFs (not its sub-folders'), in name order; - reads standard input.",
     ),
@@ -582,6 +587,15 @@ def read(
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
     max_pixels: int | None = MAX_PIXELS_OPT,
+    page_timeout: float | None = typer.Option(
+        None,
+        "--page-timeout",
+        min=0.001,
+        metavar="SECONDS",
+        help="Time a page may take to read: a page that takes longer is an input error "
+        "(exit 1; its input's later pages are not read, the other inputs are). "
+        "Default: no limit.",
+    ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
@@ -613,6 +627,7 @@ def read(
         model=None if model is None else str(model),
         top_k=top,
         runtime=runtime,
+        page_timeout=page_timeout,
     )
     inputs, input_errors = _inputs(files)
     if output is not None and _is_folder(output):
@@ -621,7 +636,8 @@ def read(
         if jobs > 1 or redo:
             fail("--jobs and --redo read into a folder: give -o FOLDER/")
         out = None if output is None else Path(output)
-        ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
+        with _term_interrupts():  # kill: the temporary file of -o FILE is removed
+            ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
     for message in input_errors:
         typer.echo(f"pageocr: error: {message}", err=True)
     if input_errors or not ok:
@@ -630,7 +646,10 @@ def read(
 
 def _is_folder(output: str) -> bool:
     """Whether ``-o`` names a folder: one that exists, or a name ending in a slash."""
-    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+    try:
+        return output.endswith(("/", os.sep)) or Path(output).is_dir()
+    except OSError:  # a name too long, a folder on the way that may not be searched
+        return False  # a file, then: check_file reports why it cannot be written
 
 
 #: What ``-`` among read's inputs stands for.
@@ -655,6 +674,16 @@ def _inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
             errors.append(f"{p}: no images or PDFs in the folder")
         files += found
     return files, errors
+
+
+def _stdin_is_device() -> bool:
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):  # no file behind it (a test's stdin)
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
 
 
 def _stdin_is_terminal() -> bool:
@@ -726,11 +755,23 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         fail("- (standard input) cannot be read into a folder: give -o FILE or none")
     try:
         check_folder(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
         plan = batch.plan(files, out_dir, opts.fmt)
+    except OutputError as err:
+        fail(str(err))
+    done = [] if redo else [j for j in plan if batch.is_done(j)]
+    todo = [j for j in plan if j not in done]
+    reader = None
+    if todo:  # an unusable model stops the run before the folder or its summary is touched
+        from ocr_pipeline.reader import Reader
+
+        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
+        if jobs == 1:
+            reader.preload()
+        _load_model(reader)
+        reader = reader if jobs == 1 else None  # the workers load their own
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
-        done = [] if redo else [j for j in plan if batch.is_done(j)]
-        todo = [j for j in plan if j not in done]
         for job in todo:
             batch.clear_partial(job)
         summary.open(summary.skipped(j) for j in done)
@@ -738,13 +779,6 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         fail(str(err))
     except OSError as err:
         fail(f"{out_dir}: cannot make the folder: {err.strerror or err}")
-    reader = None
-    if jobs == 1 and todo:
-        from ocr_pipeline.reader import Reader
-
-        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
-        reader.preload()
-        _load_model(reader)
     try:
         failed = _run_batch(todo, opts, jobs, reader, summary, len(done))
     finally:
@@ -887,7 +921,7 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) 
         for page in _load(path, opts):
             if page.note:
                 warn(f"{page.source}: {page.note}")
-            res = _read_page(page, reader)
+            res = _read_page(page, reader, opts.page_timeout)
             name = None
             if names:
                 pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
@@ -909,17 +943,20 @@ def _load(path: Path, opts):
 
     if path != STDIN:
         return load_pages(path, opts.dpi, opts.pages, opts.max_pixels)
+    if _stdin_is_device():  # < /dev/zero would fill MAX_FILE_BYTES of memory first
+        raise InputError("is a device, not a file or pipe; only files are read", "<stdin>")
     data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"is larger than {MAX_FILE_BYTES >> 20} MB", "<stdin>")
     return load_bytes(data, opts.dpi, opts.pages, opts.max_pixels, name="<stdin>")
 
 
-def _read_page(page: Page, reader: Reader) -> PageResult:
-    """The page read, or an InputError naming the page when reading it fails."""
+def _read_page(page: Page, reader: Reader, timeout: float | None) -> PageResult:
+    """The page read, or an InputError naming the page when reading it fails or
+    takes more than ``timeout`` seconds."""
     from ocr_pipeline.batch import read_page
 
-    return read_page(page, reader)
+    return read_page(page, reader, timeout)
 
 
 def _quiet_stdout() -> None:
@@ -934,7 +971,9 @@ def _quiet_stdout() -> None:
 
 @app.command()
 def segment(
-    image: Path = typer.Argument(..., help="A page image or PDF (first page unless --page)."),
+    image: Path = typer.Argument(
+        ..., readable=False, help="A page image or PDF (first page unless --page)."
+    ),
     out: Path = typer.Option(
         ...,
         "--out",

@@ -13,12 +13,14 @@ would otherwise hand an EPS file, whatever its name, to Ghostscript.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
 import re
 import stat
 import struct
+import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -264,7 +266,10 @@ def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
     saved = Image.MAX_IMAGE_PIXELS
     try:
         Image.MAX_IMAGE_PIXELS = max_pixels
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _c_stderr_dropped():
+            # a damaged file's warnings (corrupt EXIF, a tag past the end; libtiff's own
+            # lines): the file either reads or fails with one error line
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return fn(*args, **kwargs)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -292,6 +297,28 @@ def _pillow_call(path: Path, max_pixels: int, fn, *args, **kwargs):
         ) from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+@contextlib.contextmanager
+def _c_stderr_dropped() -> Iterator[None]:
+    """Within: what C libraries print on file descriptor 2 is dropped (libtiff prints
+    "TIFFReadDirectory: Failed to read directory ..." on a damaged TIFF, whatever
+    Pillow then raises). Python's stderr is flushed first; another thread's output in
+    the meantime would be dropped too, so the calls within are kept short (one decode)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
