@@ -127,6 +127,12 @@ def ink_image(gray: np.ndarray, blocks: bool = True) -> np.ndarray:
     return ink
 
 
+#: Share of a dark block's inside that its light text inks, at least, for the block to
+#: hold text (a scanner's black margin holds none): the edge of a wide block with text
+#: is erased with it.
+TEXT_SHARE = 0.005
+
+
 def _read_blocks(g: np.ndarray, ink: np.ndarray, small: np.ndarray | None = None) -> None:
     """Replace, in ``ink`` (uint8 (H, W), in place), each solid dark block with the ink
     of the text drawn on it in the other polarity.
@@ -153,10 +159,11 @@ def _read_blocks(g: np.ndarray, ink: np.ndarray, small: np.ndarray | None = None
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     solid = (area >= BLOCK_FILL * w * h) & (w >= 40 * scale) & (h >= 16 * scale)
+    pad = 2
     for i in np.flatnonzero(solid):
-        x0, y0 = max(int(x[i] / scale) - 2, 0), max(int(y[i] / scale) - 2, 0)
-        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + 2, g.shape[1])
-        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + 2, g.shape[0])
+        x0, y0 = max(int(x[i] / scale) - pad, 0), max(int(y[i] / scale) - pad, 0)
+        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + pad, g.shape[1])
+        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + pad, g.shape[0])
         _read_block(g, ink, (x0, y0, x1, y1), level)
 
 
@@ -187,10 +194,17 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
     shade = float(median(g[inside & (dark > 0)]))
     if around - shade < BLOCK_STEP * around:
         return
-    inner = cv2.erode(outline, np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)) > 0
+    square = np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)
+    inner = cv2.erode(outline, square) > 0
     local = g.copy()
     local[~inner] = int(shade)
     text = ink_image(local, blocks=False)
+    wide = w >= 2 * h  # a code block, a button; not a photo's blurred dense hanzi
+    if wide and np.count_nonzero(text[inner] >= INK_THRESHOLD) >= TEXT_SHARE * inner.sum():
+        # a block with text: its edge, blurred out past the outline by a scan, is no ink
+        # either (a scanned code block's rim, turned with the page, left dashes over and
+        # under its lines, which were read with them)
+        ink[cv2.dilate(outline, square) > 0] = 0
     ink[inside] = 0
     ink[inner] = text[inner]
 

@@ -239,3 +239,34 @@ def _runs(row: np.ndarray) -> list[tuple[int, int]]:
     from segmentation.lines import runs
 
     return runs(row)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        0,
+        2,
+        4,
+        pytest.param(
+            1,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="at 300 dpi the noise "
+                "inside the block, read in its own polarity, is taken for 5-px text",
+            ),
+        ),
+    ],
+)
+def test_a_scanned_code_block_is_read(seed):
+    """A dark code block and a button of a web page, printed at 200 dpi and photocopied:
+    the block's blurred edge, turned with the page, was left as dashes over and under
+    its lines, read with them as garbage (a scanned samples/webpage.png lost its code
+    block and its button's line)."""
+    root = Path(__file__).resolve().parents[1]
+    page = np.asarray(Image.open(root / "samples" / "webpage.png").convert("L"))
+    page = cv2.resize(page, None, fx=200 / 96, fy=200 / 96, interpolation=cv2.INTER_CUBIC)
+    page = cv2.copyMakeBorder(page, 80, 80, 80, 80, cv2.BORDER_CONSTANT, value=255)
+    scanned, _, _ = degrade.scan(page, 200.0, seed)
+    text = "".join(_read(scanned).split())
+    assert "pipinstall" in text and "readpage.png" in text  # o and 0 alike in the block
+    assert "立即下载" in text
