@@ -10,8 +10,11 @@ import typer
 
 from benchmarks.batch import batch_app
 from benchmarks.docs import docs_app
+from benchmarks.pages import pages_cmd, pool_cmd
 from benchmarks.pdflayer import pdflayer_cmd
 from benchmarks.rules import rules_app
+from benchmarks.screens import screens_cmd
+from benchmarks.speed import render_cmd, speed_cmd
 from benchmarks.timings import timings_cmd
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
@@ -20,6 +23,11 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(rules_app, name="rules")
 app.command("timings")(timings_cmd)
 app.command("pdflayer")(pdflayer_cmd)
+app.command("pages")(pages_cmd)
+app.command("pool")(pool_cmd)
+app.command("screens")(screens_cmd)
+app.command("speed")(speed_cmd)
+app.command("render")(render_cmd)
 
 if __name__ == "__main__":
     app()

@@ -1,8 +1,8 @@
 """``python -m benchmarks batch``: pages/s of ``pageocr read DIR -o OUT/ --jobs N`` and
 the peak memory of each process that read, on a folder of N pages.
 
-The folder is made of ``--distinct`` manpages-zh pages rendered by ``pageocr bench
-pages``' renderer (a 150-dpi page, a 96-dpi screenshot and a degraded scan of each),
+The folder is made of ``--distinct`` manpages-zh pages rendered by ``python -m
+benchmarks pages``' renderer (a 150-dpi page, a 96-dpi screenshot and a degraded scan of each),
 copied round until it holds N pages: every tenth input is a PDF of ten 150-dpi pages (so
 that long inputs are read page by page too), the others single images. Each run is a
 fresh ``pageocr read`` process (model loading included), timed from start to exit.
@@ -24,8 +24,10 @@ from pathlib import Path
 
 import typer
 
+from benchmarks.manpages import MAN_DIR
+from benchmarks.pages import render_pages
+from benchmarks.tables import console, rich_table
 from ocr_pipeline import batch
-from ocr_pipeline.bench import MAN_DIR, _console, _render_pages, _rich_table
 
 batch_app = typer.Typer(help="pages/s and memory of batch reading (issue 21 item 4).")
 
@@ -43,7 +45,7 @@ def batch_cmd(
     man_dir: Path = typer.Option(MAN_DIR, help="Folder of Chinese man pages."),
 ) -> None:
     """Time ``pageocr read DIR -o OUT/ --jobs N`` for each N on a folder of --pages pages."""
-    con = _console()
+    con = console()
     folder = out / "in"
     n_inputs = make_folder(folder, pages, distinct, seed, man_dir, out / "rendered")
     con.print(f"{folder}: {pages} pages in {n_inputs} inputs")
@@ -55,7 +57,7 @@ def batch_cmd(
                      f"{res['pages'] / res['seconds']:.2f}", str(res["failed"]),
                      ", ".join(f"{m:.0f}" for m in res["rss_mb"]),
                      ", ".join(f"{a:.0f}->{b:.0f}" for a, b in res["rss_growth"])])  # fmt: skip
-    con.print(_rich_table(
+    con.print(rich_table(
         "pageocr read DIR -o OUT/ --jobs N (fresh process, model loading included)",
         ["jobs", "pages", "seconds", "pages/s", "failed", "peak RSS MB per reading process",
          "peak RSS after 1st -> last input"], rows))  # fmt: skip
@@ -77,7 +79,7 @@ def make_folder(folder: Path, n_pages: int, distinct: int, seed: int, man_dir: P
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    pages = _render_pages(distinct, seed, rendered, man_dir)
+    pages = render_pages(distinct, seed, rendered, man_dir)
     images = [Path(p.images[v]) for p in pages for v in ("page150", "screen96", "scan")]
     clean = [Path(p.images["page150"]) for p in pages]
     done = n_inputs = k = 0

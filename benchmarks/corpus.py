@@ -374,7 +374,7 @@ def build_xelatex(out: Path, seed: int, n_docs: int = 14) -> list[str]:
     """
     import shutil
 
-    from ocr_pipeline.bench import MAN_DIR, documents, manpage_files
+    from benchmarks.manpages import MAN_DIR, documents, manpage_files
 
     if shutil.which("xelatex") is None:
         raise CorpusError("xelatex is missing: apt-get install texlive-xetex texlive-lang-chinese")

@@ -9,8 +9,13 @@ degraded image (to locate errors and align crops with the truth).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
@@ -139,3 +144,27 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
     img = img + rng.normal(0, rng.uniform(3, 8), img.shape).astype(np.float32)
     out = _jpeg(np.clip(img, 0, 255).astype(np.uint8), int(rng.integers(70, 88)))
     return out, hom.astype(np.float64)
+
+
+def degrade_scan(img: Image.Image, seed: int) -> Image.Image:
+    """Make a clean page look scanned (seeded).
+
+    Rotation by 0.5-1.5 degrees either way, a slight Gaussian blur, an illumination
+    gradient darkening one side by 10-30 %, and Gaussian noise.  Save the result as
+    JPEG (quality ~60) for the last step of the degradation.
+    """
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    angle = float(rng.uniform(0.5, 1.5) * rng.choice([-1.0, 1.0]))
+    img = img.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.5, 0.9))))
+    a = np.asarray(img, np.float32)
+    h, w = a.shape
+    theta = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    proj = np.cos(theta) * xx / w + np.sin(theta) * yy / h
+    proj = (proj - proj.min()) / max(float(np.ptp(proj)), 1e-6)
+    a = a * (1.0 - rng.uniform(0.1, 0.3) * proj) + rng.normal(0, rng.uniform(4, 8), a.shape)
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))

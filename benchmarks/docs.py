@@ -20,7 +20,8 @@ import numpy as np
 import typer
 
 from benchmarks import corpus
-from ocr_pipeline.bench import _console, _rich_table, edit_distance, hanzi_only
+from benchmarks.scoring import edit_distance, hanzi_only
+from benchmarks.tables import console, rich_table
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def _append_cache(folder: Path, r: Result) -> None:
 def read_entries(entries: Sequence[corpus.Entry], engs, folder: Path, tag: str,
                  fresh: Sequence[str] = ("pageocr",), progress=None) -> list[Result]:  # fmt: skip
     """Run every engine on every entry; engines not in ``fresh`` reuse cached results."""
-    from ocr_pipeline.bench import run_engine
+    from benchmarks.engines import run_engine
 
     caches = {e.name: load_cache(folder, e.name) for e in engs if e.name not in fresh}
     results = []
@@ -204,7 +205,7 @@ def read_entries(entries: Sequence[corpus.Entry], engs, folder: Path, tag: str,
 
 
 def _table(title: str, rows: Sequence[Sequence[str]]):
-    return _rich_table(title, HEADER, rows)
+    return rich_table(title, HEADER, rows)
 
 
 @docs_app.command("build")
@@ -221,7 +222,7 @@ def build_cmd(
 
     Example: python -m benchmarks docs build -o runs/docs --per-split 4
     """
-    con = _console()
+    con = console()
     names = [s.strip() for s in sources.split(",") if s.strip()]
     vs = [v.strip() for v in variants.split(",") if v.strip()]
     out.mkdir(parents=True, exist_ok=True)
@@ -303,7 +304,7 @@ def run_cmd(
     from benchmarks.engines import NAMES
     from benchmarks.engines import engines as make_engines
 
-    con = _console()
+    con = console()
     names = [n.strip() for n in engines.split(",") if n.strip()]
     if bad := [n for n in names if n not in NAMES]:
         raise typer.BadParameter(f"unknown engine(s) {', '.join(bad)}; use {','.join(NAMES)}")
@@ -367,7 +368,7 @@ def score_cmd(
 
     Example: python -m benchmarks docs score runs/docs --tag -base
     """
-    con = _console()
+    con = console()
     results = []
     for e in _select(corpus.read_manifest(folder), split, "", variants, 0):
         out = Path(e.image).with_name(f"{Path(e.image).stem}.{engine}{tag}.txt")
@@ -396,7 +397,7 @@ def train_nontext_cmd(
 
     from benchmarks import nontext as fit_nontext
 
-    con = _console()
+    con = console()
     n = sum(e.split == "dev" for f in folders for e in corpus.read_manifest(f))
     with Progress(console=con) as prog:
         task = prog.add_task("reading dev images", total=n)
@@ -425,7 +426,7 @@ def crops_cmd(
 
     if split == "test":
         raise typer.BadParameter("crops are for development and training: use dev")
-    con = _console()
+    con = console()
     predictor = Reader(model).predictor
     entries = [e for f in folders for e in corpus.read_manifest(f) if e.split == split]
     with Progress(console=con) as prog:
@@ -437,7 +438,7 @@ def crops_cmd(
         probs = predictor.predict(np.stack(h.crops[i : i + 512]))
         predicted += [chars[j] for j in probs.argmax(axis=1)]
     rows = crops_mod.diagnosis(h, predicted, set(chars))
-    con.print(_rich_table(f"{split} split: where characters are lost", crops_mod.HEADER, rows))
+    con.print(rich_table(f"{split} split: where characters are lost", crops_mod.HEADER, rows))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(out, crops=np.stack(h.crops), labels=np.array(h.labels),

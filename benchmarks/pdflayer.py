@@ -4,7 +4,7 @@ layer gives back the text read, and a picture of the layer as a PDF viewer selec
 
 The scan is made from ``samples/paragraph.png`` and ``samples/webpage.png`` (96-dpi
 screenshots whose text is in ``samples/*.txt``): each enlarged to 200 dpi on a white
-margin, tilted, blurred, shaded and noised (``ocr_pipeline.bench.degrade_scan``), stored
+margin, tilted, blurred, shaded and noised (``benchmarks.degrade.degrade_scan``), stored
 as JPEG and wrapped as an image-only PDF of two 200-dpi pages. Then:
 
 * ``pageocr read scan.pdf`` (the text), ``pageocr read scan.pdf --format pdf``, and
@@ -33,7 +33,9 @@ from pathlib import Path
 import typer
 from PIL import Image, ImageDraw
 
-from ocr_pipeline.bench import _console, _rich_table, degrade_scan, edit_distance, score
+from benchmarks.degrade import degrade_scan
+from benchmarks.scoring import edit_distance, score
+from benchmarks.tables import console, rich_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ("paragraph", "webpage")
@@ -179,7 +181,7 @@ def pdflayer_cmd(
 ) -> None:
     """Make a two-page scan searchable with pageocr and with OCRmyPDF + plugin; print how
     well pdftotext of each gives back the text read; draw the text layer's boxes."""
-    con = _console()
+    con = console()
     with tempfile.TemporaryDirectory() as tmp:
         folder = work or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -210,7 +212,7 @@ def pdflayer_cmd(
         for name, pdf in outputs.items():
             rows.append(_row(f"pdftotext of {name}", pdftotext(pdf), read, truths))
             rows.append(_row(f"pypdfium2 text of {name}", pdfium_text(pdf), read, truths))
-        con.print(_rich_table(
+        con.print(rich_table(
             "text layers of a scanned two-page PDF vs the text pageocr read printed",
             ["text", "similarity p1", "p2", "document", "CER vs truth p1", "p2"], rows,
         ))  # fmt: skip

@@ -24,7 +24,7 @@ import typer
 
 from benchmarks import corpus
 from benchmarks.docs import class_counts
-from ocr_pipeline.bench import _rich_table
+from benchmarks.tables import rich_table
 from ocr_pipeline.reader import load_source
 from ocr_pipeline.results import LineResult, PageResult
 from ocr_pipeline.rules import ALL_RULES, RULES, DecodedLine, Rule, without
@@ -182,9 +182,9 @@ def ablate_cmd(
     title = f"{split}: characters gained by each rule of {table}; errors with it: " + ", ".join(
         f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
     )
-    con.print(_rich_table(title, header, rows))
+    con.print(rich_table(title, header, rows))
     for by in ("variant", "source"):
-        con.print(_rich_table(f"{split}: gain per {by}", *_breakdown(gains, corpora, by)))
+        con.print(rich_table(f"{split}: gain per {by}", *_breakdown(gains, corpora, by)))
     if out is not None:
         data = {"split": split, "errors": base, "chars": chars,
                 "gains": [g.__dict__ | {"total": g.total} for g in gains]}  # fmt: skip

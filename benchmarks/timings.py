@@ -4,7 +4,7 @@ The unit tests assert only what these functions compute; how fast they run is me
 here, where a busy machine makes a slow figure, not a failed test:
 
 * ``edit_distance``: the CER of a page, 1,500 hanzi against a copy with 10% of them
-  changed (what ``bench pages`` and ``docs`` score every page with);
+  changed (what ``python -m benchmarks pages`` and ``docs`` score every page with);
 * ``language.load``: loading the shipped bigram model (every ``Reader`` with a language
   model, so every ``pageocr read``);
 * ``estimate_skew``: the skew of an A4 page at 150 dpi (1754 x 1240) of 40 lines of
@@ -44,7 +44,7 @@ def seconds(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def edit_distance_case() -> Callable[[], object]:
     """A page of 1,500 hanzi against a copy with ~10% changed (seed 1, as the test)."""
-    from ocr_pipeline.bench import edit_distance
+    from benchmarks.scoring import edit_distance
 
     rng = random.Random(1)
     a = "".join(rng.choice(HANZI) for _ in range(1500))

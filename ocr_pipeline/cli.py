@@ -1,6 +1,6 @@
 """The ``pageocr`` command line: one typer app, each command a thin call into the library.
 
-Commands: read, segment, classify, train, eval, export, synth, fonts, bench.
+Commands: read, segment, classify, train, eval, export, synth, fonts.
 Heavy imports (TensorFlow above all) happen inside the commands that need them,
 so ``pageocr read`` starts fast.
 """
@@ -1195,19 +1195,15 @@ def export(
     typer.echo(f"exported to {out}")
 
 
-def _add_bench(argv: list[str]) -> None:
-    """Register the ``bench`` commands, unless the command line runs another command:
-    their module is the largest, and ``read`` should start fast."""
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    others = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
-    if args and args[0] in others:
-        return
-    from ocr_pipeline.bench import bench_app
-
-    app.add_typer(bench_app, name="bench", help="Benchmarks: page accuracy vs Tesseract, speed.")
-
-
-_add_bench(sys.argv)
+@app.command(
+    "bench",
+    hidden=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def bench(ctx: typer.Context) -> None:
+    """Moved out of the package: the benchmarks run from a checkout."""
+    fail("the benchmarks are not part of pageocr; in a checkout run: "
+         f"python -m benchmarks {' '.join(ctx.args) or '--help'}")  # fmt: skip
 
 
 def main() -> None:  # pragma: no cover - console entry point

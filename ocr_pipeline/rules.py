@@ -394,7 +394,8 @@ def without(*names: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, ...
 #: gained, each rule left out alone): ellipsis_dots -70 / -30 (a Latin face's … sits on
 #: the baseline too), blurred_dots -56 / -7, full_stop_cells -147 / -18 (TeX's wider space
 #: after a sentence's full stop reads as a full-width cell). Made for the rendered
-#: manpage pages of ``pageocr bench pages``; ``Reader(rules=ALL_RULES)`` applies them.
+#: manpage pages of ``python -m benchmarks pages``; ``Reader(rules=ALL_RULES)`` applies
+#: them.
 OFF_BY_DEFAULT = ("ellipsis_dots", "blurred_dots", "full_stop_cells")
 
 

@@ -1,6 +1,6 @@
 """Render throughput: images/s of the dataset renderer with 1..N processes.
 
-Measured by ``pageocr bench render``.
+Measured by ``python -m benchmarks render``.
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
     seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
-    # kerned letters does not (chosen on development pages, `bench pages --seed 1/2`)
+    # kerned letters does not (chosen on development pages, `benchmarks pages --seed 1/2`)
     seg.joined_level = (faint + INK_THRESHOLD) // 2
     joined = ink >= seg.joined_level
     lines, seg.lines = seg.lines, []

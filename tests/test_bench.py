@@ -1,4 +1,5 @@
-"""Tests for the benchmark helpers: roff text, CER, line wrapping, pages, engine plumbing.
+"""Tests for the benchmarks (``python -m benchmarks pages|pool|speed|screens``): roff text,
+CER, line wrapping, pages, engine plumbing.
 
 No system fonts, man pages or Tesseract are needed: pages use the committed subset font
 and the engines are small Python commands.
@@ -13,26 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from ocr_pipeline import bench
-from ocr_pipeline.bench import (
-    Engine,
-    Item,
+from benchmarks import engines, manpages, pages, speed
+from benchmarks.engines import Engine
+from benchmarks.manpages import (
     PageFonts,
     PageSpec,
-    cer,
-    edit_distance,
-    evaluate,
     fill_page,
     keep_paragraph,
     layout,
-    markdown_table,
     measure_fn,
-    ratio_lines,
     roff_paragraphs,
     strip_escapes,
-    summarize,
     wrap,
 )
+from benchmarks.pages import Item, evaluate, markdown_table, ratio_lines, summarize
+from benchmarks.scoring import cer, edit_distance
 from recognizer.charset import Charset
 
 FONT = str(Path(__file__).parent / "fixtures" / "NotoSansSC-subset.otf")
@@ -188,7 +184,7 @@ def test_wrap_keeps_every_character_in_order_and_within_width(width):
         text = _random_paragraph(rng)
         lines = wrap(text, width, measure)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-        assert bench.prefix_of_lines(text, lines) == text
+        assert manpages.prefix_of_lines(text, lines) == text
         for line in lines:
             assert line == line.strip() and "  " not in line
             assert measure(line) <= width or len(line) == 1
@@ -220,8 +216,8 @@ def test_fill_page_fills_without_overflow_and_cuts_cleanly():
 
 def test_write_page_writes_three_variants_with_truth(tmp_path):
     blocks = [("一二三，这是大字。", True), ("我们在中国 Unicode 文字", False)]
-    page = bench.BenchPage(0, FONTS, blocks, ["doc0"])
-    bench.write_page(page, tmp_path, seed=0)
+    page = manpages.BenchPage(0, FONTS, blocks, ["doc0"])
+    manpages.write_page(page, tmp_path, seed=0)
     from PIL import Image
 
     for variant, ext in (("page150", ".png"), ("screen96", ".png"), ("scan", ".jpg")):
@@ -282,14 +278,14 @@ def test_an_engine_failing_on_the_first_image_is_dropped(tmp_path):
 
 def test_warm_up_runs_each_engine_once_and_compiles_the_packages(tmp_path, monkeypatch):
     compiled = []
-    monkeypatch.setattr(bench.compileall, "compile_dir",
+    monkeypatch.setattr(engines.compileall, "compile_dir",
                         lambda path, **kw: compiled.append(Path(path).name))  # fmt: skip
     log = tmp_path / "runs.txt"
     note = f"import sys; open({str(log)!r}, 'a').write(sys.argv[1] + '\\n')"
-    engines = [Engine(n, (sys.executable, "-c", note, "{image}")) for n in ("a", "b")]
-    bench.warm_up(engines, tmp_path / "page.png")
+    engs = [Engine(n, (sys.executable, "-c", note, "{image}")) for n in ("a", "b")]
+    engines.warm_up(engs, tmp_path / "page.png")
     assert log.read_text().split() == [str(tmp_path / "page.png")] * 2
-    assert compiled == list(bench.PACKAGES)
+    assert compiled == list(engines.PACKAGES)
 
 
 def test_an_in_process_engine_is_timed_and_its_failure_scored(tmp_path):
@@ -313,7 +309,7 @@ def test_pageocr_in_process_reads_as_the_command_does():
     sample = Path(__file__).resolve().parents[1] / "samples" / "paragraph.png"
     cli = CliRunner().invoke(app, ["read", str(sample)])
     assert cli.exit_code == 0
-    engine = bench.pageocr_in_process()
+    engine = engines.pageocr_in_process()
     assert engine.reader(sample) == cli.stdout
     assert len(cli.stdout.split()) > 0
 
@@ -329,21 +325,21 @@ def _write_run(folder: Path, dists: list[int]) -> None:
 def test_pool_sums_distances_over_lengths_across_runs(tmp_path):
     from typer.testing import CliRunner
 
-    from ocr_pipeline.cli import app
+    from benchmarks.__main__ import app
 
     _write_run(tmp_path / "a", [1, 3])
     _write_run(tmp_path / "b", [0])
-    pooled = summarize(bench.load_results(tmp_path / "a") + bench.load_results(tmp_path / "b"))
+    pooled = summarize(pages.load_results(tmp_path / "a") + pages.load_results(tmp_path / "b"))
     assert [(s.pages, s.cer_all) for s in pooled] == [(3, pytest.approx(4 / 300))]
-    out = CliRunner().invoke(app, ["bench", "pool", str(tmp_path / "a"), str(tmp_path / "b")])
+    out = CliRunner().invoke(app, ["pool", str(tmp_path / "a"), str(tmp_path / "b")])
     assert out.exit_code == 0 and "| scan | pageocr | 3 | 1.33% |" in out.stdout
-    bad = CliRunner().invoke(app, ["bench", "pool", str(tmp_path / "a"), str(tmp_path)])
-    assert bad.exit_code == 2 and "is not a bench pages result" in " ".join(bad.stdout.split())
+    bad = CliRunner().invoke(app, ["pool", str(tmp_path / "a"), str(tmp_path)])
+    assert bad.exit_code == 2 and "is not a pages benchmark result" in " ".join(bad.stdout.split())
     assert bad.exception is None or isinstance(bad.exception, SystemExit)
 
 
 def test_pageocr_engine_command():
-    eng = bench.pageocr_engine(Path("m.tflite"))
+    eng = engines.pageocr_engine(Path("m.tflite"))
     assert eng.command(Path("a.png")) == [sys.executable, "-m", "ocr_pipeline.cli", "read",
                                           "a.png", "--model", "m.tflite"]  # fmt: skip
 
@@ -357,22 +353,22 @@ FAIL = "import sys; print('warming up', file=sys.stderr); sys.exit('no shipped m
 @pytest.mark.parametrize("gnu_time", [True, False])
 def test_measure_process_reports_time_rss_and_errors(gnu_time, monkeypatch, tmp_path):
     if not gnu_time:
-        monkeypatch.setattr(bench, "GNU_TIME", tmp_path / "no-time")
-    elif not bench.GNU_TIME.is_file():
+        monkeypatch.setattr(speed, "GNU_TIME", tmp_path / "no-time")
+    elif not speed.GNU_TIME.is_file():
         pytest.skip("no /usr/bin/time")
-    ok = bench.measure_process([sys.executable, "-c", GROW])
+    ok = speed.measure_process([sys.executable, "-c", GROW])
     assert ok.error == "" and ok.seconds > 0 and ok.peak_rss_mb > 80
-    bad = bench.measure_process([sys.executable, "-c", FAIL])
+    bad = speed.measure_process([sys.executable, "-c", FAIL])
     assert bad.error == "exit 1: no shipped model"
 
 
 def test_sample_crops_shape():
     from recognizer.fonts import read_faces
 
-    crops = bench.sample_crops(4, 32, HANZI, faces=read_faces(FONT))
+    crops = speed.sample_crops(4, 32, HANZI, faces=read_faces(FONT))
     assert crops.shape == (4, 32, 32) and crops.dtype.name == "uint8"
     assert crops.max() > 128  # ink was drawn
-    noise = bench.sample_crops(3, 16, HANZI, faces=[])
+    noise = speed.sample_crops(3, 16, HANZI, faces=[])
     assert noise.shape == (3, 16, 16)
 
 
@@ -381,7 +377,7 @@ def test_site_sizes_leave_out_pip_and_setuptools(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "f.bin").write_bytes(b"x" * 300_000)
     (tmp_path / "distutils-precedence.pth").write_text("x")
-    sizes = bench.site_sizes(tmp_path)
+    sizes = speed.site_sizes(tmp_path)
     assert sorted(sizes) == ["numpy", "pageocr-0.1.0.dist-info"]
     assert 0.29 < sizes["numpy"] < 0.4
 
@@ -410,7 +406,7 @@ def _write_mo(path: Path, pairs: dict[str, str]) -> None:
 
 
 def test_candidate_lines_keep_interface_text_only():
-    from ocr_pipeline.screens import candidate_lines
+    from benchmarks.screens import candidate_lines
 
     allowed = set("中文字识别的是了人大国我们这个abc-")
     texts = ["中文字识别的\n我们这个", "中文 %s 识别的是", "abc-abc-abc",
@@ -419,7 +415,7 @@ def test_candidate_lines_keep_interface_text_only():
 
 
 def test_choose_screens_uses_each_line_once_and_faces_in_turn():
-    from ocr_pipeline.screens import choose_screens
+    from benchmarks.screens import choose_screens
 
     lines = [f"中文字识别{n}" for n in range(60)]
     faces = [("a", "a.ttf", 0), ("b", "b.ttf", 0)]
@@ -438,8 +434,8 @@ def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
     pageocr reads the screens it drew."""
     from typer.testing import CliRunner
 
-    from ocr_pipeline import screens
-    from ocr_pipeline.cli import app
+    from benchmarks import screens
+    from benchmarks.__main__ import app
 
     locale = tmp_path / "locale"
     locale.mkdir()
@@ -450,7 +446,7 @@ def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
     monkeypatch.setattr(screens, "FALLBACK_FACE", SERIF)
     monkeypatch.setattr(screens, "SIZES", (24,))
     out = tmp_path / "out"
-    args = ["bench", "screens", "--images", "1", "--engines", "pageocr", "--in-process",
+    args = ["screens", "--images", "1", "--engines", "pageocr", "--in-process",
             "--locale-dir", str(locale), "-o", str(out)]  # fmt: skip
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
@@ -464,11 +460,22 @@ def test_bench_screens_reads_what_it_drew(tmp_path, monkeypatch):
 def test_bench_screens_without_catalogues_says_so(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from ocr_pipeline import screens
-    from ocr_pipeline.cli import app
+    from benchmarks import screens
+    from benchmarks.__main__ import app
 
     monkeypatch.setattr(screens, "FACES", (("Noto Sans", FONT, 0),))
     monkeypatch.setattr(screens, "FALLBACK_FACE", SERIF)
-    res = CliRunner().invoke(app, ["bench", "screens", "--locale-dir", str(tmp_path),
+    res = CliRunner().invoke(app, ["screens", "--locale-dir", str(tmp_path),
                                    "-o", str(tmp_path / "out")])  # fmt: skip
     assert res.exit_code == 2 and "no zh_CN messages" in res.output
+
+
+def test_pageocr_bench_points_to_the_benchmarks():
+    """The benchmarks are not in the package; ``pageocr bench`` says where they went."""
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+
+    res = CliRunner().invoke(app, ["bench", "pages", "--pages", "2"])
+    assert res.exit_code == 2
+    assert "python -m benchmarks pages --pages 2" in " ".join(res.output.split())

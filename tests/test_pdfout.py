@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from benchmarks.scoring import cer
 from ocr_pipeline import cli, pdfout
-from ocr_pipeline.bench import cer
 from ocr_pipeline.cli import EXIT_INPUT, EXIT_USAGE, app
 from ocr_pipeline.pipeline import CharResult, LineResult, PageResult
 

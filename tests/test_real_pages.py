@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks import corpus, degrade
 from benchmarks.docs import class_counts
-from ocr_pipeline.bench import cer
+from benchmarks.scoring import cer
 from segmentation.page import find_page, flatten_page
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -649,7 +649,7 @@ def test_word_gaps_monospaced():
     assert np.flatnonzero(word_gaps(boxes, 14)).tolist() == [2, 9]
 
 
-#: Ink columns of "DROP SCHEMA从数" on a 150-dpi development page (bench pages
+#: Ink columns of "DROP SCHEMA从数" on a 150-dpi development page (benchmarks pages
 #: --seed 1, a proportional serif, line height 24 px): capitals nearly a cell apart
 #: each, and the word space only ~1.15 cells.
 CAPITALS_LINE = [

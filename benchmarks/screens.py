@@ -1,4 +1,4 @@
-"""Screenshot-like images of program messages, for ``pageocr bench screens``.
+"""Screenshot-like images of program messages, for ``python -m benchmarks screens``.
 
 The page benchmark sets man-page prose in three held-out faces; screenshots of real
 programs look otherwise: short lines of interface text (menus, options, error
@@ -21,13 +21,29 @@ run it on fixture fonts and strings.
 from __future__ import annotations
 
 import gettext
+import json
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import typer
+
+from benchmarks.engines import tesseract_version
+from benchmarks.manpages import CHARSET_SPEC
+from benchmarks.pages import (
+    Item,
+    engines_or_exit,
+    markdown_table,
+    parse_engines,
+    run_engines,
+    summarize,
+    summary_table,
+)
+from benchmarks.tables import console
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -179,3 +195,71 @@ def write_screen(screen: Screen, out: Path, fallback: str | None = None) -> Path
     draw_screen(screen, fallback).save(path)
     path.with_suffix(".txt").write_text("\n".join(screen.lines) + "\n", encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------------ screens
+
+
+def screens_cmd(
+    images: int = typer.Option(40, "--images", min=1, help="Screens to render."),
+    seed: int = typer.Option(0, help="Seeds the choice of messages, sizes and themes."),
+    out: Path = typer.Option(Path("runs/bench-screens"), "--out", "-o", help="Output folder."),
+    engines: str = typer.Option("pageocr,tesseract", help="Comma-separated: pageocr, tesseract."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Passed to `pageocr read`."),
+    locale_dir: Path = typer.Option(LOCALE_DIR, help="Where the zh_CN catalogues are."),
+    tesseract_threads: int = typer.Option(
+        0, min=0, help="OMP_THREAD_LIMIT for Tesseract (0: its default, all cores)."
+    ),
+    in_process: bool = typer.Option(
+        False, help="pageocr reads in this process with its model loaded once."
+    ),
+) -> None:
+    """CER of pageocr and Tesseract on screenshot-like images of program messages.
+
+    Interface text (the zh_CN translations of the programs installed here) in every
+    installed Chinese face, 12-24 px, light and dark themes; CER per face and per size.
+
+    Example: python -m benchmarks screens --images 40 -o runs/bench-screens
+    """
+    from recognizer.charset import Charset
+
+    names = parse_engines(engines)
+    faces = [f for f in FACES if Path(f[1]).is_file()]
+    if not faces or not Path(FALLBACK_FACE).is_file():
+        raise typer.BadParameter("no Chinese faces or no DejaVu Sans: install fonts-noto-cjk, "
+                                 "fonts-wqy-zenhei, fonts-dejavu-core")  # fmt: skip
+    allowed = set(Charset.from_spec(CHARSET_SPEC).chars)
+    lines = candidate_lines(messages(locale_dir), allowed)
+    if not lines:
+        raise typer.BadParameter(f"no zh_CN messages in {locale_dir}")
+    con = console()
+    chosen = choose_screens(images, seed, lines, faces)
+    with con.status("rendering screens"):
+        paths = [write_screen(s, out / re.sub(r"\W+", "-", s.label).lower())
+                 for s in chosen]  # fmt: skip
+    con.print(f"{len(chosen)} screens from {len(lines)} messages written to {out}")
+    items = [Item(s.label, p, p.with_suffix(".txt")) for s, p in zip(chosen, paths, strict=True)]
+    results = run_engines(items, engines_or_exit(names, model, tesseract_threads, in_process,
+                                                   con), con)  # fmt: skip
+    size_of = {str(p): s.size for s, p in zip(chosen, paths, strict=True)}
+    by_face = summarize(results)
+    by_size = summarize(sorted((replace(r, variant=f"{size_of[r.image]:02d} px") for r in results),
+                               key=lambda r: r.variant))  # fmt: skip
+    overall = summarize(replace(r, variant="all") for r in results)
+    for title, sums in (("by face", by_face), ("by size", by_size), ("all screens", overall)):
+        con.print(summary_table(f"screens {title}: CER (whitespace ignored), s/image", sums))
+    note = (f"{len(chosen)} screens of zh_CN program messages, seed {seed}"
+            f"{', pageocr in process' if in_process else ''}; "
+            f"{tesseract_version() or 'tesseract not found'}")  # fmt: skip
+    md = f"# python -m benchmarks screens\n\n{note}.\n" + "".join(
+        f"\n## {title}\n\n{markdown_table(sums)}"
+        for title, sums in (("By face", by_face), ("By size", by_size), ("All", overall))
+    )
+    (out / "results.md").write_text(md, encoding="utf-8")
+    meta = {"run": note, "screens": [{"image": str(p), "size": s.size, "face": s.face[1],
+                                      "theme": s.theme, "leading": s.leading}
+                                     for s, p in zip(chosen, paths, strict=True)],
+            "summary": [asdict(s) for s in by_face + by_size + overall],
+            "results": [asdict(r) for r in results]}  # fmt: skip
+    (out / "results.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    con.print(f"wrote {out}/results.md and {out}/results.json")
