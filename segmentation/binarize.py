@@ -159,11 +159,10 @@ def _read_blocks(g: np.ndarray, ink: np.ndarray, small: np.ndarray | None = None
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     solid = (area >= BLOCK_FILL * w * h) & (w >= 40 * scale) & (h >= 16 * scale)
-    pad = 2
     for i in np.flatnonzero(solid):
-        x0, y0 = max(int(x[i] / scale) - pad, 0), max(int(y[i] / scale) - pad, 0)
-        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + pad, g.shape[1])
-        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + pad, g.shape[0])
+        x0, y0 = max(int(x[i] / scale) - 2, 0), max(int(y[i] / scale) - 2, 0)
+        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + 2, g.shape[1])
+        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + 2, g.shape[0])
         _read_block(g, ink, (x0, y0, x1, y1), level)
 
 

@@ -166,7 +166,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
             pieces = part[1] if part[1] is not None else cut_pieces(mask, part[0].box, joined)
             groups = group_pieces(pieces, part[0].height)
             boxes = [_char_box(pieces, g, len(seg.lines)) for g in groups]
-            span = body_span(np.array([c.box for c in boxes], np.int64).reshape(-1, 4), part[0].box)
+            span = body_span(np.array([c.box for c in boxes], np.int64), part[0].box)
             if span[1] - span[0] < part[0].height:  # a superscript stretched the line box
                 groups = group_pieces(pieces, span[1] - span[0])
                 boxes = [_char_box(pieces, g, len(seg.lines)) for g in groups]

@@ -110,15 +110,23 @@ def test_each_character_lies_on_its_box(tmp_path):
     assert all(near), [c["char"] for (c, _), ok in zip(chars, near) if not ok]
 
 
+def _turned_paragraph(degrees: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """samples/paragraph.png on a white margin, upright and turned by ``degrees`` about
+    its centre: (upright uint8 (H, W), turned uint8 (H, W), the turn float64 (2, 3))."""
+    gray = np.asarray(Image.open(PARAGRAPH).convert("L"))
+    gray = cv2.copyMakeBorder(gray, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
+    h, w = gray.shape
+    turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), degrees, 1.0)
+    turned = cv2.warpAffine(gray, turn, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    return gray, turned, turn
+
+
 def test_a_turned_page_has_its_text_turned_with_it(tmp_path):
     """The page turned by 3 degrees is read deskewed; its text layer is turned back
     onto the turned image: each character's centre where the turn takes the centre of
     its box on the upright page (within a third of the line's height)."""
-    gray = np.asarray(Image.open(PARAGRAPH).convert("L"))
-    gray = cv2.copyMakeBorder(gray, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
+    gray, turned, turn = _turned_paragraph(3.0)
     h, w = gray.shape
-    turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), 3.0, 1.0)
-    turned = cv2.warpAffine(gray, turn, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
     upright, tilted = tmp_path / "upright.png", tmp_path / "turned.png"
     Image.fromarray(gray).save(upright)
     Image.fromarray(turned).save(tilted)
@@ -153,11 +161,7 @@ def test_a_slightly_turned_line_is_written_on_one_level_baseline(tmp_path):
     import shutil
     import subprocess
 
-    gray = np.asarray(Image.open(PARAGRAPH).convert("L"))
-    gray = cv2.copyMakeBorder(gray, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
-    h, w = gray.shape
-    turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), 1.0, 1.0)
-    turned = cv2.warpAffine(gray, turn, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    _, turned, _ = _turned_paragraph(1.0)
     tilted, out = tmp_path / "turned.png", tmp_path / "turned.pdf"
     Image.fromarray(turned).save(tilted)
     assert invoke("read", tilted, "-f", "pdf", "-o", out).exit_code == 0
