@@ -294,6 +294,9 @@ def run_cmd(
     fresh: bool = typer.Option(
         False, help="Run every engine again, cache or not: times measured in one run."
     ),
+    model: Path | None = typer.Option(
+        None, help="pageocr's model: a shipped name, a .tflite or an export folder."
+    ),
 ) -> None:
     """Read the corpus with each engine; print and save CER per source and variant.
 
@@ -316,7 +319,7 @@ def run_cmd(
     if cached_by:
         held = load_cache(folder, cached_by)
         entries = [e for e in entries if e.id in held]
-    engs, missing = make_engines(names, in_process)
+    engs, missing = make_engines(names, in_process, model=model)
     for n, why in missing.items():
         con.print(f"[yellow]skipping {n}: {why}[/yellow]")
     if not entries or not engs:

@@ -152,13 +152,14 @@ def rapidocr_engine() -> tuple[Engine | None, str]:
     return Engine("rapidocr", (sys.executable, "-c", _RAPIDOCR, "{image}")), ""
 
 
-def engines(names: list[str], in_process: bool = False, threads: int = 0
-            ) -> tuple[list[Engine], dict[str, str]]:  # fmt: skip
-    """The engines asked for that can run, and {name: why not} for the others."""
+def engines(names: list[str], in_process: bool = False, threads: int = 0,
+            model: Path | None = None) -> tuple[list[Engine], dict[str, str]]:  # fmt: skip
+    """The engines asked for that can run, and {name: why not} for the others
+    (``model``: pageocr's, a shipped name or an exported file or folder)."""
     out, missing = [], {}
     for name in names:
         if name == "pageocr":
-            out.append(pageocr_in_process() if in_process else pageocr_engine())
+            out.append(pageocr_in_process(model) if in_process else pageocr_engine(model))
             continue
         eng, why = tesseract_engine(threads) if name == "tesseract" else rapidocr_engine()
         if eng is None:

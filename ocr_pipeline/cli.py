@@ -261,7 +261,15 @@ def train(
     out: Path | None = typer.Option(None, "--out", "-o", help="Run folder (overrides the config)."),
     resume: Path | None = typer.Option(None, help="Continue the run in this folder."),
     init: Path | None = typer.Option(
-        None, help="Fine-tune: start from this run's (or .keras file's) weights."
+        None,
+        help="Fine-tune: start from this run's weights, a .keras file's, or an exported "
+        ".tflite's (e.g. recognizer/models/default.tflite).",
+    ),
+    real: Path | None = typer.Option(
+        None, help="Mix crops cut from real pages into each batch (.npz of crops, labels)."
+    ),
+    real_share: float | None = typer.Option(
+        None, help="Share of each batch drawn from --real (e.g. 0.25)."
     ),
     model: str | None = typer.Option(
         None, help=f"Registered model name: {', '.join(model_names())}."
@@ -306,6 +314,8 @@ def train(
         "lr": lr,
         "eval_every": eval_every,
         "init": str(init) if init else None,
+        "real": str(real) if real else None,
+        "real_share": real_share,
     }
     if resume is not None:
         # A run keeps its data, model and optimiser settings; only its length (and how
@@ -318,6 +328,10 @@ def train(
     for key, value in overrides.items():
         if value is not None:
             setattr(cfg, key, value)
+    try:
+        cfg.check()
+    except ValueError as err:
+        fail(str(err))
     if mixed_precision:
         cfg.mixed_precision = True
     _run_training(cfg, run_training, Interrupted, TrainingDiverged)

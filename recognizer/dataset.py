@@ -355,6 +355,55 @@ def load(
     return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def real_crops(path: str | os.PathLike, charset: Charset) -> tuple[np.ndarray, np.ndarray]:
+    """Crops cut from real pages, as training data.
+
+    Args:
+        path: an ``.npz`` with ``crops`` uint8 (N, S, S), white ink on black, and
+            ``labels`` (N,) one character each (``python -m benchmarks docs crops ... -o``
+            writes one).
+        charset: the classes; crops of characters outside it are dropped.
+
+    Returns:
+        images uint8 (M, S, S) and labels int32 (M,), M <= N.
+
+    Raises:
+        DatasetError: the file is not such an ``.npz`` or none of its labels is a class.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            crops, chars = d["crops"], d["labels"]
+    except (OSError, KeyError, ValueError) as err:
+        raise DatasetError(f"{path}: not an .npz of crops and labels ({err})") from None
+    if crops.ndim != 3 or crops.dtype != np.uint8 or len(crops) != len(chars):
+        raise DatasetError(f"{path}: crops must be uint8 (N, S, S) with one label each")
+    index = {c: i for i, c in enumerate(charset.chars)}
+    ids = np.array([index.get(str(c), -1) for c in chars], np.int32)
+    keep = ids >= 0
+    if not keep.any():
+        raise DatasetError(f"{path}: none of its labels is in the charset")
+    return crops[keep], ids[keep]
+
+
+def load_real(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):
+    """An endless, shuffled tf.data pipeline over :func:`real_crops`' arrays.
+
+    Shuffles indices, not images, so a checkpoint of its iterator stays small.
+
+    Returns:
+        tf.data.Dataset of (images float32 (B, S, S, 1) in 0..255, labels int32 (B,)).
+    """
+    import tensorflow as tf
+
+    x = tf.constant(images[..., None])
+    y = tf.constant(labels)
+    n = len(labels)
+    ds = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda i: (tf.cast(tf.gather(x, i), tf.float32), tf.gather(y, i)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def generate(
     charset: Charset,
     faces: Sequence[Face],

@@ -53,8 +53,14 @@ class TrainConfig:
     mixed_precision: bool = False
     deterministic: bool = False
     #: Start from this model's weights (a run folder or a .keras file of the same
-    #: network and classes) instead of a random initialisation: fine-tuning.
+    #: network and classes, or an exported .tflite of it such as the shipped
+    #: recognizer/models/default.tflite) instead of a random initialisation:
+    #: fine-tuning.
     init: str = ""
+    #: Crops cut from real pages by the segmenter (.npz, see dataset.real_crops)
+    #: mixed into every batch: ``real_share`` of each batch comes from them.
+    real: str = ""
+    real_share: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -63,6 +69,16 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
         return cls(**d)
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError for settings that cannot train (also after overrides)."""
+        if not 0.0 <= self.real_share < 1.0:
+            raise ValueError(f"real_share must be in [0, 1), not {self.real_share}")
+        if self.real_share and not self.real:
+            raise ValueError("real_share is set but real (the .npz of real crops) is not")
 
 
 class TrainingDiverged(RuntimeError):
@@ -103,9 +119,14 @@ class InitError(ValueError):
     """The model given to start from cannot seed this run."""
 
 
-def _init_weights(model, source: str, keras) -> None:
-    """Copy the weights of ``source`` (a run folder or .keras file) into ``model``."""
+def _init_weights(model, source: str, keras, data: str = "") -> None:
+    """Copy the weights of ``source`` (a run folder, a .keras file, or an exported
+    .tflite whose batch normalisations are measured on ``data``'s val split) into
+    ``model``."""
     path = Path(source)
+    if path.suffix == ".tflite":
+        _init_from_tflite(model, source, data)
+        return
     if path.is_dir():
         path = path / "model.keras"
     if not path.is_file():
@@ -119,6 +140,25 @@ def _init_weights(model, source: str, keras) -> None:
         )
     model.set_weights(other.get_weights())
     log.info("weights initialised from %s", path)
+
+
+def _init_from_tflite(model, source: str, data: str) -> None:
+    """Recover the weights of an exported model (recognizer.recover), its batch
+    normalisations measured on 2,048 crops of the val split."""
+    import numpy as np
+
+    from recognizer import dataset
+    from recognizer.recover import RecoverError, load_into
+
+    if not Path(source).is_file():
+        raise InitError(f"{source}: no such file")
+    batches = dataset.load(data, "val", 256).take(8)
+    calibration = np.concatenate([x.numpy() for x, _ in batches])
+    try:
+        load_into(model, source, calibration)
+    except (RecoverError, ValueError) as err:
+        raise InitError(f"{source} cannot seed a {model.name}: {err}") from None
+    log.info("weights recovered from %s", source)
 
 
 def _build(cfg: TrainConfig, num_classes: int):
@@ -175,22 +215,28 @@ def train(
 
     model, opt, schedule = _build(cfg, len(charset))
     _check_size(model, meta["plan"]["size"], cfg.model)
+    n_real = round(cfg.batch_size * cfg.real_share) if cfg.real else 0
     train_ds = dataset.load(
-        cfg.data, "train", cfg.batch_size, shuffle=True, seed=cfg.seed, repeat=True
+        cfg.data, "train", cfg.batch_size - n_real, shuffle=True, seed=cfg.seed, repeat=True
     )
     it = iter(train_ds)
+    parts = {"data": it}
+    if n_real:
+        real_x, real_y = dataset.real_crops(cfg.real, charset)
+        log.info("%d real crops from %s, %d per batch", len(real_y), cfg.real, n_real)
+        parts["real"] = it_real = iter(dataset.load_real(real_x, real_y, n_real, cfg.seed))
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Dropout's random state lives in seed-generator variables that tf.train.Checkpoint
     # does not reach through a Keras 3 model; name them, so a resumed run draws the
     # same masks as an uninterrupted one.
     rng = [v.value for v in model.variables if "seed_generator" in v.path]
-    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, data=it, rng=rng)
+    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step, rng=rng, **parts)
     manager = tf.train.CheckpointManager(ckpt, str(run / "ckpt"), max_to_keep=2)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
     elif cfg.init:
-        _init_weights(model, cfg.init, keras)
+        _init_weights(model, cfg.init, keras, cfg.data)
 
     loss_fn = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=cfg.label_smoothing
@@ -217,6 +263,9 @@ def train(
     try:
         while int(step) < cfg.steps:
             x, y = next(it)
+            if n_real:
+                xr, yr = next(it_real)
+                x, y = tf.concat([x, xr], 0), tf.concat([y, yr], 0)
             loss, acc = train_step(x, y)
             step.assign_add(1)
             s = int(step)
