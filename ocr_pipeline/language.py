@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segmentation.lines import runs
+from segmentation.geometry import runs
 
 #: Where the shipped model lives.
 DATA = Path(__file__).with_name("data") / "bigram.npz"

@@ -43,7 +43,7 @@ from ocr_pipeline.decode import width_forms
 from ocr_pipeline.nontext import line_features
 from ocr_pipeline.results import CharResult, LineResult
 from segmentation.characters import word_gaps
-from segmentation.lines import union
+from segmentation.geometry import union
 
 if TYPE_CHECKING:
     from ocr_pipeline.language import BigramModel
