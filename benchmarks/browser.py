@@ -835,7 +835,7 @@ def screenshot_page(
     browser: Browser | None = None,
 ) -> Shot:
     """:meth:`Browser.screenshot_page` with ``browser``, or with a Chromium launched for it."""
-    kw = {"width": width, "max_height": max_height, "scale": scale, "css": css}
+    kw: dict[str, Any] = {"width": width, "max_height": max_height, "scale": scale, "css": css}
     if browser is not None:
         return browser.screenshot_page(html, out_png, **kw)
     with Browser() as b:

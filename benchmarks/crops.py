@@ -104,7 +104,7 @@ def align(cuts: np.ndarray, truth_boxes: np.ndarray, truth_chars: Sequence[str])
             kinds.append("merged" if n > 1 else "none")
             labels.append("")
     covered = inside.any(axis=0)
-    missed = [truth_chars[j] for j in np.flatnonzero(~covered)]
+    missed = [truth_chars[int(j)] for j in np.flatnonzero(~covered)]
     return Alignment(kinds, labels, missed, int((holds.sum(axis=0) > 1).sum()), len(tb))
 
 

@@ -22,7 +22,10 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:  # pragma: no cover - OpenCV always encodes uint8 images
         raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if out is None:  # pragma: no cover - nor fails to decode what it encoded
+        raise RuntimeError("JPEG decoding failed")
+    return np.asarray(out)
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -46,7 +49,7 @@ def scan(page: np.ndarray, dpi_in: float, seed: int) -> tuple[np.ndarray, np.nda
         the scan's dpi).
     """
     rng = np.random.default_rng(seed)
-    a = _gray(page).astype(np.float32) / 255.0
+    a: np.ndarray = _gray(page).astype(np.float32) / 255.0
     a = a ** rng.uniform(1.1, 1.7)  # toner: strokes fatter and darker
     h, w = a.shape
     angle = float(rng.uniform(0.2, 1.5) * rng.choice([-1.0, 1.0]))
@@ -69,7 +72,7 @@ def scan(page: np.ndarray, dpi_in: float, seed: int) -> tuple[np.ndarray, np.nda
     a = cv2.resize(a, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
     a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.35, 0.8) * dpi / 200)
     speckle = rng.random(a.shape, dtype=np.float32) < rng.uniform(2e-4, 1e-3)
-    a[speckle] *= 0.3
+    a[speckle] = a[speckle] * 0.3
     a = a * 255.0 + rng.normal(0, rng.uniform(3, 9), a.shape).astype(np.float32)
     out = _jpeg(np.clip(a, 0, 255).astype(np.uint8), int(rng.integers(45, 76)))
     hom = np.diag([f, f, 1.0]) @ np.vstack([rot, [0.0, 0.0, 1.0]])
@@ -109,7 +112,7 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
     fill = float(rng.uniform(0.78, 0.92))
     scale = min(out_w / w, out_h / h) * fill
     cx, cy = out_w / 2 + rng.uniform(-0.04, 0.04) * out_w, out_h / 2
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     base = (src - [w / 2, h / 2]) * scale
     turn = np.deg2rad(rng.uniform(-4, 4))
     rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]], np.float32)

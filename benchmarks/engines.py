@@ -85,20 +85,22 @@ def warm_up(engines: Sequence[Engine], image: Path) -> None:
         run_engine(eng, image)
 
 
-def pageocr_engine(model: Path | None = None) -> Engine:
-    """``python -m ocr_pipeline.cli read IMAGE`` (model loading included in the time)."""
-    argv = (sys.executable, "-m", "ocr_pipeline.cli", "read", "{image}")
-    return Engine("pageocr", argv + (("--model", str(model)) if model else ()))
+def pageocr_engine(model: Path | None = None, rules: str = "default") -> Engine:
+    """``python -m ocr_pipeline.cli read IMAGE`` (model loading included in the time),
+    with the reading rules' profile ``rules`` (``read --rules``)."""
+    argv: tuple[str, ...] = (sys.executable, "-m", "ocr_pipeline.cli", "read", "{image}")
+    argv += ("--model", str(model)) if model else ()
+    return Engine("pageocr", argv + (("--rules", rules) if rules != "default" else ()))
 
 
-def pageocr_in_process(model: Path | None = None) -> Engine:
+def pageocr_in_process(model: Path | None = None, rules: str = "default") -> Engine:
     """pageocr reading in this process, as ``pageocr read`` does, with one model loaded
     once: no start-up or model loading per page, so its times are not the bars'. For
     development pages, where only the text counts."""
     from ocr_pipeline.formats import render
     from ocr_pipeline.reader import Reader
 
-    reader = Reader(model)
+    reader = Reader(model, rules=rules)
 
     def read(image: Path) -> str:
         return render(reader.read(image), "text")

@@ -176,12 +176,13 @@ def parse_engines(spec: str) -> list[str]:
     return names
 
 
-def _engines(names: Sequence[str], model: Path | None, threads: int, in_process: bool = False
-             ) -> list[Engine]:  # fmt: skip
+def _engines(names: Sequence[str], model: Path | None, threads: int, in_process: bool = False,
+             rules: str = "default") -> list[Engine]:  # fmt: skip
     out = []
     for name in names:
         if name == "pageocr":
-            out.append(pageocr_in_process(model) if in_process else pageocr_engine(model))
+            make = pageocr_in_process if in_process else pageocr_engine
+            out.append(make(model, rules))
         else:
             eng, why = tesseract_engine(threads)
             if eng is None:
@@ -226,6 +227,9 @@ def pages_cmd(
         help="pageocr reads in this process with its model loaded once: faster, for "
         "development pages (its times are not per-process reads).",
     ),
+    rules: str = typer.Option(
+        "default", help="pageocr's reading rules (read --rules): default, manpage or none."
+    ),
 ) -> None:
     """CER and s/page of pageocr and Tesseract on rendered pages of manpages-zh text.
 
@@ -236,20 +240,21 @@ def pages_cmd(
     with con.status("rendering pages"):
         bench = render_pages(pages, seed, out, man_dir)
     con.print(f"{len(bench)} pages x {len(VARIANTS)} variants written to {out}")
-    results = run_engines(_items(bench), engines_or_exit(names, model, tesseract_threads,
-                                                           in_process, con), con)  # fmt: skip
+    engs = engines_or_exit(names, model, tesseract_threads, in_process, con, rules)
+    results = run_engines(_items(bench), engs, con)
     how = ", pageocr in process (model loaded once)" if in_process else ""
+    how += f", rules {rules}" if rules != "default" else ""
     _report_pages(results, bench, out, f"seed {seed}, tesseract threads "
                   f"{tesseract_threads or 'default'}{how}", con)  # fmt: skip
 
 
 def engines_or_exit(names: Sequence[str], model: Path | None, threads: int, in_process: bool,
-                     con) -> list[Engine]:  # fmt: skip
+                     con, rules: str = "default") -> list[Engine]:  # fmt: skip
     """The engines to run; exit 2 if pageocr's model cannot load, 1 if none is left."""
     from recognizer.runtime import ModelError
 
     try:
-        engs = _engines(names, model, threads, in_process)
+        engs = _engines(names, model, threads, in_process, rules)
     except ModelError as err:
         con.print(f"[red]pageocr: {err}[/red]")
         raise typer.Exit(2) from None

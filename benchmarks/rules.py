@@ -146,8 +146,9 @@ def ablate_cmd(
     cache: Path = typer.Option(None, help="Keep the decoded pages here and reuse them "
                                "(delete it when the model or the decoder changes)."),
     out: Path = typer.Option(None, "--out", "-o", help="Also write the gains as JSON here."),
-    every: bool = typer.Option(False, "--all", help="Measure every rule (ALL_RULES), those "
-                               "off by default too, against the whole table."),
+    every: bool = typer.Option(False, "--all", help="Measure every rule (ALL_RULES, the "
+                               "manpage profile), those off by default too, against the "
+                               "whole table."),
 ) -> None:  # fmt: skip
     """Turn each reading rule off in turn; print the characters it gains per corpus.
 

@@ -77,6 +77,7 @@ class ReadOptions:
         model: the model's name or path; None for the shipped one.
         top_k: alternatives kept per character.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
+        rules: the reading rules' profile (:data:`ocr_pipeline.rules.PROFILES`).
         page_timeout: seconds a page may take to read (see :func:`read_page`); None
             for no limit.
     """
@@ -88,13 +89,14 @@ class ReadOptions:
     model: str | None = None
     top_k: int = 3
     runtime: str = "auto"
+    rules: str = "default"
     page_timeout: float | None = None
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
         from ocr_pipeline.reader import Reader
 
-        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime)
+        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime, rules=self.rules)
         reader.preload()
         _ = reader.predictor
         return reader

@@ -610,6 +610,14 @@ def read(
         "(exit 1; its input's later pages are not read, the other inputs are). "
         "Default: no limit.",
     ),
+    rules: str = typer.Option(
+        "default",
+        "--rules",
+        metavar="PROFILE",
+        help="The corrections made after reading: default; manpage, every rule, those "
+        "written for manual pages' text too (roff's ``quotes'', --options, D()MAIN) "
+        "that cost characters elsewhere (docs/bench/rules.md); none.",
+    ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
 ) -> None:
@@ -626,9 +634,12 @@ def read(
     from ocr_pipeline.batch import ReadOptions
     from ocr_pipeline.formats import ALL_FORMATS
     from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
+    from ocr_pipeline.rules import PROFILES
 
     if fmt not in ALL_FORMATS:
         fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
+    if rules not in PROFILES:
+        fail(f"--rules must be one of {', '.join(PROFILES)}")
     try:
         page_list = parse_pages(pages)
     except InputError as err:
@@ -641,6 +652,7 @@ def read(
         model=None if model is None else str(model),
         top_k=top,
         runtime=runtime,
+        rules=rules,
         page_timeout=page_timeout,
     )
     inputs, input_errors = _inputs(files)
@@ -725,7 +737,7 @@ def _read_to_stream(files: list[Path], output, opts, overlay, names: bool) -> bo
         return False
     from ocr_pipeline.reader import Reader
 
-    reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
+    reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime, rules=opts.rules)
     reader.preload()  # the word lists load while the model does and the first page is read
     _load_model(reader)
     target = None
@@ -778,7 +790,7 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
     if todo:  # an unusable model stops the run before the folder or its summary is touched
         from ocr_pipeline.reader import Reader
 
-        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime)
+        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime, rules=opts.rules)
         if jobs == 1:
             reader.preload()
         _load_model(reader)

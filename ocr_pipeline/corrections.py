@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ocr_pipeline.decode import FULLWIDTH, is_hanzi, width_forms
-from segmentation.clean import median
+from segmentation.geometry import median
 
 #: Gap on a mark's open side (after , ) : ..., before (), in line heights, from which
 #: it is full width: the empty part of its em-wide cell.

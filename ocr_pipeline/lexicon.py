@@ -21,17 +21,16 @@ for any purpose is hereby granted without fee, provided that the above
 copyright notice appears in all copies and that both that copyright notice and
 this permission notice appear in supporting documentation."  No man pages (the
 page benchmark's text) went into it.  The shipped ``ocr_pipeline/data/english.txt.gz``
-is rebuilt with::
+is rebuilt by ``tools/build_lexicon.py``::
 
     apt-get install wamerican
-    python -m ocr_pipeline.lexicon build /usr/share/dict/american-english
+    python -m tools.build_lexicon /usr/share/dict/american-english
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -96,31 +95,3 @@ def best_variant(
             if best is None or cost < best[0]:
                 best = (cost, change)
     return None if best is None else best[1]
-
-
-# -- building ------------------------------------------------------------------------------
-
-
-def build(lines: Iterable[str]) -> list[str]:
-    """Lower-case words of ASCII letters only, sorted, from a word-per-line list
-    (proper nouns, which the list capitalises, and possessives are left out)."""
-    out = {w for w in (line.strip() for line in lines) if w.isascii() and w.isalpha()}
-    return sorted(w for w in out if w.islower())
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m ocr_pipeline.lexicon")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build the shipped word list from a word-per-line file")
-    b.add_argument("source", type=Path, help="e.g. /usr/share/dict/american-english")
-    b.add_argument("-o", "--output", type=Path, default=DATA)
-    args = ap.parse_args(argv)
-    text = args.source.read_text(encoding="utf-8", errors="replace")
-    out = build(text.splitlines())
-    with gzip.GzipFile(args.output, "wb", mtime=0) as f:
-        f.write(("\n".join(out) + "\n").encode("utf-8"))
-    print(f"{len(out)} words -> {args.output}")
-
-
-if __name__ == "__main__":
-    main()

@@ -15,7 +15,6 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from ocr_pipeline import language, lexicon
@@ -38,10 +37,10 @@ from ocr_pipeline.results import CharResult, LineResult, PageResult
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
-from segmentation.clean import median
 from segmentation.crops import normalize_crop
-from segmentation.lines import runs, union
+from segmentation.geometry import Box, median, runs, union
 from segmentation.segment import Segmentation, segment_page
+from segmentation.shapes import joined_shapes, shape_count
 
 # the result types were defined here: their old home still gives them
 __all__ = ["CharResult", "LineResult", "PageResult", "decode_page", "read_image"]
@@ -324,7 +323,9 @@ def _faint_hanzi(
     seg: Segmentation, i: int, cands: list[Candidate], scorer: _Scorer, typical: float
 ) -> list[Candidate]:
     """Hanzi whose hairlines are missing from the mask, from the runs of narrow marks
-    (no two Latin letters or digits side by side among them: "l:" for 上)."""
+    (no two Latin letters or digits side by side among them: "l:" for 上), each group
+    of up to ``FAINT_RUN`` marks tried as the shapes it makes at the joined level
+    (:func:`segmentation.shapes.joined_shapes`)."""
     if typical <= 0:
         return []
     reads = [scorer.char(i, c) for c in cands]
@@ -332,7 +333,6 @@ def _faint_hanzi(
         script(ch) != "H" and c.box[2] - c.box[0] < HALF_HANZI * typical
         for c, ch in zip(cands, reads)
     ]
-    pieces = seg.pieces[i]
     top, bottom = seg.span(i)
     out = []
     for n, m in runs(np.array(narrow, bool)):
@@ -341,40 +341,30 @@ def _faint_hanzi(
         x0, x1 = union(*(c.box for c in cands[n:m]))[::2]
         lo = min(cands[n - 1].box[2], x0) if n else seg.lines[i].box[0]
         hi = max(cands[m].box[0], x1) if m < len(cands) else seg.lines[i].box[2]
-        joined = (seg.ink[top:bottom, lo:hi] >= seg.joined_level).astype(np.uint8)
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        for a in range(n, m):
-            for b in range(a + 1, min(a + FAINT_RUN, m) + 1):
-                run = union(*(c.box for c in cands[a:b]))
-                own = seg.mask[top:bottom, run[0] : run[2]] > 0
-                # the labels under the run's ink (np.unique would import numpy.ma: ~15 ms)
-                ids = np.flatnonzero(np.bincount(labels[:, run[0] - lo : run[2] - lo][own]))
-                ids = ids[ids > 0]
-                if not ids.size:
-                    continue
-                box = union(run, _stats_box(stats[ids], lo, top))
-                # into blank columns only: a piece outside the run is read on its own
-                start, end = cands[a].start, cands[b - 1].end
-                left = int(pieces[start - 1][2]) if start else box[0]
-                right = int(pieces[end][0]) if end < len(pieces) else box[2]
-                box = (
-                    max(box[0], min(left, run[0])),
-                    box[1],
-                    min(box[2], max(right, run[2])),
-                    box[3],
-                )
-                one = ids.size == 1 and b - a > 1
-                grown = (box[2] - box[0]) - (run[2] - run[0]) >= FAINT_GROWTH
-                if (one or grown) and FAINT_WIDTH <= (box[2] - box[0]) / typical <= JOINED_HANZI:
-                    out.append(Candidate(start, end, box))
+        groups = [(a, b) for a in range(n, m) for b in range(a + 1, min(a + FAINT_RUN, m) + 1)]
+        marks = [union(*(c.box for c in cands[a:b])) for a, b in groups]
+        shapes = joined_shapes(seg.ink, seg.mask, seg.joined_level, (lo, top, hi, bottom),
+                               [(run[0], run[2]) for run in marks])  # fmt: skip
+        for (a, b), run, found in zip(groups, marks, shapes):
+            if found is None:
+                continue
+            start, end = cands[a].start, cands[b - 1].end
+            box = _faint_box(run, found[1], seg.pieces[i], start, end)
+            one = found[0] == 1 and b - a > 1
+            grown = (box[2] - box[0]) - (run[2] - run[0]) >= FAINT_GROWTH
+            if (one or grown) and FAINT_WIDTH <= (box[2] - box[0]) / typical <= JOINED_HANZI:
+                out.append(Candidate(start, end, box))
     return out
 
 
-def _stats_box(stats: np.ndarray, dx: int, dy: int) -> tuple[int, int, int, int]:
-    """The box around components (rows of OpenCV's stats), moved by (dx, dy)."""
-    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
-    return dx + int(x0.min()), dy + int(y0.min()), dx + int(x1.max()), dy + int(y1.max())
+def _faint_box(run: Box, shape: Box, pieces: np.ndarray, start: int, end: int) -> Box:
+    """The box of a faint hanzi: the marks' box ``run`` (pieces ``start:end`` of the
+    line's int32 (P, 4) ``pieces``) and the ``shape`` they make, grown into blank
+    columns only: a piece outside the run is read on its own."""
+    box = union(run, shape)
+    left = int(pieces[start - 1][2]) if start else box[0]
+    right = int(pieces[end][0]) if end < len(pieces) else box[2]
+    return (max(box[0], min(left, run[0])), box[1], min(box[2], max(right, run[2])), box[3])
 
 
 #: The two width forms of the comma.
@@ -437,11 +427,7 @@ class _Scorer:
         n = c.end - c.start
         if n < 2 or self.seg.lines[i].height < JOINED_MIN_HEIGHT:
             return n
-        x0, y0, x1, y1 = c.box
-        sub = (self.seg.ink[y0:y1, x0:x1] >= self.seg.joined_level).astype(np.uint8)
-        _, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
-        big = stats[1:, cv2.CC_STAT_AREA] >= 3
-        return min(n, max(int(big.sum()), 1))
+        return min(n, max(shape_count(self.seg.ink, c.box, self.seg.joined_level), 1))
 
     def _twin_probability(self, row: np.ndarray, char: str) -> float:
         """Probability of the other width form of a mark (, for ，): the two forms
@@ -547,19 +533,19 @@ def _english_words(
 ) -> tuple[list[int], dict[Candidate, tuple[str, float]]]:
     """Latin words of a line's best path that a single change makes English
     (:mod:`ocr_pipeline.lexicon`, the word list ``words``; none without one):
-    another letter (``_other_letters``), or another cut of the same pieces (rt for
-    n, n for rt).
+    another letter (:func:`_letter_variants`), or another cut of the same pieces
+    (rt for n, n for rt: :func:`_cut_variants`).
 
     Returns:
         The path with its regroupings done, and the letter to read, with its
         probability, for each candidate whose letter changes.
     """
-    elems = [(k, c) for k, n in enumerate(path) for c in reads[n]]
+    elems = [c for n in path for c in reads[n]]
     first = np.cumsum([0] + [len(reads[n]) for n in path]).tolist()  # path index -> elems
-    chars = [scorer.char(i, c) for _, c in elems]
+    chars = [scorer.char(i, c) for c in elems]
     if words is None or not any(ch.isascii() and ch.isalpha() for ch in chars):
         return path, {}
-    boxes = np.array([c.box for _, c in elems], np.int32).reshape(-1, 4)
+    boxes = np.array([c.box for c in elems], np.int32).reshape(-1, 4)
     spaced = list(word_gaps(boxes, height)) + [True]
     by_span: dict[tuple[int, int], list[int]] = {}
     for n, c in enumerate(cands):
@@ -571,26 +557,12 @@ def _english_words(
         worn = len(word) >= lexicon.MIN_READ and not word.isalpha()  # DA1ABASE: no word
         if not (worn or lexicon.needs_check(word, words)):
             continue
-        variants: list[tuple[str, float, tuple[Any, ...]]] = []  # ("letters" | "cut", ...)
-        for e in range(a, b):
-            c = elems[e][1]
-            for ch, p, p0 in _other_letters(scorer, i, c, word, e - a):
-                text = word[: e - a] + ch + word[e - a + 1 :]
-                variants.append((text, float(np.log(p0 / p)), ("letters", [(c, ch, p)])))
-        bars = [e for e in range(a, b) if chars[e] in TWINS]
-        for bar in TWINS if len(bars) > 1 else ():  # all I or all l: "aII" is all
-            text = "".join(bar if n + a in bars else ch for n, ch in enumerate(word))
-            twins = [(elems[e][1], bar, scorer.top[(i, elems[e][1])][1][0]) for e in bars]
-            variants.append((text, 0.0, ("letters", twins)))
+        variants = _letter_variants(scorer, i, elems[a:b], word)
         ks = [k for k in range(len(path)) if a <= first[k] and first[k + 1] <= b]
         for k0, k1 in [(k, k + 1) for k in ks] + [(k, k + 2) for k in ks if k + 1 in ks]:
-            old = path[k0:k1]
             head, tail = word[: first[k0] - a], word[first[k1] - a :]
-            for new in _regroupings(cands[old[0]].start, cands[old[-1]].end, by_span):
-                if new != old:
-                    text = head + "".join(scorer.char(i, c) for n in new for c in reads[n]) + tail
-                    cost = float(sum(scores[old]) - sum(scores[new]))
-                    variants.append((text, cost, ("cut", k0, k1, new)))
+            variants += _cut_variants(path, k0, k1, (head, tail), cands, reads, scores, by_span,
+                                      scorer, i)  # fmt: skip
         change = lexicon.best_variant(variants, words)
         if change is None:
             continue
@@ -602,6 +574,52 @@ def _english_words(
     for k0, k1, new in sorted(edits, reverse=True):
         path[k0:k1] = new
     return path, choice
+
+
+#: A way to read a word: its text, its cost (log-probability lost), and the change —
+#: ("letters", [(candidate, letter, probability), ...]) or ("cut", k0, k1, new path items).
+Variant = tuple[str, float, tuple[Any, ...]]
+
+
+def _letter_variants(scorer: _Scorer, i: int, elems: list[Candidate], word: str) -> list[Variant]:
+    """The word ``word`` (read from candidates ``elems``) with one letter changed
+    (:func:`_other_letters`), or with all its ``TWINS`` bars read alike ("aII" is all)."""
+    variants: list[Variant] = []
+    for at, c in enumerate(elems):
+        for ch, p, p0 in _other_letters(scorer, i, c, word, at):
+            text = word[:at] + ch + word[at + 1 :]
+            variants.append((text, float(np.log(p0 / p)), ("letters", [(c, ch, p)])))
+    bars = [at for at, ch in enumerate(word) if ch in TWINS]
+    for bar in TWINS if len(bars) > 1 else ():
+        text = "".join(bar if at in bars else ch for at, ch in enumerate(word))
+        twins = [(elems[at], bar, scorer.top[(i, elems[at])][1][0]) for at in bars]
+        variants.append((text, 0.0, ("letters", twins)))
+    return variants
+
+
+def _cut_variants(
+    path: list[int],
+    k0: int,
+    k1: int,
+    around: tuple[str, str],
+    cands: list[Candidate],
+    reads: list[tuple[Candidate, ...]],
+    scores: np.ndarray,
+    by_span: dict[tuple[int, int], list[int]],
+    scorer: _Scorer,
+    i: int,
+) -> list[Variant]:
+    """The word with path items ``k0:k1`` (between the letters ``around`` them) read
+    as another grouping of the same pieces (:func:`_regroupings`), at the score it loses."""
+    old = path[k0:k1]
+    head, tail = around
+    variants: list[Variant] = []
+    for new in _regroupings(cands[old[0]].start, cands[old[-1]].end, by_span):
+        if new != old:
+            text = head + "".join(scorer.char(i, c) for n in new for c in reads[n]) + tail
+            cost = float(sum(scores[old]) - sum(scores[new]))
+            variants.append((text, cost, ("cut", k0, k1, new)))
+    return variants
 
 
 def _other_letters(

@@ -41,6 +41,7 @@ from ocr_pipeline.nontext import NonText
 from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_page
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from ocr_pipeline.rules import check as check_rules
+from ocr_pipeline.rules import profile as rules_profile
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -109,14 +110,17 @@ class Reader:
             (:class:`ocr_pipeline.nontext.NonText`); ``"shipped"`` or None as above.
         top_k: alternatives kept per character (at least 1).
         rules: the corrections made after decoding, in order
-            (:data:`ocr_pipeline.rules.RULES`); ``()`` reads without any,
-            ``rules.without("broken_o")`` without one.
+            (:data:`ocr_pipeline.rules.RULES`), or the name of a profile
+            (:data:`ocr_pipeline.rules.PROFILES`: ``"default"``, ``"manpage"`` for every
+            rule, ``"none"``); ``()`` reads without any, ``rules.without("pictures")``
+            without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
             rule is no :class:`ocr_pipeline.rules.Rule`.
-        ValueError: ``top_k`` below 1, or two rules of one name.
+        ValueError: ``top_k`` below 1, two rules of one name, or no profile of the
+            name given as ``rules``.
 
     The parts are loaded once per reader, the first time they are needed
     (:meth:`preload` starts the word lists early); a model path that cannot be used
@@ -134,7 +138,7 @@ class Reader:
         lexicon: frozenset[str] | Literal["shipped"] | None = SHIPPED,
         nontext: NonText | Literal["shipped"] | None = SHIPPED,
         top_k: int = 3,
-        rules: Sequence[Rule] = RULES,
+        rules: Sequence[Rule] | str = RULES,
         runtime: str = "auto",
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
@@ -154,7 +158,7 @@ class Reader:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1; got {top_k}")
         self.top_k = top_k
-        self.rules = check_rules(rules)
+        self.rules = check_rules(rules_profile(rules) if isinstance(rules, str) else rules)
         self.runtime = runtime
         self._parts: dict[str, object] = {
             "predictor": model,

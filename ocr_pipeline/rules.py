@@ -18,12 +18,17 @@ rules of one scope in the order of the table:
     the page's lines of text (paragraph rules group them by ``block`` themselves).
 
 :data:`ALL_RULES` is the table; :data:`RULES`, the one a :class:`ocr_pipeline.Reader`
-reads with, leaves out those :data:`OFF_BY_DEFAULT`; ``rules=`` gives it another one:
+reads with, leaves out those :data:`OFF_BY_DEFAULT`: the rules that cost characters on
+the real-document corpus (:data:`LOSING`) and those that gain only on one genre of text,
+or nothing (:data:`ONE_GENRE`). ``rules=`` gives a reader another table, or names a
+profile (:data:`PROFILES`): ``"manpage"`` is every rule, the table as it was tuned on the
+rendered manual pages of ``python -m benchmarks pages`` (``pageocr read --rules manpage``):
 
 >>> from ocr_pipeline import Reader, rules
 >>> rules.ALL_RULES[0].name, rules.ALL_RULES[0].doc
 ('ellipsis_dots', 'An ellipsis read on the baseline is two or three ASCII full stops.')
->>> reader = Reader(rules=rules.without("option_dashes", "broken_o"))  # doctest: +SKIP
+>>> reader = Reader(rules="manpage")                                   # doctest: +SKIP
+>>> reader = Reader(rules=rules.without("pictures"))                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from ocr_pipeline.decode import width_forms
 from ocr_pipeline.nontext import line_features
 from ocr_pipeline.results import CharResult, LineResult
 from segmentation.characters import word_gaps
-from segmentation.lines import union
+from segmentation.geometry import union
 
 if TYPE_CHECKING:
     from ocr_pipeline.language import BigramModel
@@ -379,7 +384,7 @@ def without(*names: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, ...
     Raises:
         KeyError: a name that is no rule of ``rules``.
 
-    >>> len(without("broken_o")) == len(RULES) - 1
+    >>> len(without("pictures")) == len(RULES) - 1
     True
     """
     rules = RULES if rules is None else rules
@@ -390,13 +395,23 @@ def without(*names: str, rules: Sequence[Rule] | None = None) -> tuple[Rule, ...
 
 
 #: Rules that cost characters on the development split of both real-document corpora
-#: (``python -m benchmarks rules ablate``, dev split: PDF pages / web pages, characters
-#: gained, each rule left out alone): ellipsis_dots -70 / -30 (a Latin face's … sits on
-#: the baseline too), blurred_dots -56 / -7, full_stop_cells -147 / -18 (TeX's wider space
-#: after a sentence's full stop reads as a full-width cell). Made for the rendered
-#: manpage pages of ``python -m benchmarks pages``; ``Reader(rules=ALL_RULES)`` applies
-#: them.
-OFF_BY_DEFAULT = ("ellipsis_dots", "blurred_dots", "full_stop_cells")
+#: (docs/bench/rules.md: each added alone to :data:`RULES`, dev split, PDF pages / web
+#: pages, characters gained): blurred_dots -56 / -6, full_stop_cells -136 / -10 (TeX's
+#: wider space after a sentence's full stop reads as a full-width cell; xelatex -122).
+#: Made for the rendered manual pages of ``python -m benchmarks pages``. (ellipsis_dots,
+#: off for -70 / -30 before the non-text filter and the body spans, now gains +5 / +26:
+#: screenshots +26, xelatex +6; it is on again.)
+LOSING = ("blurred_dots", "full_stop_cells")
+#: Rules that gain nothing on the real-document corpus, or only on one genre of it (the
+#: same measure): semicolon_tails 0 / 0, page_style -3 / 0, pair_quotes 0 / +1 (one
+#: screenshot), closing_apostrophes -2 / 0 (roff's ``quotes''), option_dashes -35 / 0
+#: (--force read —force), broken_o +4 / 0 (texlive's manuals only: D()MAIN), asterisks
+#: +1 / 0 (maintguide only). Written for the manual pages' text; the ``manpage``
+#: profile applies them.
+ONE_GENRE = ("semicolon_tails", "page_style", "pair_quotes", "closing_apostrophes",
+             "option_dashes", "broken_o", "asterisks")  # fmt: skip
+#: The rules :data:`RULES` leaves out.
+OFF_BY_DEFAULT = LOSING + ONE_GENRE
 
 
 def check(rules: Sequence[Rule]) -> tuple[Rule, ...]:
@@ -420,6 +435,28 @@ def check(rules: Sequence[Rule]) -> tuple[Rule, ...]:
 
 #: The rules a reader applies: every rule but those :data:`OFF_BY_DEFAULT`.
 RULES: tuple[Rule, ...] = tuple(r for r in ALL_RULES if r.name not in OFF_BY_DEFAULT)
+
+#: Named tables, for a reader (``Reader(rules="manpage")``) and ``pageocr read --rules``:
+#: ``default`` (:data:`RULES`), ``manpage`` (every rule, :data:`ALL_RULES`: for text like
+#: the rendered manual pages the rules were written on) and ``none``.
+PROFILES: dict[str, tuple[Rule, ...]] = {"default": RULES, "manpage": ALL_RULES, "none": ()}
+
+
+def profile(name: str) -> tuple[Rule, ...]:
+    """The table of the profile ``name`` (:data:`PROFILES`).
+
+    Raises:
+        ValueError: no profile of that name.
+
+    >>> [r.name for r in profile("manpage")] == [r.name for r in ALL_RULES]
+    True
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(
+            f"no rules profile {name!r}; the profiles are {', '.join(PROFILES)}"
+        ) from None
 
 
 # -- the applier -------------------------------------------------------------------------

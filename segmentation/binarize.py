@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from segmentation.clean import median, percentile
+from segmentation.geometry import median, percentile
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from segmentation.clean import median
-from segmentation.lines import Box, runs
+from segmentation.geometry import Box, median, runs
 
 #: Pieces wider than this multiple of the line height are cut at projection valleys.
 WIDE_FACTOR = 1.25

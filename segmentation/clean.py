@@ -16,6 +16,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from segmentation.geometry import median, weighted_median
+
 log = logging.getLogger(__name__)
 
 #: Components whose larger side is below this fraction of the text height are "small".
@@ -87,52 +89,6 @@ def _weighted_median_height(stats: np.ndarray, image_height: int) -> float:
 
 #: See :func:`_weighted_median_height`.
 PICTURE_PIECE = 5.0
-
-
-def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """Weighted median.
-
-    Args:
-        values: numeric array (N,).
-        weights: non-negative array (N,).
-
-    Returns:
-        The value at which the cumulative weight reaches half; 0.0 when empty.
-    """
-    if len(values) == 0:
-        return 0.0
-    order = np.argsort(values)
-    cum = np.cumsum(np.asarray(weights, np.float64)[order])
-    idx = int(np.searchsorted(cum, cum[-1] / 2.0))
-    return float(np.asarray(values)[order][min(idx, len(order) - 1)])
-
-
-def median(values) -> np.floating:
-    """``np.median`` of values without NaN (any shape; NaN for none), computed as it
-    does (a partition, then the mean of the middle one or two) but without its NaN
-    check for floats, whose import of ``numpy.ma`` costs ~15 ms of every run."""
-    a = np.asarray(values).ravel()
-    k = a.size // 2
-    if a.size == 0:
-        return np.float64("nan")
-    if a.size % 2:
-        return np.mean(np.partition(a, k)[k : k + 1])
-    return np.mean(np.partition(a, [k - 1, k])[k - 1 : k + 1])
-
-
-def percentile(values, q: float) -> np.floating:
-    """``np.percentile(values, q)`` (linear interpolation, the same value and dtype) of
-    one or more values without NaN, without the ``numpy.ma`` import (see
-    :func:`median`)."""
-    a = np.asarray(values).ravel()
-    idx = (a.size - 1) * (q / 100)
-    lo = int(np.floor(idx))
-    hi = min(lo + 1, a.size - 1)
-    part = np.partition(a, [lo, hi]) if hi != lo else np.partition(a, lo)
-    below, above = part[lo], part[hi]
-    t = idx - lo
-    diff = above - below
-    return above - diff * (1 - t) if t >= 0.5 else below + diff * t
 
 
 def _text_like(stats: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import logging
 import cv2
 import numpy as np
 
-from segmentation.clean import median
+from segmentation.geometry import median
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segmentation.clean import estimate_text_height, median, weighted_median
+from segmentation.clean import estimate_text_height
+from segmentation.geometry import Box, median, runs, union, weighted_median
 
 log = logging.getLogger(__name__)
-
-Box = tuple[int, int, int, int]
 
 #: Horizontal dilation used for gutter detection, as a fraction of the text height.
 DILATE_FRACTION = 0.8
@@ -184,13 +183,6 @@ def _dilate_h(mask: np.ndarray, text_h: float) -> np.ndarray:
     kw = _dilation_width(text_h)
     out = cv2.dilate(mask.astype(np.uint8), np.ones((1, kw), np.uint8))
     return out > 0
-
-
-def runs(flags: np.ndarray | np.bool_) -> list[tuple[int, int]]:  # bool_: stubs of .any()
-    """(start, end) of the runs of True in a 1-D bool array, exclusive ends."""
-    padded = np.concatenate([[False], flags.astype(bool), [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _gutter_core(count: np.ndarray, g0: int, g1: int) -> tuple[int, int]:
@@ -470,16 +462,6 @@ def _nearest_band(bands: list[_Band], i: int, line_h: float) -> int | None:
         if d <= best_d:
             best, best_d = j, d
     return best
-
-
-def union(*boxes: Box) -> Box:
-    """Smallest box containing all ``boxes`` (tuples or int rows), in Python ints."""
-    return (
-        int(min(b[0] for b in boxes)),
-        int(min(b[1] for b in boxes)),
-        int(max(b[2] for b in boxes)),
-        int(max(b[3] for b in boxes)),
-    )
 
 
 def _assign_blocks(bands: list[_Band], line_h: float) -> list[Line]:

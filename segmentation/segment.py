@@ -30,13 +30,13 @@ from segmentation.clean import (
     component_stats,
     estimate_text_height,
     find_rules,
-    percentile,
     scan_borders,
     text_height_of,
 )
 from segmentation.crops import Mode, normalize_crop
 from segmentation.deskew import estimate_skew, rotate, rotation_matrix
-from segmentation.lines import Box, Line, body_span, find_lines
+from segmentation.geometry import Box, percentile
+from segmentation.lines import Line, body_span, find_lines
 from segmentation.page import find_page, flatten_page
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ import pytest
 
 from ocr_pipeline import language as L
 from recognizer.charset import Charset
+from tools import build_bigram
 
 #: A hand-made corpus: 模式 is a common word, 棋 only a word of its own.
 WORDS = [("模式", 5000.0), ("棋", 200.0), ("的", 30000.0), ("中国", 8000.0), ("冲突", 2000.0)]
@@ -17,7 +18,7 @@ CHARS = "模棋式的中国冲突民"
 
 @pytest.fixture(scope="module")
 def tiny():
-    return L.build(WORDS, CHARS, "test")
+    return build_bigram.build(WORDS, CHARS, "test")
 
 
 def test_strong_bigram_evidence_picks_a_lower_alternative(tiny):
@@ -103,7 +104,7 @@ def test_correct_line_updates_the_confidence(tiny):
 def test_build_and_save_round_trip(tmp_path, tiny):
     text = "".join(f"{w} {int(f)} n\n" for w, f in WORDS) + "AT&T 3 nz\n"
     (tmp_path / "dict.txt").write_text(text, "utf-8")
-    model = L.build(L.read_jieba_dict(tmp_path / "dict.txt"), CHARS, "test")
+    model = build_bigram.build(build_bigram.read_jieba_dict(tmp_path / "dict.txt"), CHARS, "test")
     L.save(model, tmp_path / "m.npz")
     back = L.load(tmp_path / "m.npz")
     assert back.chars == CHARS and back.source == "test"

@@ -8,6 +8,7 @@ import pytest
 
 from ocr_pipeline import lexicon
 from ocr_pipeline.decode import Candidate
+from tools import build_lexicon
 
 VOCAB = frozenset({"start", "smart", "port", "support", "default", "ls"})
 
@@ -40,7 +41,7 @@ def test_build_keeps_lower_case_letter_words(tmp_path):
     src = tmp_path / "words"
     src.write_text("Stan\nstart\nstart's\nzebra\nnaïve\n", encoding="utf-8")
     out = tmp_path / "english.txt.gz"
-    lexicon.main(["build", str(src), "-o", str(out)])
+    build_lexicon.main([str(src), "-o", str(out)])
     assert gzip.open(out, "rt").read().split() == ["start", "zebra"]
     assert lexicon.words(out) == frozenset({"start", "zebra"})
 

@@ -236,7 +236,7 @@ def test_the_rules_of_a_tight_table_are_taken_out():
 
 
 def _runs(row: np.ndarray) -> list[tuple[int, int]]:
-    from segmentation.lines import runs
+    from segmentation.geometry import runs
 
     return runs(row)
 

@@ -55,6 +55,34 @@ def test_the_table_is_named_documented_and_in_scope_order():
     assert rules.RULES == rules.without(*rules.OFF_BY_DEFAULT, rules=rules.ALL_RULES)
 
 
+def test_the_default_table_leaves_out_losing_and_one_genre_rules():
+    """The rules that cost characters on the real-document corpus and those that gain
+    only on one genre (the manual pages') are in the manpage profile, not the default."""
+    default = {r.name for r in rules.RULES}
+    assert not default & set(rules.LOSING + rules.ONE_GENRE)
+    assert {"mark_widths", "case_by_height", "word_lookalikes", "pictures"} <= default
+    assert rules.profile("default") == rules.RULES
+    assert rules.profile("manpage") == rules.ALL_RULES
+    assert rules.profile("none") == ()
+    with pytest.raises(ValueError, match="the profiles are default, manpage, none"):
+        rules.profile("roff")
+
+
+def test_the_manpage_profile_reads_roff_quirks_the_default_leaves():
+    """A line "D()MAIN --force" read "D()MAIN —force": the manpage profile's rules mend
+    the broken O and the long option's touching hyphens; the default table has neither."""
+    text = "D()MAIN —force"
+    chars = tuple(CharResult(ch, (12 * n, 2, 12 * n + 10, 22), 0.9, [(ch, 0.9)])
+                  for n, ch in enumerate(text) if ch != " ")  # fmt: skip
+    line = LineResult((0, 0, 12 * len(text), 24), 0, list(chars),
+                      [n == 6 for n in range(len(chars))])  # fmt: skip
+    assert rules.run(rules.by_name("broken_o"), [line])[0].text == "DOMAIN —force"
+    assert rules.run(rules.by_name("option_dashes"), [line])[0].text == "D()MAIN --force"
+    for name in ("broken_o", "option_dashes"):
+        assert rules.by_name(name) in rules.profile("manpage")
+        assert rules.by_name(name) not in rules.RULES
+
+
 def test_case_by_height():
     """O as tall as x beside a tall b is a small o."""
     line = _view("bOx", {1: (12, 22), 2: (12, 22)}, spaced=False)
@@ -143,17 +171,19 @@ def test_run_and_apply_rules_leave_their_input_alone():
     decoded = rules.DecodedLine(line.box, 0, tuple(line.chars), (None,) * 4)
     assert rules.run(rules.by_name("broken_o"), [line])[0].text == "DOM"
     assert line.text == "D()M"
-    assert [ln.text for ln in rules.apply_rules([decoded])] == ["DOM"]
+    assert [ln.text for ln in rules.apply_rules([decoded], rules.ALL_RULES)] == ["DOM"]
     assert [ln.text for ln in rules.apply_rules([decoded], ())] == ["D()M"]
     assert [c.char for c in decoded.chars] == list("D()M")
 
 
 def test_without_and_check_refuse_what_is_no_rule():
-    assert [r.name for r in rules.without("broken_o", "asterisks")] == [
-        r.name for r in rules.RULES if r.name not in ("broken_o", "asterisks")
+    assert [r.name for r in rules.without("pictures", "dash_as_yi")] == [
+        r.name for r in rules.RULES if r.name not in ("pictures", "dash_as_yi")
     ]
     with pytest.raises(KeyError, match="no rule nope"):
         rules.without("nope")
+    with pytest.raises(KeyError, match="no rule broken_o"):  # not in the default table
+        rules.without("broken_o")
     with pytest.raises(TypeError):
         rules.check([object()])
     with pytest.raises(ValueError, match="twice"):
@@ -196,7 +226,7 @@ def test_the_ablation_counts_what_each_rule_saves():
     entry = Entry("x/p1-scan", "x", "p", 1, "scan", "dev", "", "")
     corpora = {"c": [ablation.Page(entry, "DOM", decoded)]}
     finish = functools.partial(rules.apply_rules, bigram=None, nontext=None)
-    gains, base = ablation.ablate(corpora, finish)
+    gains, base = ablation.ablate(corpora, finish, rules.ALL_RULES)
     assert base == {"c": 0}
     by_rule = {g.rule: g for g in gains}
     assert by_rule["broken_o"].by_corpus == {"c": 2} and by_rule["broken_o"].pages == 1
@@ -204,3 +234,26 @@ def test_the_ablation_counts_what_each_rule_saves():
     assert all(g.total == 0 for g in gains if g.rule not in ("broken_o", "(all)"))
     header, rows = ablation._breakdown(gains, corpora, "variant")
     assert header == ["rule", "c:scan"] and ["broken_o", "+2"] in rows
+
+
+def test_read_rules_picks_a_profile():
+    """pageocr read --rules: none reads as Reader(rules=()), default as Reader();
+    an unknown profile is a bad option (exit 2) naming the profiles."""
+    from typer.testing import CliRunner
+
+    from ocr_pipeline import Reader
+    from ocr_pipeline.cli import app
+
+    runner = CliRunner()
+    sample = str(SAMPLES / "paragraph.png")
+    bad = runner.invoke(app, ["read", "--rules", "roff", sample])
+    assert bad.exit_code == 2 and "--rules must be one of default, manpage, none" in bad.output
+    reader = Reader()
+    for name, table in (("none", ()), ("default", rules.RULES)):
+        res = runner.invoke(app, ["read", "--rules", name, sample])
+        assert res.exit_code == 0, res.output
+        want = Reader(reader.predictor, rules=table).read(sample)[0].text
+        assert "".join(res.stdout.split()) == "".join(want.split())
+    assert Reader(reader.predictor, rules="none").rules == ()
+    with pytest.raises(ValueError, match="no rules profile"):
+        Reader(rules="roff")

@@ -24,8 +24,9 @@ from segmentation.binarize import (
     to_gray,
 )
 from segmentation.characters import arch_splits, group_pieces, touching_split, word_gaps
-from segmentation.clean import clean, find_rules, median, percentile
+from segmentation.clean import clean, find_rules
 from segmentation.deskew import estimate_skew, rotate
+from segmentation.geometry import median, percentile
 from segmentation.segment import crops, draw_debug
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -584,7 +585,7 @@ def test_the_lines_labelling_cuts_as_each_spans_own(char_pages):
     """cut_pieces labels a line's components once; each span between blank columns
     must be cut as if labelled on its own (the labelling _split_kerned falls back to)."""
     from segmentation.characters import _split_kerned, _split_wide
-    from segmentation.lines import runs
+    from segmentation.geometry import runs
 
     checked = 0
     for _, _, page in char_pages:
