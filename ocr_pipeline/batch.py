@@ -206,6 +206,21 @@ def count_pages(path: Path, pages: PageRanges | None) -> int:
 # -- reading one input -------------------------------------------------------------------
 
 
+class PageError(InputError):
+    """One page of an input could not be read (over its time limit, out of memory, a
+    failure in the reading): the input's other pages still can be.
+
+    Args:
+        reason: what went wrong, starting with ``"page N: "``.
+        path: the input.
+        number: the page's number in it.
+    """
+
+    def __init__(self, reason: str, path: str | os.PathLike | None, number: int) -> None:
+        super().__init__(reason, path)
+        self.number = number
+
+
 class PageTimeout(BaseException):
     """A page took longer than its time limit. A BaseException, as KeyboardInterrupt
     is, so that no ``except Exception`` in the reading swallows it."""
@@ -237,22 +252,18 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def read_page(page: Page, reader: Reader, timeout: float | None = None) -> PageResult:
-    """The page read, or an InputError naming the page when reading it fails or takes
-    more than ``timeout`` seconds (see :func:`time_limit`)."""
+    """The page read, or a :class:`PageError` naming the page when reading it fails or
+    takes more than ``timeout`` seconds (see :func:`time_limit`)."""
     try:
         with time_limit(timeout):
             return reader.read_page(page)
     except PageTimeout:
-        raise InputError(
-            f"page {page.number}: not read within the time limit of {timeout:g} s", page.source
-        ) from None
+        reason = f"not read within the time limit of {timeout:g} s"
     except MemoryError:
-        raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
+        reason = "not enough memory to read it"
     except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
-        raise InputError(
-            f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
-            page.source,
-        ) from None
+        reason = f"reading failed ({type(err).__name__}: {err}); please report this"
+    raise PageError(f"page {page.number}: {reason}", page.source, page.number)
 
 
 def writer_for(stream: IO, fmt: str):
@@ -268,37 +279,31 @@ def writer_for(stream: IO, fmt: str):
 
 def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Record:
     """Read ``job.source`` page by page into ``job.output``, which appears only when
-    every page is read.
+    every page is read, or every page but those that failed alone (over the time
+    limit): the record lists them.
 
     Args:
         on_page: called with each page's number after it is read.
 
     Returns:
-        The summary record: status "done", or "failed" with the error.
+        The summary record: status "done", or "failed" with the error (and
+        ``failed_pages``, the pages left out of the output, when only pages failed).
 
     Raises:
         OutputError: the output cannot be written (a full disk): the batch stops.
     """
-    from ocr_pipeline.images import load_pages
-
     start = time.perf_counter()
     rec: Record = {"source": str(job.source), "output": str(job.output), "status": "done",
                    "pages": 0, "chars": 0}  # fmt: skip
     with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
         try:
             writer = writer_for(target.file, opts.fmt)
-            for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
-                if page.note:
-                    rec.setdefault("notes", []).append(page.note)
-                res = read_page(page, reader, opts.page_timeout)
-                writer.page(res, page)
-                rec["pages"] += 1
-                rec["chars"] += sum(len(ln.chars) for ln in res.lines)
-                if on_page is not None:
-                    on_page(page.number)
-                del page, res  # the next page is loaded before the loop variable is rebound
+            _write_pages(job, reader, opts, writer, rec, on_page)
             writer.close()
-            target.commit()
+            if writer.pages:
+                target.commit()
+            else:
+                rec["output"] = None
         except InputError as err:
             rec.update(status="failed", output=None, error=err.reason)
         except OSError as err:
@@ -307,6 +312,29 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
     rec["rss_mb"] = peak_rss_mb()
     rec["pid"] = os.getpid()
     return rec
+
+
+def _write_pages(job: Job, reader: Reader, opts: ReadOptions, writer, rec: Record, on_page):
+    """Read and write each page of ``job``, counting them in ``rec``; a page that fails
+    alone (:class:`PageError`) is left out and noted in ``rec``."""
+    from ocr_pipeline.images import load_pages
+
+    for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
+        if page.note:
+            rec.setdefault("notes", []).append(page.note)
+        try:
+            res = read_page(page, reader, opts.page_timeout)
+        except PageError as err:
+            rec.update(status="failed", error=rec.get("error", err.reason))
+            rec.setdefault("failed_pages", []).append(err.number)
+            del page
+            continue
+        writer.page(res, page)
+        rec["pages"] += 1
+        rec["chars"] += sum(len(ln.chars) for ln in res.lines)
+        if on_page is not None:
+            on_page(page.number)
+        del page, res  # the next page is loaded before the loop variable is rebound
 
 
 def peak_rss_mb() -> float:
