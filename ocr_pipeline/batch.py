@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ocr_pipeline.images import MAX_PIXELS, InputError, PageRanges
-from ocr_pipeline.outputs import AtomicFile, OutputError
+from ocr_pipeline.outputs import AtomicFile, OutputError, clear_stale
 
 if TYPE_CHECKING:
     from ocr_pipeline.images import Page
@@ -165,17 +165,8 @@ def is_done(job: Job) -> bool:
 
 def clear_partial(job: Job) -> int:
     """Remove the temporary files an earlier run killed while writing ``job``'s output
-    left (:class:`ocr_pipeline.outputs.AtomicFile`'s names); return how many."""
-    n = 0
-    for tmp in job.output.parent.glob(f".{_glob_escape(job.output.name[:40])}.*.part"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            n += 1
-    return n
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+    left (:func:`ocr_pipeline.outputs.clear_stale`); return how many."""
+    return clear_stale(job.output)
 
 
 def count_pages(path: Path, pages: PageRanges | None) -> int:
@@ -549,6 +540,7 @@ def _dead(pool: _Pool, jobs, more: bool) -> list[tuple[int, Record]]:
         if i is not None:
             log.info("a worker died (exit code %s) reading %s", code, jobs[i].source)
             job = jobs[i]
+            clear_stale(job.output)  # killed, it could not remove its temporary file
             error = f"the worker process reading it stopped (exit code {code})"
             rec = {"source": str(job.source), "output": None, "status": "failed",
                    "pages": 0, "chars": 0, "seconds": None, "error": error}  # fmt: skip

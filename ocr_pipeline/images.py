@@ -206,8 +206,8 @@ def load_stream(
     head = _read_upto(stream, 8)
     if not _looks_loadable(head):
         raise InputError(
-            "is not an image (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDF"
-            + (" (it is empty)" if not head else ""),
+            "not an image or PDF pageocr reads (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM, PDF)"
+            + ("; it is empty" if not head else ""),
             name,
         )
     with _spool() as path:

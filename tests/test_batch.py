@@ -142,7 +142,9 @@ def test_a_rerun_skips_what_is_done_and_reads_the_rest(folder, tmp_path):
     assert invoke("read", folder / "a.png", folder / "c.pdf", "-o", f"{out}/").exit_code == 0
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.txt")}
     # a run killed while writing b's output left its temporary file
-    (out / ".b.txt.x1y2.part").write_text("half")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (out / f".b.txt.pageocr-{dead.pid}-x1y2.part").write_text("half")
     res = invoke("read", folder, "-o", out)  # an existing folder, no slash needed
     assert res.exit_code == 0, res.output
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("a.txt")} == {"a.txt": stamps["a.txt"]}

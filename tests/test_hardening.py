@@ -102,7 +102,8 @@ def test_an_endless_pipe_is_refused_after_its_first_bytes():
         zeros.wait()
     assert res.returncode == EXIT_INPUT and res.stdout == ""
     assert res.stderr == (
-        "pageocr: error: <stdin>: is not an image (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDF\n"
+        "pageocr: error: <stdin>: not an image or PDF pageocr reads "
+        "(PNG, JPEG, TIFF, WebP, BMP, GIF, PNM, PDF)\n"
     )
 
 
@@ -112,7 +113,7 @@ def test_a_stream_is_copied_up_to_its_limit_only():
     from ocr_pipeline.images import load_stream
 
     zeros = io.BytesIO(bytes(1000))
-    with pytest.raises(InputError, match="<stdin>: is not an image"):
+    with pytest.raises(InputError, match="<stdin>: not an image or PDF"):
         list(load_stream(zeros))
     assert zeros.tell() == 8  # its first bytes only
     long = io.BytesIO(GOOD.read_bytes()[:8] + bytes(8 << 20))
@@ -122,7 +123,7 @@ def test_a_stream_is_copied_up_to_its_limit_only():
     pages = list(load_stream(io.BytesIO(GOOD.read_bytes()), name="<pipe>"))
     shape = next(load_pages(GOOD)).gray.shape
     assert [(p.source, p.gray.shape) for p in pages] == [("<pipe>", shape)]
-    with pytest.raises(InputError, match="<stdin>: is not an image .* \\(it is empty\\)"):
+    with pytest.raises(InputError, match="<stdin>: not an image or PDF .*; it is empty"):
         list(load_stream(io.BytesIO(b"")))
 
 
@@ -464,9 +465,11 @@ def test_a_failed_run_leaves_the_previous_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "prev.txt"]
 
 
-def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path):
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path, sig):
     """SIGTERM while -o FILE is being written: the temporary file is removed and the
-    earlier output kept (exit 130, as Ctrl-C)."""
+    earlier output kept (exit 130, as Ctrl-C). SIGKILL: the temporary file, named
+    after its file and its process, is removed by the next run that writes that file."""
     import signal
 
     pdf = tmp_path / "long.pdf"
@@ -485,13 +488,40 @@ def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path):
         while not list(tmp_path.glob(".prev.txt.*")) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, sig))
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130 and "Traceback" not in err, err
+    if sig == "SIGKILL":
+        left = [p.name for p in tmp_path.glob(".prev.txt.*")]
+        assert len(left) == 1 and left[0].startswith(f".prev.txt.pageocr-{proc.pid}-"), left
+        bad = tmp_path / "bad.png"
+        bad.write_text("not an image")
+        assert_fails(invoke("read", bad, "-o", prev), EXIT_INPUT, "bad.png")
+        bad.unlink()
+    else:
+        assert proc.returncode == 130 and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.pdf", "prev.txt"]
     assert prev.read_text() == "earlier text\n"
+
+
+def test_only_the_temporary_files_of_dead_writers_are_cleared(tmp_path):
+    from ocr_pipeline.outputs import AtomicFile, clear_stale
+
+    done = subprocess.run(["true"])  # a process that has ended: its pid is free
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    target = tmp_path / "out.txt"
+    mine = tmp_path / f".out.txt.pageocr-{os.getpid()}-abc.part"
+    theirs = tmp_path / f".out.txt.pageocr-{dead.pid}-abc.part"
+    other = tmp_path / f".other.txt.pageocr-{dead.pid}-abc.part"
+    for p in (mine, theirs, other):
+        p.write_text("half")
+    assert done.returncode == 0 and clear_stale(target) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name])
+    with AtomicFile(tmp_path / "other.txt") as out:
+        assert out.tmp is not None and out.tmp.name.startswith(f".other.txt.pageocr-{os.getpid()}-")
+        assert not other.exists()
 
 
 def test_output_file_is_replaced_when_complete(tmp_path, good_text):
