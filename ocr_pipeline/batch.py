@@ -4,7 +4,9 @@
 bar. Each input is read page by page (memory holds one page) into its own output
 file, written under a temporary name in ``OUT_DIR`` and renamed when complete, so a
 run that fails or is killed never leaves a half-written output under an output's
-name. A re-run skips an input whose output is there and newer than the input.
+name. A re-run skips an input whose output is there and that the summary records as
+read whole from the input as it is now (size, modification time) with the same format
+and options.
 
 With ``workers`` above 1 the inputs are shared out to worker processes (started by
 forkserver, or spawn where there is none), each of which builds one
@@ -19,6 +21,7 @@ forkserver, or spawn where there is none), each of which builds one
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
@@ -79,6 +82,8 @@ class ReadOptions:
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
         page_timeout: seconds a page may take to read (see :func:`read_page`); None
             for no limit.
+        threads: OpenCV's and LiteRT's threads in each reading process; None for
+            one per CPU (a pool of N workers gives each its share of the CPUs).
     """
 
     fmt: str = "text"
@@ -89,12 +94,26 @@ class ReadOptions:
     top_k: int = 3
     runtime: str = "auto"
     page_timeout: float | None = None
+    threads: int | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The options that make an output what it is (not those of how it is made:
+        its time limit, threads), as the summary records them for a re-run to compare."""
+        return {
+            "format": self.fmt,
+            "dpi": self.dpi,
+            "pages": None if self.pages is None else [list(r) for r in self.pages.ranges],
+            "max_pixels": self.max_pixels,
+            "model": self.model,
+            "runtime": self.runtime,
+            "top_k": self.top_k,
+        }
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
         from ocr_pipeline.reader import Reader
 
-        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime)
+        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime, threads=self.threads)
         reader.preload()
         _ = reader.predictor
         return reader
@@ -152,15 +171,33 @@ def _check_plan(jobs: list[Job], sources: set[Path]) -> None:
             )
 
 
-def is_done(job: Job) -> bool:
-    """Whether ``job``'s output is there (outputs appear only complete) and not older
-    than its input."""
+def is_done(job: Job, earlier: Record | None, opts: ReadOptions) -> bool:
+    """Whether ``job``'s output is there (outputs appear only complete) and was made
+    from this input as it is now, with these options: ``earlier``, the input's record
+    in the summary of the run that made it, read it whole ("done", or "skipped" by a
+    run after that one), from a file of the same size and modification time, into the
+    same format with the same options (:meth:`ReadOptions.fingerprint`)."""
+    if earlier is None or earlier.get("status") not in ("done", "skipped"):
+        return False
     try:
         out = job.output.stat()
-        src = job.source.stat()
     except OSError:
         return False
-    return stat.S_ISREG(out.st_mode) and out.st_mtime_ns >= src.st_mtime_ns
+    return (
+        stat.S_ISREG(out.st_mode)
+        and earlier.get("output") == str(job.output)
+        and earlier.get("input") == input_stamp(job.source)
+        and earlier.get("options") == opts.fingerprint()
+    )
+
+
+def input_stamp(path: Path) -> dict[str, int] | None:
+    """What tells whether an input changed: its size and modification time (ns)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def clear_partial(job: Job) -> int:
@@ -285,7 +322,8 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
     """
     start = time.perf_counter()
     rec: Record = {"source": str(job.source), "output": str(job.output), "status": "done",
-                   "pages": 0, "chars": 0}  # fmt: skip
+                   "pages": 0, "chars": 0, "input": input_stamp(job.source),
+                   "options": opts.fingerprint()}  # fmt: skip
     with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
         try:
             writer = writer_for(target.file, opts.fmt)
@@ -385,6 +423,14 @@ def _run_here(jobs, opts, on_page, reader) -> Generator[tuple[int, Record], None
             raise BatchError(str(err)) from None
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _context():
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
@@ -399,6 +445,10 @@ def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no c
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process stops us on Ctrl-C
     signal.signal(signal.SIGTERM, _exit_on_term)  # SystemExit: the temporary file is removed
     try:
+        if opts.threads:
+            import cv2
+
+            cv2.setNumThreads(opts.threads)  # this process's share of the CPUs
         reader = opts.reader()
     except Exception as err:  # noqa: BLE001 - the main process reports it and stops
         events.put(("fatal", wid, str(err) or type(err).__name__))
@@ -498,7 +548,10 @@ class _Pool:
 
 def _run_pool(jobs, opts, workers, on_page) -> Generator[tuple[int, Record], None, None]:
     todo = deque(enumerate(jobs))
-    pool = _Pool(opts, min(workers, len(jobs)))
+    size = min(workers, len(jobs))
+    if opts.threads is None:
+        opts = dataclasses.replace(opts, threads=max(1, cpu_count() // size))
+    pool = _Pool(opts, size)
     finished = False
     try:
         while todo or pool.busy:
@@ -584,12 +637,18 @@ class Summary:
                 out[rec["source"]] = rec
         return out
 
+    def is_done(self, job: Job, opts: ReadOptions) -> bool:
+        """Whether ``job``'s output is there, made from its input as it is now with
+        ``opts`` (see :func:`is_done`)."""
+        return is_done(job, self.earlier.get(str(job.source)), opts)
+
     def skipped(self, job: Job) -> Record:
-        """The record of an input whose output is already there."""
+        """The record of an input whose output is already there (what tells that it
+        is carried over for the next run)."""
         old = self.earlier.get(str(job.source), {})
         return {"source": str(job.source), "output": str(job.output), "status": "skipped",
-                "pages": old.get("pages"), "chars": old.get("chars"),
-                "seconds": 0.0}  # fmt: skip
+                "pages": old.get("pages"), "chars": old.get("chars"), "seconds": 0.0,
+                "input": old.get("input"), "options": old.get("options")}  # fmt: skip
 
     def open(self, first: Iterable[Record]) -> None:
         """Replace the summary with ``first`` records, then keep it open to append.

@@ -557,7 +557,7 @@ def read(
         "page. A folder (one that exists, or a name ending in /): one file per input, named "
         "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
         "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
-        "file is there and newer than the input.",
+        "file is there, made from the input as it is now with the same options.",
     ),
     jobs: int = typer.Option(
         1,
@@ -758,7 +758,8 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         plan = batch.plan(files, out_dir, opts.fmt)
     except OutputError as err:
         fail(str(err))
-    done = [] if redo else [j for j in plan if batch.is_done(j)]
+    summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
+    done = [] if redo else [j for j in plan if summary.is_done(j, opts)]
     todo = [j for j in plan if j not in done]
     reader = None
     if todo:  # an unusable model stops the run before the folder or its summary is touched
@@ -771,7 +772,6 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         reader = reader if jobs == 1 else None  # the workers load their own
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
         for job in todo:
             batch.clear_partial(job)
         summary.open(summary.skipped(j) for j in done)

@@ -112,6 +112,7 @@ class Reader:
             (:data:`ocr_pipeline.rules.RULES`); ``()`` reads without any,
             ``rules.without("broken_o")`` without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
+        threads: LiteRT's threads, for a model given by path; None: one per CPU.
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
@@ -136,6 +137,7 @@ class Reader:
         top_k: int = 3,
         rules: Sequence[Rule] = RULES,
         runtime: str = "auto",
+        threads: int | None = None,
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(
@@ -156,6 +158,7 @@ class Reader:
         self.top_k = top_k
         self.rules = check_rules(rules)
         self.runtime = runtime
+        self.threads = threads
         self._parts: dict[str, object] = {
             "predictor": model,
             "language": language,
@@ -185,7 +188,8 @@ class Reader:
             return model
         from recognizer.runtime import Predictor
 
-        return Predictor(model, runtime=self.runtime)  # type: ignore[arg-type]
+        path = cast("str | os.PathLike | None", model)
+        return Predictor(path, runtime=self.runtime, threads=self.threads)
 
     @property
     def language(self) -> BigramModel | None:
