@@ -357,9 +357,10 @@ def test_tsv_has_the_source_and_real_page_numbers(two_page_pdf):
     res = invoke("read", "-f", "tsv", PARAGRAPH, two_page_pdf)
     assert res.exit_code == 0, res.output
     rows = [ln.split("\t") for ln in res.stdout.splitlines()]
-    assert rows[0][:2] == ["source", "page"] and all(len(r) == len(rows[0]) for r in rows)
+    assert rows[0][-1] == "source" and rows[0][1] == "page_num"
+    assert all(len(r) == len(rows[0]) for r in rows)
     pdf = str(two_page_pdf)
-    assert {(r[0], r[1]) for r in rows[1:]} == {(str(PARAGRAPH), "1"), (pdf, "1"), (pdf, "2")}
+    assert {(r[-1], r[1]) for r in rows[1:]} == {(str(PARAGRAPH), "1"), (pdf, "1"), (pdf, "2")}
     res = invoke("read", "-f", "tsv", "--pages", "2", two_page_pdf)
     assert {r.split("\t")[1] for r in res.stdout.splitlines()[1:]} == {"2"}  # not 1
 
