@@ -263,13 +263,17 @@ def test_a_killed_batch_is_finished_by_a_rerun(tmp_path):
     proc.wait(10)
     proc.stderr.close()
     time.sleep(2.5)  # the orphaned workers notice within a second (and finish their page)
-    done_before = {p.name for p in out.glob("*.txt")}
-    assert 2 <= len(done_before) < 10
+    written = {p.name for p in out.glob("*.txt")}
+    # an orphaned worker may finish its output after the summary could record it: not
+    # known to be done, it is read again
+    recorded = {n.replace(".png", ".txt") for n, r in summary_of(out).items()
+                if r["status"] == "done"}  # fmt: skip
+    assert 2 <= len(recorded) and recorded <= written and len(written) < 10
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     recs = summary_of(out)
     skipped = {n for n, r in recs.items() if r["status"] == "skipped"}
-    assert {n.replace(".png", ".txt") for n in skipped} == done_before
+    assert {n.replace(".png", ".txt") for n in skipped} == recorded
     assert {r["status"] for n, r in recs.items() if n not in skipped} == {"done"}
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"p{i:02d}.txt" for i in range(10)] + [batch.SUMMARY_NAME]
