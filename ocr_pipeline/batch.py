@@ -4,7 +4,9 @@
 bar. Each input is read page by page (memory holds one page) into its own output
 file, written under a temporary name in ``OUT_DIR`` and renamed when complete, so a
 run that fails or is killed never leaves a half-written output under an output's
-name. A re-run skips an input whose output is there and newer than the input.
+name. A re-run skips an input whose output is there and that the summary records as
+read whole from the input as it is now (size, modification time) with the same format
+and options.
 
 With ``workers`` above 1 the inputs are shared out to worker processes (started by
 forkserver, or spawn where there is none), each of which builds one
@@ -19,6 +21,7 @@ forkserver, or spawn where there is none), each of which builds one
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ocr_pipeline.images import MAX_PIXELS, InputError, PageRanges
-from ocr_pipeline.outputs import AtomicFile, OutputError
+from ocr_pipeline.outputs import AtomicFile, OutputError, clear_stale
 
 if TYPE_CHECKING:
     from ocr_pipeline.images import Page
@@ -80,6 +83,8 @@ class ReadOptions:
         rules: the reading rules' profile (:data:`ocr_pipeline.rules.PROFILES`).
         page_timeout: seconds a page may take to read (see :func:`read_page`); None
             for no limit.
+        threads: OpenCV's and LiteRT's threads in each reading process; None for
+            one per CPU (a pool of N workers gives each its share of the CPUs).
     """
 
     fmt: str = "text"
@@ -91,12 +96,33 @@ class ReadOptions:
     runtime: str = "auto"
     rules: str = "default"
     page_timeout: float | None = None
+    threads: int | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The options that make an output what it is (not those of how it is made:
+        its time limit, threads), as the summary records them for a re-run to compare."""
+        return {
+            "format": self.fmt,
+            "dpi": self.dpi,
+            "pages": None if self.pages is None else [list(r) for r in self.pages.ranges],
+            "max_pixels": self.max_pixels,
+            "model": self.model,
+            "runtime": self.runtime,
+            "top_k": self.top_k,
+            "rules": self.rules,
+        }
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
         from ocr_pipeline.reader import Reader
 
-        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime, rules=self.rules)
+        reader = Reader(
+            self.model,
+            top_k=self.top_k,
+            runtime=self.runtime,
+            rules=self.rules,
+            threads=self.threads,
+        )
         reader.preload()
         _ = reader.predictor
         return reader
@@ -154,30 +180,39 @@ def _check_plan(jobs: list[Job], sources: set[Path]) -> None:
             )
 
 
-def is_done(job: Job) -> bool:
-    """Whether ``job``'s output is there (outputs appear only complete) and not older
-    than its input."""
+def is_done(job: Job, earlier: Record | None, opts: ReadOptions) -> bool:
+    """Whether ``job``'s output is there (outputs appear only complete) and was made
+    from this input as it is now, with these options: ``earlier``, the input's record
+    in the summary of the run that made it, read it whole ("done", or "skipped" by a
+    run after that one), from a file of the same size and modification time, into the
+    same format with the same options (:meth:`ReadOptions.fingerprint`)."""
+    if earlier is None or earlier.get("status") not in ("done", "skipped"):
+        return False
     try:
         out = job.output.stat()
-        src = job.source.stat()
     except OSError:
         return False
-    return stat.S_ISREG(out.st_mode) and out.st_mtime_ns >= src.st_mtime_ns
+    return (
+        stat.S_ISREG(out.st_mode)
+        and earlier.get("output") == str(job.output)
+        and earlier.get("input") == input_stamp(job.source)
+        and earlier.get("options") == opts.fingerprint()
+    )
+
+
+def input_stamp(path: Path) -> dict[str, int] | None:
+    """What tells whether an input changed: its size and modification time (ns)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def clear_partial(job: Job) -> int:
     """Remove the temporary files an earlier run killed while writing ``job``'s output
-    left (:class:`ocr_pipeline.outputs.AtomicFile`'s names); return how many."""
-    n = 0
-    for tmp in job.output.parent.glob(f".{_glob_escape(job.output.name[:40])}.*.part"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            n += 1
-    return n
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+    left (:func:`ocr_pipeline.outputs.clear_stale`); return how many."""
+    return clear_stale(job.output)
 
 
 def count_pages(path: Path, pages: PageRanges | None) -> int:
@@ -206,6 +241,21 @@ def count_pages(path: Path, pages: PageRanges | None) -> int:
 
 
 # -- reading one input -------------------------------------------------------------------
+
+
+class PageError(InputError):
+    """One page of an input could not be read (over its time limit, out of memory, a
+    failure in the reading): the input's other pages still can be.
+
+    Args:
+        reason: what went wrong, starting with ``"page N: "``.
+        path: the input.
+        number: the page's number in it.
+    """
+
+    def __init__(self, reason: str, path: str | os.PathLike | None, number: int) -> None:
+        super().__init__(reason, path)
+        self.number = number
 
 
 class PageTimeout(BaseException):
@@ -239,22 +289,18 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def read_page(page: Page, reader: Reader, timeout: float | None = None) -> PageResult:
-    """The page read, or an InputError naming the page when reading it fails or takes
-    more than ``timeout`` seconds (see :func:`time_limit`)."""
+    """The page read, or a :class:`PageError` naming the page when reading it fails or
+    takes more than ``timeout`` seconds (see :func:`time_limit`)."""
     try:
         with time_limit(timeout):
             return reader.read_page(page)
     except PageTimeout:
-        raise InputError(
-            f"page {page.number}: not read within the time limit of {timeout:g} s", page.source
-        ) from None
+        reason = f"not read within the time limit of {timeout:g} s"
     except MemoryError:
-        raise InputError(f"page {page.number}: not enough memory to read it", page.source) from None
+        reason = "not enough memory to read it"
     except Exception as err:  # noqa: BLE001 - one page's failure must not lose the others
-        raise InputError(
-            f"page {page.number}: reading failed ({type(err).__name__}: {err}); please report this",
-            page.source,
-        ) from None
+        reason = f"reading failed ({type(err).__name__}: {err}); please report this"
+    raise PageError(f"page {page.number}: {reason}", page.source, page.number)
 
 
 def writer_for(stream: IO, fmt: str):
@@ -270,37 +316,32 @@ def writer_for(stream: IO, fmt: str):
 
 def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Record:
     """Read ``job.source`` page by page into ``job.output``, which appears only when
-    every page is read.
+    every page is read, or every page but those that failed alone (over the time
+    limit): the record lists them.
 
     Args:
         on_page: called with each page's number after it is read.
 
     Returns:
-        The summary record: status "done", or "failed" with the error.
+        The summary record: status "done", or "failed" with the error (and
+        ``failed_pages``, the pages left out of the output, when only pages failed).
 
     Raises:
         OutputError: the output cannot be written (a full disk): the batch stops.
     """
-    from ocr_pipeline.images import load_pages
-
     start = time.perf_counter()
     rec: Record = {"source": str(job.source), "output": str(job.output), "status": "done",
-                   "pages": 0, "chars": 0}  # fmt: skip
+                   "pages": 0, "chars": 0, "input": input_stamp(job.source),
+                   "options": opts.fingerprint()}  # fmt: skip
     with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
         try:
             writer = writer_for(target.file, opts.fmt)
-            for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
-                if page.note:
-                    rec.setdefault("notes", []).append(page.note)
-                res = read_page(page, reader, opts.page_timeout)
-                writer.page(res, page)
-                rec["pages"] += 1
-                rec["chars"] += sum(len(ln.chars) for ln in res.lines)
-                if on_page is not None:
-                    on_page(page.number)
-                del page, res  # the next page is loaded before the loop variable is rebound
+            _write_pages(job, reader, opts, writer, rec, on_page)
             writer.close()
-            target.commit()
+            if writer.pages:
+                target.commit()
+            else:
+                rec["output"] = None
         except InputError as err:
             rec.update(status="failed", output=None, error=err.reason)
         except OSError as err:
@@ -309,6 +350,29 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
     rec["rss_mb"] = peak_rss_mb()
     rec["pid"] = os.getpid()
     return rec
+
+
+def _write_pages(job: Job, reader: Reader, opts: ReadOptions, writer, rec: Record, on_page):
+    """Read and write each page of ``job``, counting them in ``rec``; a page that fails
+    alone (:class:`PageError`) is left out and noted in ``rec``."""
+    from ocr_pipeline.images import load_pages
+
+    for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
+        if page.note:
+            rec.setdefault("notes", []).append(page.note)
+        try:
+            res = read_page(page, reader, opts.page_timeout)
+        except PageError as err:
+            rec.update(status="failed", error=rec.get("error", err.reason))
+            rec.setdefault("failed_pages", []).append(err.number)
+            del page
+            continue
+        writer.page(res, page)
+        rec["pages"] += 1
+        rec["chars"] += sum(len(ln.chars) for ln in res.lines)
+        if on_page is not None:
+            on_page(page.number)
+        del page, res  # the next page is loaded before the loop variable is rebound
 
 
 def peak_rss_mb() -> float:
@@ -368,6 +432,14 @@ def _run_here(jobs, opts, on_page, reader) -> Generator[tuple[int, Record], None
             raise BatchError(str(err)) from None
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _context():
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
@@ -382,6 +454,10 @@ def _worker(wid: int, opts: ReadOptions, tasks, events) -> None:  # pragma: no c
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process stops us on Ctrl-C
     signal.signal(signal.SIGTERM, _exit_on_term)  # SystemExit: the temporary file is removed
     try:
+        if opts.threads:
+            import cv2
+
+            cv2.setNumThreads(opts.threads)  # this process's share of the CPUs
         reader = opts.reader()
     except Exception as err:  # noqa: BLE001 - the main process reports it and stops
         events.put(("fatal", wid, str(err) or type(err).__name__))
@@ -481,7 +557,10 @@ class _Pool:
 
 def _run_pool(jobs, opts, workers, on_page) -> Generator[tuple[int, Record], None, None]:
     todo = deque(enumerate(jobs))
-    pool = _Pool(opts, min(workers, len(jobs)))
+    size = min(workers, len(jobs))
+    if opts.threads is None:
+        opts = dataclasses.replace(opts, threads=max(1, cpu_count() // size))
+    pool = _Pool(opts, size)
     finished = False
     try:
         while todo or pool.busy:
@@ -523,6 +602,7 @@ def _dead(pool: _Pool, jobs, more: bool) -> list[tuple[int, Record]]:
         if i is not None:
             log.info("a worker died (exit code %s) reading %s", code, jobs[i].source)
             job = jobs[i]
+            clear_stale(job.output)  # killed, it could not remove its temporary file
             error = f"the worker process reading it stopped (exit code {code})"
             rec = {"source": str(job.source), "output": None, "status": "failed",
                    "pages": 0, "chars": 0, "seconds": None, "error": error}  # fmt: skip
@@ -566,12 +646,18 @@ class Summary:
                 out[rec["source"]] = rec
         return out
 
+    def is_done(self, job: Job, opts: ReadOptions) -> bool:
+        """Whether ``job``'s output is there, made from its input as it is now with
+        ``opts`` (see :func:`is_done`)."""
+        return is_done(job, self.earlier.get(str(job.source)), opts)
+
     def skipped(self, job: Job) -> Record:
-        """The record of an input whose output is already there."""
+        """The record of an input whose output is already there (what tells that it
+        is carried over for the next run)."""
         old = self.earlier.get(str(job.source), {})
         return {"source": str(job.source), "output": str(job.output), "status": "skipped",
-                "pages": old.get("pages"), "chars": old.get("chars"),
-                "seconds": 0.0}  # fmt: skip
+                "pages": old.get("pages"), "chars": old.get("chars"), "seconds": 0.0,
+                "input": old.get("input"), "options": old.get("options")}  # fmt: skip
 
     def open(self, first: Iterable[Record]) -> None:
         """Replace the summary with ``first`` records, then keep it open to append.

@@ -571,7 +571,7 @@ def read(
         "page. A folder (one that exists, or a name ending in /): one file per input, named "
         "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
         "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
-        "file is there and newer than the input.",
+        "file is there, made from the input as it is now with the same options.",
     ),
     jobs: int = typer.Option(
         1,
@@ -606,8 +606,8 @@ def read(
         "--page-timeout",
         min=0.001,
         metavar="SECONDS",
-        help="Time a page may take to read: a page that takes longer is an input error "
-        "(exit 1; its input's later pages are not read, the other inputs are). "
+        help="Time a page may take to read: a page that takes longer is left out and "
+        "reported (exit 1); the input's other pages and the other inputs are read. "
         "Default: no limit.",
     ),
     rules: str = typer.Option(
@@ -784,7 +784,8 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         plan = batch.plan(files, out_dir, opts.fmt)
     except OutputError as err:
         fail(str(err))
-    done = [] if redo else [j for j in plan if batch.is_done(j)]
+    summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
+    done = [] if redo else [j for j in plan if summary.is_done(j, opts)]
     todo = [j for j in plan if j not in done]
     reader = None
     if todo:  # an unusable model stops the run before the folder or its summary is touched
@@ -797,7 +798,6 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
         reader = reader if jobs == 1 else None  # the workers load their own
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        summary = batch.Summary(out_dir / batch.SUMMARY_NAME)
         for job in todo:
             batch.clear_partial(job)
         summary.open(summary.skipped(j) for j in done)
@@ -834,7 +834,7 @@ def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
                         warn(f"{rec['source']}: {note}")
                     if rec["status"] == "failed":
                         failed += 1
-                        typer.echo(f"pageocr: error: {rec['source']}: {rec['error']}", err=True)
+                        typer.echo(f"pageocr: error: {rec['source']}: {_rec_error(rec)}", err=True)
                     # a PDF that failed half-way, a multi-page TIFF: the total follows
                     task = progress.tasks[0]
                     task.total = (task.total or 0) + rec["pages"] - expected[i]
@@ -851,6 +851,12 @@ def _run_batch(todo, opts, jobs: int, reader, summary, skipped: int) -> int:
         err=True,
     )
     return failed
+
+
+def _rec_error(rec) -> str:
+    """The error of a failed summary record, with the other pages that failed."""
+    more = rec.get("failed_pages", [])[1:]
+    return rec["error"] + (f" (also pages {', '.join(map(str, more))})" if more else "")
 
 
 @contextlib.contextmanager
@@ -940,14 +946,22 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) 
         names: write a line naming the input (and the page of a PDF or the later
             pages of a multi-page image) before each page's text.
     """
+    from ocr_pipeline.batch import PageError
     from ocr_pipeline.images import InputError, is_pdf
 
     pdf = None  # known once a page is loaded: a FIFO must not be opened to find out
+    read_all = True
     try:
         for page in _load(path, opts):
             if page.note:
                 warn(f"{page.source}: {page.note}")
-            res = _read_page(page, reader, opts.page_timeout)
+            try:
+                res = _read_page(page, reader, opts.page_timeout)
+            except PageError as err:  # that page alone: the input's others are read
+                _input_error(err, writer, str(path))
+                read_all = False
+                del page
+                continue
             name = None
             if names:
                 pdf = pdf if pdf is not None else path != STDIN and is_pdf(path)
@@ -957,24 +971,26 @@ def _read_file(path: Path, writer, reader: Reader, opts, overlays, names: bool) 
                 overlays.page(page.source, page.number, res.gray, res)
             del page, res  # the next page is loaded before the loop variable is rebound
     except InputError as err:
-        typer.echo(f"pageocr: error: {err}", err=True)
-        writer.error(err.path or str(path), err.reason)
+        _input_error(err, writer, str(path))
         return False
-    return True
+    return read_all
+
+
+def _input_error(err, writer, source: str) -> None:
+    """Report an input's (or one of its pages') error on stderr and to the writer."""
+    typer.echo(f"pageocr: error: {err}", err=True)
+    writer.error(err.path or source, err.reason)
 
 
 def _load(path: Path, opts):
     """The pages of ``path``, or of standard input for ``-``."""
-    from ocr_pipeline.images import MAX_FILE_BYTES, InputError, load_bytes, load_pages
+    from ocr_pipeline.images import InputError, load_pages, load_stream
 
     if path != STDIN:
         return load_pages(path, opts.dpi, opts.pages, opts.max_pixels)
-    if _stdin_is_device():  # < /dev/zero would fill MAX_FILE_BYTES of memory first
+    if _stdin_is_device():  # < /dev/zero would be copied until the size limit first
         raise InputError("is a device, not a file or pipe; only files are read", "<stdin>")
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"is larger than {MAX_FILE_BYTES >> 20} MB", "<stdin>")
-    return load_bytes(data, opts.dpi, opts.pages, opts.max_pixels, name="<stdin>")
+    return load_stream(sys.stdin.buffer, opts.dpi, opts.pages, opts.max_pixels, name="<stdin>")
 
 
 def _read_page(page: Page, reader: Reader, timeout: float | None) -> PageResult:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
-from ocr_pipeline.pipeline import PageResult
+from ocr_pipeline.pipeline import LineResult, PageResult
 
 FORMATS = ("text", "json", "tsv", "hocr")
 #: Every format ``read`` writes: the text formats here, and a searchable PDF (binary).
@@ -87,14 +87,88 @@ def _json_page(p: PageResult) -> dict:
     }
 
 
-#: Columns of the TSV: the input each row was read from (its path as given, with tabs
-#: and newlines replaced by spaces) and the page's number in it (a PDF's own page numbers,
-#: so ``--pages 3-5`` gives 3, 4, 5), then the character's line, index, box, confidence.
-TSV_HEADER = "source\tpage\tline\tchar_index\tx0\ty0\tx1\ty1\tconfidence\tchar"
+Box = tuple[int, int, int, int]
+
+
+def _joins(a: str, b: str) -> bool:
+    """Letters and digits stay in one word; a hanzi or full-width mark is one alone."""
+    return a.isascii() and b.isascii() and not a.isspace() and not b.isspace()
+
+
+def word_ranges(line: LineResult) -> Iterator[tuple[int, int]]:
+    """The words of a line as ranges ``(start, end)`` of its characters: a run of ASCII
+    characters with no space in it, or a hanzi or full-width mark alone (Tesseract's
+    words in Chinese text, where its dictionary does not join hanzi).
+
+    >>> from ocr_pipeline.pipeline import CharResult
+    >>> c = lambda ch, x: CharResult(ch, (x, 0, x + 5, 9), 1.0, [])
+    >>> ln = LineResult((0, 0, 60, 9), 0, [c("中", 0), c("O", 6), c("K", 12), c("文", 20)],
+    ...                 [False, False, True, False])
+    >>> list(word_ranges(ln))
+    [(0, 1), (1, 3), (3, 4)]
+    """
+    start = 0
+    for i, (c, space) in enumerate(zip(line.chars, line.spaces)):
+        nxt = line.chars[i + 1].char if i + 1 < len(line.chars) else None
+        if space or nxt is None or not _joins(c.char, nxt):
+            yield start, i + 1
+            start = i + 1
+
+
+def line_words(line: LineResult) -> Iterator[tuple[str, Box, float]]:
+    """The words of a line (:func:`word_ranges`) with their boxes (deskewed page pixels)
+    and confidences (:func:`word_confidence`).
+
+    >>> from ocr_pipeline.pipeline import CharResult
+    >>> c = lambda ch, x: CharResult(ch, (x, 0, x + 5, 9), 0.5, [])
+    >>> ln = LineResult((0, 0, 60, 9), 0, [c("中", 0), c("O", 6), c("K", 12), c("文", 20)],
+    ...                 [False, False, True, False])
+    >>> list(line_words(ln))[1]
+    ('OK', (6, 0, 17, 9), 50.0)
+    """
+    for i, j in word_ranges(line):
+        chars = line.chars[i:j]
+        word = "".join(c.char for c in chars)
+        yield word, union_box(c.box for c in chars), word_confidence(line, i, j)
+
+
+def word_confidence(line: LineResult, start: int, end: int) -> float:
+    """A word's confidence, 0-100 as Tesseract's: its least sure character's."""
+    return 100.0 * min((c.confidence for c in line.chars[start:end]), default=0.0)
+
+
+def union_box(boxes: Iterable[Sequence[int]]) -> Box:
+    """The box around ``boxes`` (x0, y0, x1, y1)."""
+    b = list(boxes)
+    return (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b),
+            max(x[3] for x in b))  # fmt: skip
+
+
+def blocks(page: PageResult) -> list[list[LineResult]]:
+    """The page's lines in runs of one block (a paragraph)."""
+    out: list[list[LineResult]] = []
+    for i, ln in enumerate(page.lines):
+        if not i or ln.block != page.lines[i - 1].block:
+            out.append([])
+        out[-1].append(ln)
+    return out
+
+
+#: Columns of the TSV: Tesseract's (``tesseract IMAGE OUT tsv``), meaning what they mean
+#: there, then the input the row was read from (its path as given, tabs and newlines
+#: replaced by spaces). A row per page (level 1), block (2), paragraph (3: one a block),
+#: line (4) and word (5: :func:`word_ranges`), numbered as Tesseract does: ``page_num``
+#: the page's number in its input (a PDF's own: ``--pages 3-5`` gives 3, 4, 5), blocks
+#: from 1 in a page, paragraphs in a block, lines in a paragraph and words in a line;
+#: boxes as left, top, width, height; ``conf`` a word's, 0-100 (its least sure
+#: character's), -1 on the other levels, whose ``text`` is empty.
+TSV_COLUMNS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num", "left",
+               "top", "width", "height", "conf", "text", "source")  # fmt: skip
+TSV_HEADER = "\t".join(TSV_COLUMNS)
 
 
 def to_tsv(pages: Sequence[PageResult]) -> str:
-    """One row per character: source, page, line, index, x0, y0, x1, y1, confidence, char."""
+    """Tesseract's TSV (:data:`TSV_COLUMNS`) with the source of each row."""
     rows = [TSV_HEADER]
     for p in pages:
         rows.extend(_tsv_rows(p))
@@ -102,15 +176,21 @@ def to_tsv(pages: Sequence[PageResult]) -> str:
 
 
 def _tsv_rows(p: PageResult) -> list[str]:
-    rows = []
     src = _TSV_UNSAFE.sub(" ", p.source)
-    for li, ln in enumerate(p.lines):
-        for ci, c in enumerate(ln.chars):
-            x0, y0, x1, y1 = c.box
-            rows.append(
-                f"{src}\t{p.number}\t{li}\t{ci}\t{x0}\t{y0}\t{x1}\t{y1}\t{c.confidence:.4f}\t"
-                f"{c.char}"
-            )
+
+    def row(level: int, nums: tuple[int, int, int, int], box, conf: str = "-1", text="") -> str:
+        x0, y0, x1, y1 = box
+        return "\t".join(map(str, (level, p.number, *nums, x0, y0, x1 - x0, y1 - y0, conf,
+                                   _TSV_UNSAFE.sub(" ", text), src)))  # fmt: skip
+
+    rows = [row(1, (0, 0, 0, 0), (0, 0, p.width, p.height))]
+    for b, block in enumerate(blocks(p), 1):
+        box = union_box(ln.box for ln in block)
+        rows += [row(2, (b, 0, 0, 0), box), row(3, (b, 1, 0, 0), box)]
+        for li, ln in enumerate(block, 1):
+            rows.append(row(4, (b, 1, li, 0), ln.box))
+            for w, (word, box, conf) in enumerate(line_words(ln), 1):
+                rows.append(row(5, (b, 1, li, w), box, f"{conf:.6f}", word))
     return rows
 
 
@@ -125,15 +205,20 @@ HOCR_HEAD = [
     "<title></title>",
     '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
     '<meta name="ocr-system" content="pageocr"/>',
-    '<meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_cinfo"/>',
+    '<meta name="ocr-capabilities" '
+    'content="ocr_page ocr_par ocr_line ocrx_word ocrx_cinfo ocrp_wconf"/>',
     "</head><body>",
 ]
 HOCR_TAIL = ["</body></html>"]
 
 
 def to_hocr(pages: Sequence[PageResult]) -> str:
-    """hOCR 1.2: pages, paragraphs, lines and characters (ocrx_cinfo) with boxes.
+    """hOCR 1.2 as Tesseract writes it (with ``hocr_char_boxes``): pages, paragraphs,
+    lines, words (``ocrx_word``, ``bbox``, ``x_wconf`` 0-100) and in each word its
+    characters (``ocrx_cinfo``, ``x_bboxes``, ``x_conf``).
 
+    A line's text content is its text (a space between words only where the text
+    has one), so ``hocr-lines`` and OCRmyPDF's hOCR reader get what ``read`` prints.
     Element ids number the pages in the document's order (``page_1``, ``line_1_0``,
     ...), so they stay unique however many inputs and pages it holds; ``ppageno`` is
     the page's number in its own input (``image``), counted from 0.
@@ -152,25 +237,36 @@ def _hocr_page(p: PageResult, k: int) -> list[str]:
         f"<div class='ocr_page' id='page_{k}' "
         f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.number - 1}'>"
     ]
-    block = None
-    for li, ln in enumerate(p.lines):
-        if ln.block != block:
-            if block is not None:
-                out.append("</p>")
-            out.append(f"<p class='ocr_par' id='par_{k}_{ln.block}'>")
-            block = ln.block
-        out.append(f"<span class='ocr_line' id='line_{k}_{li}' title='{_bbox(ln.box)}'>")
-        for ci, c in enumerate(ln.chars):
-            conf = round(100 * c.confidence, 2)
-            out.append(
-                f"<span class='ocrx_cinfo' id='char_{k}_{li}_{ci}' "
-                f"title='{_bbox(c.box)}; x_conf {conf}'>{html.escape(c.char)}</span>"
-            )
-        out.append("</span>")
-    if block is not None:
+    li = 0
+    for block in blocks(p):
+        box = union_box(ln.box for ln in block)
+        out.append(f"<p class='ocr_par' id='par_{k}_{block[0].block}' title='{_bbox(box)}'>")
+        for ln in block:
+            out.append(f"<span class='ocr_line' id='line_{k}_{li}' title='{_bbox(ln.box)}'>"
+                       + _hocr_words(ln, f"{k}_{li}") + "</span>")  # fmt: skip
+            li += 1
         out.append("</p>")
     out.append("</div>")
     return out
+
+
+def _hocr_words(ln: LineResult, ids: str) -> str:
+    """A line's words, each holding its characters, on one line: no whitespace
+    between them but the line's own spaces."""
+    out = []
+    for w, (i, j) in enumerate(word_ranges(ln)):
+        chars = "".join(
+            f"<span class='ocrx_cinfo' id='char_{ids}_{ci}' title='x_bboxes "
+            f"{' '.join(map(str, c.box))}; x_conf {round(100 * c.confidence, 2)}'>"
+            f"{html.escape(c.char)}</span>"
+            for ci, c in enumerate(ln.chars[i:j], i)
+        )
+        box = union_box(c.box for c in ln.chars[i:j])
+        conf = round(word_confidence(ln, i, j))
+        space = " " if ln.spaces[j - 1] else ""
+        out.append(f"<span class='ocrx_word' id='word_{ids}_{w}' title='{_bbox(box)}; "
+                   f"x_wconf {conf}'>{chars}</span>{space}")  # fmt: skip
+    return "".join(out).rstrip(" ")
 
 
 def _bbox(box) -> str:

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 MAX_PIXELS = 36_000_000
 #: Largest input file opened, in bytes.
 MAX_FILE_BYTES = 1 << 30
+#: Largest input read from a stream (standard input), in bytes: it is copied to a
+#: temporary file before it is read.
+MAX_STREAM_BYTES = 256 << 20
 #: The Pillow plugins images are opened with, and no other (never EPS, whose plugin
 #: runs Ghostscript). JPEG's also opens MPO, the JPEG variant some cameras write.
 PILLOW_FORMATS = ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF", "PPM")
@@ -175,17 +178,85 @@ def load_bytes(
     Raises:
         InputError: as :func:`load_pages`, naming the input ``name``.
     """
+    with _spool() as path:
+        path.write_bytes(data)
+        yield from _named(load_pages(path, dpi, pages, max_pixels), name)
+
+
+def load_stream(
+    stream: IO[bytes],
+    dpi: int = 200,
+    pages: Iterable[int] | None = None,
+    max_pixels: int = MAX_PIXELS,
+    name: str = "<stdin>",
+    limit: int = MAX_STREAM_BYTES,
+) -> Iterator[Page]:
+    """Yield the pages of an image or PDF file read from ``stream`` (a pipe), as
+    :func:`load_pages` does.
+
+    The stream is copied to a temporary file a megabyte at a time (memory holds
+    one chunk): refused after its first bytes unless they begin an image or PDF
+    (``cat /dev/zero | pageocr read -`` stops at once), and once it passes
+    ``limit`` bytes.
+
+    Raises:
+        InputError: as :func:`load_pages`, naming the input ``name``; or the stream
+            does not start as an image or PDF, or is longer than ``limit``.
+    """
+    head = _read_upto(stream, 8)
+    if not _looks_loadable(head):
+        raise InputError(
+            "not an image or PDF pageocr reads (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM, PDF)"
+            + ("; it is empty" if not head else ""),
+            name,
+        )
+    with _spool() as path:
+        with path.open("wb") as f:
+            f.write(head)
+            size = len(head)
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise InputError(
+                        f"is larger than {limit >> 20} MB, the most read from standard input; "
+                        "give the file's path instead",
+                        name,
+                    )
+                f.write(chunk)
+        yield from _named(load_pages(path, dpi, pages, max_pixels), name)
+
+
+def _read_upto(stream: IO[bytes], n: int) -> bytes:
+    """Up to ``n`` bytes of ``stream``: fewer only at its end (a pipe gives what it has)."""
+    data = b""
+    while len(data) < n and (chunk := stream.read(n - len(data))):
+        data += chunk
+    return data
+
+
+def _looks_loadable(head: bytes) -> bool:
+    """Whether a file's first bytes begin a PDF or an image in a format read here."""
+    pnm = len(head) > 2 and head[:1] == b"P" and head[1:2] in b"123456" and head[2:3].isspace()
+    return head.startswith((b"%PDF-", *_SIGNATURES)) or pnm
+
+
+@contextlib.contextmanager
+def _spool() -> Iterator[Path]:
+    """A path in a new temporary folder, removed with all in it at the end."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="pageocr-") as tmp:
-        path = Path(tmp) / "input"
-        path.write_bytes(data)
-        try:
-            for page in load_pages(path, dpi, pages, max_pixels):
-                page.source = name
-                yield page
-        except InputError as err:
-            raise InputError(err.reason, name) from None
+        yield Path(tmp) / "input"
+
+
+def _named(pages: Iterator[Page], name: str) -> Iterator[Page]:
+    """``pages`` with ``name`` as their source, and in their errors."""
+    try:
+        for page in pages:
+            page.source = name
+            yield page
+    except InputError as err:
+        raise InputError(err.reason, name) from None
 
 
 def array_gray(image: np.ndarray, max_pixels: int = MAX_PIXELS) -> np.ndarray:

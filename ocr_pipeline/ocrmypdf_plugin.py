@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +39,8 @@ from ocrmypdf import hookimpl
 from ocrmypdf.exceptions import BadArgsError, InputFileError
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 
-from ocr_pipeline.pipeline import LineResult, PageResult
+from ocr_pipeline.formats import blocks, line_words, union_box
+from ocr_pipeline.pipeline import PageResult
 
 if TYPE_CHECKING:
     from ocr_pipeline.reader import Reader
@@ -104,34 +104,6 @@ def _box_to_input(page: PageResult, box) -> tuple[float, float, float, float]:
     )
 
 
-def _joins(a: str, b: str) -> bool:
-    """Letters and digits stay in one word; a hanzi or full-width mark is one alone."""
-    return a.isascii() and b.isascii() and not a.isspace() and not b.isspace()
-
-
-def line_words(line: LineResult) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
-    """The words of a line with their boxes (deskewed page pixels).
-
-    >>> from ocr_pipeline.pipeline import CharResult
-    >>> c = lambda ch, x: CharResult(ch, (x, 0, x + 5, 9), 1.0, [])
-    >>> ln = LineResult((0, 0, 60, 9), 0, [c("中", 0), c("O", 6), c("K", 12), c("文", 20)],
-    ...                 [False, False, True, False])
-    >>> [w for w, _ in line_words(ln)]
-    ['中', 'OK', '文']
-    """
-    word = ""
-    box: tuple[int, int, int, int] | None = None
-    for i, (c, space) in enumerate(zip(line.chars, line.spaces)):
-        word += c.char
-        b = c.box
-        box = b if box is None else (min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]),
-                                     max(box[3], b[3]))  # fmt: skip
-        nxt = line.chars[i + 1].char if i + 1 < len(line.chars) else None
-        if space or nxt is None or not _joins(c.char, nxt):
-            yield word, box
-            word, box = "", None
-
-
 def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
     """The page read as OCRmyPDF's OcrElement tree, boxes in input image pixels."""
     from ocrmypdf.hocrtransform import BoundingBox, OcrClass, OcrElement
@@ -142,37 +114,18 @@ def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
 
     root = OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, page.width, page.height),
                       dpi=dpi, page_number=page_number, language="chi_sim")  # fmt: skip
-    for block in _blocks(page):
-        par = OcrElement(ocr_class=OcrClass.PARAGRAPH, bbox=bbox(_union(ln.box for ln in block)))
+    for block in blocks(page):
+        par = OcrElement(ocr_class=OcrClass.PARAGRAPH, bbox=bbox(union_box(ln.box for ln in block)))
         for ln in block:
             words = [
-                OcrElement(ocr_class=OcrClass.WORD, text=w, bbox=bbox(b),
-                           confidence=_confidence(ln, w))
-                for w, b in line_words(ln)
-            ]  # fmt: skip
+                OcrElement(ocr_class=OcrClass.WORD, text=w, bbox=bbox(b), confidence=conf)
+                for w, b, conf in line_words(ln)
+            ]
             par.children.append(
                 OcrElement(ocr_class=OcrClass.LINE, bbox=bbox(ln.box), children=words)
             )
         root.children.append(par)
     return root
-
-
-def _blocks(page: PageResult) -> list[list[LineResult]]:
-    blocks: list[list[LineResult]] = []
-    for i, ln in enumerate(page.lines):
-        if not i or ln.block != page.lines[i - 1].block:
-            blocks.append([])
-        blocks[-1].append(ln)
-    return blocks
-
-
-def _union(boxes) -> tuple[int, int, int, int]:
-    b = np.array(list(boxes))
-    return int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max())
-
-
-def _confidence(line: LineResult, word: str) -> float:
-    return 100.0 * min((c.confidence for c in line.chars if c.char in word), default=0.0)
 
 
 def hocr(page: PageResult) -> str:
@@ -188,14 +141,14 @@ def hocr(page: PageResult) -> str:
     def bbox(box) -> str:
         return "bbox " + " ".join(str(round(v)) for v in _box_to_input(page, box))
 
-    for block in _blocks(page):
-        out.append(f"<p class='ocr_par' title='{bbox(_union(ln.box for ln in block))}'>")
+    for block in blocks(page):
+        out.append(f"<p class='ocr_par' title='{bbox(union_box(ln.box for ln in block))}'>")
         for ln in block:
             out.append(f"<span class='ocr_line' title='{bbox(ln.box)}'>")
             out.extend(
                 f"<span class='ocrx_word' title='{bbox(b)}; x_wconf "
-                f"{round(_confidence(ln, w))}'>{html.escape(w)}</span>"
-                for w, b in line_words(ln)
+                f"{round(conf)}'>{html.escape(w)}</span>"
+                for w, b, conf in line_words(ln)
             )
             out.append("</span>")
         out.append("</p>")

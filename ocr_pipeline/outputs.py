@@ -13,6 +13,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -133,9 +134,9 @@ class AtomicFile:
             if direct:
                 self.file: IO = open(path, "wb" if binary else "w", encoding=_enc(binary))
             else:
-                fd, name = tempfile.mkstemp(
-                    dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".part"
-                )
+                clear_stale(path)
+                prefix = _tmp_prefix(path)
+                fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
                 self.tmp = Path(name)
                 self.file = os.fdopen(fd, "wb" if binary else "w", encoding=_enc(binary))
         except OSError as err:
@@ -167,6 +168,56 @@ class AtomicFile:
 
     def __exit__(self, *exc) -> None:
         self.discard()
+
+
+def _tmp_prefix(path: Path, pid: int | None = None) -> str:
+    """The start of the temporary names of ``path``'s writer ``pid`` (this process by
+    default): ``.NAME.pageocr-PID-`` (NAME cut to 40 characters)."""
+    return f"{_tmp_stem(path)}{os.getpid() if pid is None else pid}-"
+
+
+def _tmp_stem(path: Path) -> str:
+    return f".{path.name[:40]}.pageocr-"
+
+
+_TMP_PID = re.compile(r"(\d+)-[^.]*\.part")
+
+
+def clear_stale(path: Path) -> int:
+    """Remove the temporary files of ``path`` that a writer killed before it could
+    (``kill -9``, a power cut) left: those whose process is gone. Those of a live
+    process, another run writing the same file, are left alone.
+
+    Returns:
+        How many were removed.
+    """
+    prefix = _tmp_stem(path)
+    n = 0
+    try:
+        found = list(path.parent.glob(_glob_escape(prefix) + "*.part"))
+    except OSError:
+        return 0
+    for tmp in found:
+        m = _TMP_PID.fullmatch(tmp.name[len(prefix) :])
+        if m and not _alive(int(m.group(1))):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                n += 1
+    return n
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0  # someone else's process
+    return True
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _enc(binary: bool) -> str | None:

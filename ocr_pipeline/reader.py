@@ -115,6 +115,7 @@ class Reader:
             rule, ``"none"``); ``()`` reads without any, ``rules.without("pictures")``
             without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
+        threads: LiteRT's threads, for a model given by path; None: one per CPU.
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
@@ -140,6 +141,7 @@ class Reader:
         top_k: int = 3,
         rules: Sequence[Rule] | str = RULES,
         runtime: str = "auto",
+        threads: int | None = None,
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(
@@ -160,6 +162,7 @@ class Reader:
         self.top_k = top_k
         self.rules = check_rules(rules_profile(rules) if isinstance(rules, str) else rules)
         self.runtime = runtime
+        self.threads = threads
         self._parts: dict[str, object] = {
             "predictor": model,
             "language": language,
@@ -189,7 +192,8 @@ class Reader:
             return model
         from recognizer.runtime import Predictor
 
-        return Predictor(model, runtime=self.runtime)  # type: ignore[arg-type]
+        path = cast("str | os.PathLike | None", model)
+        return Predictor(path, runtime=self.runtime, threads=self.threads)
 
     @property
     def language(self) -> BigramModel | None:

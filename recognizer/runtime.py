@@ -134,6 +134,8 @@ class Predictor:
         runtime: ``"auto"`` (LiteRT unless a GPU is visible and a TF model
             exists), ``"litert"`` or ``"tf"``.
         batch_size: crops per invocation; default ``BATCH_SIZE`` of the runtime.
+        threads: LiteRT's threads; default one per CPU (a process of a batch that
+            reads N inputs side by side takes its share).
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class Predictor:
         path: str | os.PathLike | None = None,
         runtime: str = "auto",
         batch_size: int | None = None,
+        threads: int | None = None,
     ) -> None:
         if runtime not in ("auto", "litert", "tf"):
             raise ModelError(f"unknown runtime {runtime!r}; use auto, litert or tf")
@@ -160,7 +163,7 @@ class Predictor:
         self.batch_size = batch_size or BATCH_SIZE[self.runtime]
         self._run: _LiteRT | _TensorFlow
         if self.runtime == "litert":
-            self._run = _LiteRT(path)
+            self._run = _LiteRT(path, threads)
         else:
             self._run = _TensorFlow(path)
         n_out = self._run.num_outputs
@@ -355,7 +358,7 @@ def quiet_stderr():
 
 
 class _LiteRT:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int | None = None) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as err:  # pragma: no cover - a base dependency
@@ -364,7 +367,8 @@ class _LiteRT:
             ) from None
         try:
             with quiet_stderr():  # LiteRT announces its XNNPACK delegate on fd 2
-                self.interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+                threads = threads or os.cpu_count() or 1
+                self.interp = Interpreter(model_path=str(path), num_threads=threads)
                 self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as err:
             raise ModelError(f"{path} is not a valid TFLite model: {err}") from None

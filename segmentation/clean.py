@@ -43,7 +43,11 @@ def component_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         labels: int32 array (H, W), 0 = background, 1..N components.
         stats: int32 array (N + 1, 5) as x, y, width, height, area (row 0 = background).
     """
-    m = (np.asarray(mask) > 0).astype(np.uint8)
+    m = np.asarray(mask)
+    # OpenCV takes any non-zero pixel as ink: a uint8 or bool mask needs no 0/1 copy
+    # (36 MB at the pixel cap, held while the labels are made)
+    if m.dtype != np.uint8:
+        m = (m if m.dtype == bool else m > 0).view(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     return labels, stats
 

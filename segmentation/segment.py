@@ -128,6 +128,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
     solid = ink >= INK_THRESHOLD
     edges = scan_borders(solid)
     angle = estimate_skew(solid & ~edges)
+    del solid  # one page-sized array less held through the rest
     if abs(angle) > MIN_ROTATION:
         gray = rotate(gray, -angle)
         ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
@@ -142,6 +143,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
         raw[dark] = 0
         ink[dark] = 0
         components = component_stats(raw)
+    del dark, edges
     rules = find_rules(raw, components)
     if rules is not None:  # out of the ink too, with their anti-aliased edges
         raw[rules.pixels] = 0

@@ -87,6 +87,46 @@ def test_fifo_and_devices_are_refused_at_once(tmp_path):
     assert "no images or PDFs in the folder" in lines[4]  # read walks it: the FIFO is no file
 
 
+def test_an_endless_pipe_is_refused_after_its_first_bytes():
+    """cat /dev/zero | pageocr read -: refused once its first bytes are not an image or
+    PDF (it buffered 1 GB before: 7.5 s, 1.15 GB peak)."""
+    zeros = subprocess.Popen(["cat", "/dev/zero"], stdout=subprocess.PIPE)
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "ocr_pipeline.cli", "read", "-"],
+            stdin=zeros.stdout, capture_output=True, text=True, timeout=120,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )  # fmt: skip
+    finally:
+        zeros.kill()
+        zeros.wait()
+    assert res.returncode == EXIT_INPUT and res.stdout == ""
+    assert res.stderr == (
+        "pageocr: error: <stdin>: not an image or PDF pageocr reads "
+        "(PNG, JPEG, TIFF, WebP, BMP, GIF, PNM, PDF)\n"
+    )
+
+
+def test_a_stream_is_copied_up_to_its_limit_only():
+    import io
+
+    from ocr_pipeline.images import load_stream
+
+    zeros = io.BytesIO(bytes(1000))
+    with pytest.raises(InputError, match="<stdin>: not an image or PDF"):
+        list(load_stream(zeros))
+    assert zeros.tell() == 8  # its first bytes only
+    long = io.BytesIO(GOOD.read_bytes()[:8] + bytes(8 << 20))
+    with pytest.raises(InputError, match="larger than 2 MB, the most read from standard input"):
+        list(load_stream(long, limit=2 << 20))
+    assert long.tell() <= (3 << 20) + 8  # stopped once past the limit
+    pages = list(load_stream(io.BytesIO(GOOD.read_bytes()), name="<pipe>"))
+    shape = next(load_pages(GOOD)).gray.shape
+    assert [(p.source, p.gray.shape) for p in pages] == [("<pipe>", shape)]
+    with pytest.raises(InputError, match="<stdin>: not an image or PDF .*; it is empty"):
+        list(load_stream(io.BytesIO(b"")))
+
+
 @pytest.mark.parametrize("size", [8, 16, 20, 24, 32, 33, 60])
 def test_a_png_cut_short_is_one_input_error(tmp_path, size):
     path = tmp_path / f"cut{size}.png"
@@ -309,6 +349,42 @@ def test_a_page_over_the_time_limit_fails_its_input_only(slow_page, good_text):
     assert sorted(p.name for p in out.iterdir()) == ["pageocr-summary.jsonl", "paragraph.txt"]
 
 
+@pytest.fixture
+def slow_first_page(two_page_pdf, monkeypatch) -> Path:
+    """The two-page PDF whose page 1 takes a minute to read; page 2 reads at once."""
+    from ocr_pipeline.reader import Reader
+
+    good = Reader().read(GOOD)[0]
+
+    def slow_read(self, page, *args, **kwargs):
+        if page.number == 1:
+            time.sleep(60)
+        good.source, good.number = page.source, page.number
+        return good
+
+    monkeypatch.setattr(Reader, "read_page", slow_read)
+    return two_page_pdf
+
+
+def test_a_page_over_the_time_limit_fails_that_page_only(slow_first_page, good_text):
+    """The PDF's second page is still read and written, page 1 is reported, exit 1."""
+    res = invoke("read", "--page-timeout", 1, "--format", "json", slow_first_page)
+    assert_fails(res, EXIT_INPUT, "two.pdf: page 1: not read within the time limit of 1 s")
+    doc = json.loads(res.stdout)
+    assert [p["page"] for p in doc["pages"]] == [2]
+    assert doc["errors"][0]["error"].startswith("page 1: not read")
+    out = slow_first_page.parent / "out.txt"
+    res = invoke("read", "--page-timeout", 1, slow_first_page, "-o", out)
+    assert_fails(res, EXIT_INPUT, "page 1: not read")
+    assert out.read_text(encoding="utf-8") == good_text
+    folder = slow_first_page.parent / "texts"
+    res = invoke("read", "--page-timeout", 1, slow_first_page, "-o", f"{folder}/")
+    assert_fails(res, EXIT_INPUT, "two.pdf: page 1: not read")
+    rec = json.loads((folder / "pageocr-summary.jsonl").read_text().splitlines()[0])
+    assert (rec["status"], rec["pages"], rec["failed_pages"]) == ("failed", 1, [1])
+    assert (folder / "two.txt").read_text(encoding="utf-8") == good_text
+
+
 def test_the_time_limit_is_put_back_after_each_page():
     import signal
 
@@ -389,9 +465,11 @@ def test_a_failed_run_leaves_the_previous_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png", "prev.txt"]
 
 
-def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path):
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path, sig):
     """SIGTERM while -o FILE is being written: the temporary file is removed and the
-    earlier output kept (exit 130, as Ctrl-C)."""
+    earlier output kept (exit 130, as Ctrl-C). SIGKILL: the temporary file, named
+    after its file and its process, is removed by the next run that writes that file."""
     import signal
 
     pdf = tmp_path / "long.pdf"
@@ -410,13 +488,40 @@ def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path):
         while not list(tmp_path.glob(".prev.txt.*")) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, sig))
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130 and "Traceback" not in err, err
+    if sig == "SIGKILL":
+        left = [p.name for p in tmp_path.glob(".prev.txt.*")]
+        assert len(left) == 1 and left[0].startswith(f".prev.txt.pageocr-{proc.pid}-"), left
+        bad = tmp_path / "bad.png"
+        bad.write_text("not an image")
+        assert_fails(invoke("read", bad, "-o", prev), EXIT_INPUT, "bad.png")
+        bad.unlink()
+    else:
+        assert proc.returncode == 130 and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.pdf", "prev.txt"]
     assert prev.read_text() == "earlier text\n"
+
+
+def test_only_the_temporary_files_of_dead_writers_are_cleared(tmp_path):
+    from ocr_pipeline.outputs import AtomicFile, clear_stale
+
+    done = subprocess.run(["true"])  # a process that has ended: its pid is free
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    target = tmp_path / "out.txt"
+    mine = tmp_path / f".out.txt.pageocr-{os.getpid()}-abc.part"
+    theirs = tmp_path / f".out.txt.pageocr-{dead.pid}-abc.part"
+    other = tmp_path / f".other.txt.pageocr-{dead.pid}-abc.part"
+    for p in (mine, theirs, other):
+        p.write_text("half")
+    assert done.returncode == 0 and clear_stale(target) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name])
+    with AtomicFile(tmp_path / "other.txt") as out:
+        assert out.tmp is not None and out.tmp.name.startswith(f".other.txt.pageocr-{os.getpid()}-")
+        assert not other.exists()
 
 
 def test_output_file_is_replaced_when_complete(tmp_path, good_text):
