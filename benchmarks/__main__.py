@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from benchmarks.batch import batch_app
+from benchmarks.charsets import charsets_app
 from benchmarks.docs import docs_app
 from benchmarks.pages import pages_cmd, pool_cmd
 from benchmarks.pdflayer import pdflayer_cmd
@@ -20,6 +21,7 @@ from benchmarks.timings import timings_cmd
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
 app.add_typer(batch_app, name="batch")
+app.add_typer(charsets_app, name="charsets")
 app.add_typer(rules_app, name="rules")
 app.command("timings")(timings_cmd)
 app.command("pdflayer")(pdflayer_cmd)

@@ -110,7 +110,10 @@ HELDOUT_OPT = typer.Option(
     help="Family-name prefix to hold out (repeatable); default: the built-in list.",
 )
 CHARSET_OPT = typer.Option(
-    "gb2312-1+ascii+punct", "--charset", help="Named set, '+' union, or a UTF-8 file of characters."
+    "gb2312-1+ascii+punct",
+    "--charset",
+    help="Named set (gb2312-1, gb2312-2, gb2312, tgscc, tgscc-1/-2/-3, big5-1, tgscc-t, trad, "
+    "ascii, digits, punct, punct-t), a '+' union of them, or a UTF-8 file of characters.",
 )
 
 
