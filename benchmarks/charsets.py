@@ -177,3 +177,90 @@ def _one_per_family(faces):
         if best is None or rank < best[0]:
             chosen[face.family] = (rank, face)
     return [f for _, f in sorted(chosen.values(), key=lambda rf: rf[1].family)]
+
+
+# ---------------------------------------------------------------- doubtful characters
+
+#: Texts written for this measurement (not from any package): everyday level-1 text,
+#: a simplified page of level-2 names and places, and a traditional page.
+DOUBTFUL_TEXTS = {
+    "level-1": "今天天气很好，我们一起去公园散步。小朋友在草地上放风筝，老人坐在长椅上看报纸。"
+    "中午我们在附近的饭馆吃了面条和饺子，下午回家继续工作。这个城市的交通很方便，地铁可以"
+    "到达大部分地方。",
+    "level-2": "嗯，婷婷每天早上练瑜伽，憧憬着去丽江和婺源旅行。她的同学琪琪、璐璐和晗晗都住在"
+    "邯郸，周末常去涮羊肉，喝一杯枸杞茶。老师姓翟，名叫翟昊，他说：“我们要珍惜光阴。”邻居"
+    "蔺先生在亳州开了一家馄饨店，生意很好。",
+    "traditional": "張先生說：「這是繁體中文。」他在臺灣讀書時，常到圖書館借閱舊報紙，學習歷史"
+    "與藝術。後來他搬到香港，開了一間書店，賣的都是繁體書。每逢週末，讀者們聚在店裡喝茶、"
+    "談天，討論詩詞與電影。",
+}
+
+DOUBTFUL_FACES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "AR PL UMing CN")
+
+
+def render_text_page(face, text: str, size: int = 28, per_line: int = 18):
+    """A white page of ``text`` in ``face``, ``per_line`` characters a line: uint8 (H, W)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    font = face.load(size)
+    lines = [text[i : i + per_line] for i in range(0, len(text), per_line)]
+    img = Image.new("L", (per_line * size + 2 * size, (len(lines) + 2) * size * 2), 255)
+    draw = ImageDraw.Draw(img)
+    for k, line in enumerate(lines):
+        draw.text((size, size + 2 * k * size), line, font=font, fill=0)
+    return np.asarray(img)
+
+
+def aligned_confidences(truth: str, page) -> list[tuple[str, str, float]]:
+    """(truth char, read char, confidence) of the characters read one-for-one against the
+    truth (difflib's equal and same-length replaced runs); the rest is left out."""
+    import difflib
+
+    chars = [c for ln in page.lines for c in ln.chars if not c.char.isspace()]
+    read = "".join(c.char for c in chars)
+    out = []
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, truth, read, False).get_opcodes():
+        if op in ("equal", "replace") and a1 - a0 == b1 - b0:
+            out += [(truth[a0 + i], chars[b0 + i].char, chars[b0 + i].confidence)
+                    for i in range(a1 - a0)]  # fmt: skip
+    return out
+
+
+@charsets_app.command("doubtful")
+def doubtful_cmd(
+    size: int = typer.Option(28, help="Character size in pixels."),
+    thresholds: str = typer.Option("0.3,0.4,0.5,0.6,0.7,0.8,0.9"),
+) -> None:
+    """Confidences of right and wrong characters on pages of DOUBTFUL_TEXTS rendered in
+    DOUBTFUL_FACES, and what each threshold of ``--mark-doubtful`` would mark."""
+    import numpy as np
+
+    from ocr_pipeline.reader import Reader
+    from recognizer.fonts import discover
+
+    reader = Reader()
+    charset = reader.predictor.charset
+    faces = {f.family: f for f in discover(select_all=True) if f.style in ("Regular", "Light")}
+    rows: list[tuple[str, bool, bool, float]] = []  # text, in charset, right, confidence
+    for family in DOUBTFUL_FACES:
+        for name, text in DOUBTFUL_TEXTS.items():
+            page = reader.read_image(render_text_page(faces[family], text, size))
+            pairs = aligned_confidences(text, page)
+            rows += [(name, t in charset, t == r, c) for t, r, c in pairs]
+            right = sum(t == r for t, r, _ in pairs)
+            typer.echo(f"{family:18} {name:12} {right}/{len(text)} read right")
+    conf = np.array([r[3] for r in rows])
+    right = np.array([r[2] for r in rows])
+    inset = np.array([r[1] for r in rows])
+    for label, sel in (("right", right), ("wrong, in set", ~right & inset),
+                       ("wrong, out of set", ~right & ~inset)):  # fmt: skip
+        q = np.percentile(conf[sel], [10, 50, 90]) if sel.any() else [np.nan] * 3
+        typer.echo(f"{label:18} n={int(sel.sum()):4d} confidence p10/p50/p90 "
+                   + " / ".join(f"{v:.3f}" for v in q))  # fmt: skip
+    typer.echo("threshold  marked  right marked (of all right)  wrong marked (of all wrong)")
+    for t in (float(x) for x in thresholds.split(",")):
+        m = conf < t
+        hit, false = int((m & ~right).sum()), int((m & right).sum())
+        typer.echo(f"{t:9.2f}  {int(m.sum()):6d}  {false:4d} ({false / max(right.sum(), 1):6.1%})"
+                   f"           {hit:4d} ({hit / max((~right).sum(), 1):6.1%})")  # fmt: skip

@@ -79,6 +79,9 @@ class ReadOptions:
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
         page_timeout: seconds a page may take to read (see :func:`read_page`); None
             for no limit.
+        script, convert: the reader's (see :class:`ocr_pipeline.reader.Reader`).
+        doubtful: text only: the confidence under which a character is written as
+            U+FFFD (:func:`ocr_pipeline.formats.mark_doubtful`); None for none.
     """
 
     fmt: str = "text"
@@ -89,12 +92,21 @@ class ReadOptions:
     top_k: int = 3
     runtime: str = "auto"
     page_timeout: float | None = None
+    script: str = "auto"
+    convert: str | None = None
+    doubtful: float | None = None
+
+    def new_reader(self) -> Reader:
+        """A reader of these options, nothing loaded yet."""
+        from ocr_pipeline.reader import Reader
+
+        return Reader(self.model, top_k=self.top_k, runtime=self.runtime,
+                      script=self.script, convert=self.convert)  # fmt: skip
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
-        from ocr_pipeline.reader import Reader
 
-        reader = Reader(self.model, top_k=self.top_k, runtime=self.runtime)
+        reader = self.new_reader()
         reader.preload()
         _ = reader.predictor
         return reader
@@ -255,7 +267,7 @@ def read_page(page: Page, reader: Reader, timeout: float | None = None) -> PageR
         ) from None
 
 
-def writer_for(stream: IO, fmt: str):
+def writer_for(stream: IO, fmt: str, doubtful: float | None = None):
     """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
     if fmt == "pdf":
         from ocr_pipeline.pdfout import PdfPageWriter
@@ -263,7 +275,7 @@ def writer_for(stream: IO, fmt: str):
         return PdfPageWriter(stream)
     from ocr_pipeline.formats import PageWriter
 
-    return PageWriter(stream, fmt)
+    return PageWriter(stream, fmt, doubtful)
 
 
 def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Record:
@@ -286,7 +298,7 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
                    "pages": 0, "chars": 0}  # fmt: skip
     with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
         try:
-            writer = writer_for(target.file, opts.fmt)
+            writer = writer_for(target.file, opts.fmt, opts.doubtful)
             for page in load_pages(job.source, opts.dpi, opts.pages, opts.max_pixels):
                 if page.note:
                     rec.setdefault("notes", []).append(page.note)

@@ -41,6 +41,7 @@ from ocr_pipeline.nontext import NonText
 from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_page
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from ocr_pipeline.rules import check as check_rules
+from ocr_pipeline.script import SCRIPTS, ScriptError, convert_page, converter, with_script
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -112,11 +113,18 @@ class Reader:
             (:data:`ocr_pipeline.rules.RULES`); ``()`` reads without any,
             ``rules.without("broken_o")`` without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
+        script: ``"auto"`` (every class of the model), ``"simplified"`` or
+            ``"traditional"`` (the classes of the other script get probability 0;
+            :mod:`ocr_pipeline.script`).
+        convert: ``"s2t"`` or ``"t2s"``: the text read converted by OpenCC; None
+            (the default) keeps the forms read.
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
             rule is no :class:`ocr_pipeline.rules.Rule`.
-        ValueError: ``top_k`` below 1, or two rules of one name.
+        ValueError: ``top_k`` below 1, or two rules of one name;
+            (:class:`ocr_pipeline.script.ScriptError`) an unknown script or
+            conversion, or ``convert`` without the ``opencc`` package.
 
     The parts are loaded once per reader, the first time they are needed
     (:meth:`preload` starts the word lists early); a model path that cannot be used
@@ -136,6 +144,8 @@ class Reader:
         top_k: int = 3,
         rules: Sequence[Rule] = RULES,
         runtime: str = "auto",
+        script: str = "auto",
+        convert: str | None = None,
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(
@@ -156,6 +166,10 @@ class Reader:
         self.top_k = top_k
         self.rules = check_rules(rules)
         self.runtime = runtime
+        if script not in SCRIPTS:
+            raise ScriptError(f"unknown script {script!r}; use one of {', '.join(SCRIPTS)}")
+        self.script = script
+        self.convert = None if convert is None else converter(convert)
         self._parts: dict[str, object] = {
             "predictor": model,
             "language": language,
@@ -182,10 +196,11 @@ class Reader:
 
     def _load_predictor(self, model: object) -> CropPredictor:
         if isinstance(model, CropPredictor) and not isinstance(model, (str, os.PathLike)):
-            return model
+            return with_script(model, self.script)
         from recognizer.runtime import Predictor
 
-        return Predictor(model, runtime=self.runtime)  # type: ignore[arg-type]
+        loaded = Predictor(model, runtime=self.runtime)  # type: ignore[arg-type]
+        return with_script(loaded, self.script)
 
     @property
     def language(self) -> BigramModel | None:
@@ -237,7 +252,7 @@ class Reader:
         """
         page, decoded = self.decode_image(gray)
         page.lines = self.apply_rules(decoded)
-        return page
+        return page if self.convert is None else convert_page(page, self.convert)
 
     def decode_image(self, gray: np.ndarray) -> tuple[PageResult, list[DecodedLine]]:
         """A page read up to the rules: the page without lines, and its lines as
