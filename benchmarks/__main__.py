@@ -17,6 +17,7 @@ from benchmarks.rules import rules_app
 from benchmarks.screens import screens_cmd
 from benchmarks.speed import render_cmd, speed_cmd
 from benchmarks.timings import timings_cmd
+from benchmarks.vertical import vertical_cmd
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(docs_app, name="docs")
@@ -30,6 +31,7 @@ app.command("pool")(pool_cmd)
 app.command("screens")(screens_cmd)
 app.command("speed")(speed_cmd)
 app.command("render")(render_cmd)
+app.command("vertical")(vertical_cmd)
 
 if __name__ == "__main__":
     app()

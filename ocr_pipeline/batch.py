@@ -79,7 +79,7 @@ class ReadOptions:
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``.
         page_timeout: seconds a page may take to read (see :func:`read_page`); None
             for no limit.
-        script, convert: the reader's (see :class:`ocr_pipeline.reader.Reader`).
+        script, convert, layout: the reader's (see :class:`ocr_pipeline.reader.Reader`).
         doubtful: text only: the confidence under which a character is written as
             U+FFFD (:func:`ocr_pipeline.formats.mark_doubtful`); None for none.
     """
@@ -94,6 +94,7 @@ class ReadOptions:
     page_timeout: float | None = None
     script: str = "auto"
     convert: str | None = None
+    layout: str = "auto"
     doubtful: float | None = None
 
     def new_reader(self) -> Reader:
@@ -101,7 +102,7 @@ class ReadOptions:
         from ocr_pipeline.reader import Reader
 
         return Reader(self.model, top_k=self.top_k, runtime=self.runtime,
-                      script=self.script, convert=self.convert)  # fmt: skip
+                      script=self.script, convert=self.convert, layout=self.layout)  # fmt: skip
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""

@@ -624,6 +624,12 @@ def read(
         help="auto: the forms the model reads; simplified / traditional: the classes of the "
         "other script taken out (the shipped model knows simplified forms only).",
     ),
+    layout: str = typer.Option(
+        "auto",
+        "--layout",
+        help="auto: a page set in vertical columns is found and read right to left, column "
+        "by column; horizontal or vertical to say which.",
+    ),
     convert: str | None = typer.Option(
         None,
         "--convert",
@@ -649,6 +655,8 @@ def read(
     if fmt not in ALL_FORMATS:
         fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
     _check_script(script, convert, mark_doubtful and fmt != "text")
+    if layout not in ("auto", "horizontal", "vertical"):
+        fail("--layout must be one of auto, horizontal, vertical")
     try:
         page_list = parse_pages(pages)
     except InputError as err:
@@ -664,6 +672,7 @@ def read(
         page_timeout=page_timeout,
         script=script,
         convert=convert,
+        layout=layout,
         doubtful=doubtful_below if mark_doubtful else None,
     )
     inputs, input_errors = _inputs(files)

@@ -42,6 +42,7 @@ from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_pag
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from ocr_pipeline.rules import check as check_rules
 from ocr_pipeline.script import SCRIPTS, ScriptError, convert_page, converter, with_script
+from ocr_pipeline.vertical import is_vertical, read_columns
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -92,6 +93,10 @@ Source: TypeAlias = (
 
 T = TypeVar("T")
 
+#: How a page's text runs: ``auto`` (vertical when :func:`ocr_pipeline.vertical.is_vertical`
+#: says so), ``horizontal`` (lines, left to right) or ``vertical`` (columns, right to left).
+LAYOUTS = ("auto", "horizontal", "vertical")
+
 
 class Reader:
     """Reads pages: image -> lines -> characters with boxes, confidences and top-k.
@@ -118,6 +123,8 @@ class Reader:
             :mod:`ocr_pipeline.script`).
         convert: ``"s2t"`` or ``"t2s"``: the text read converted by OpenCC; None
             (the default) keeps the forms read.
+        layout: one of :data:`LAYOUTS`; a vertical page's lines are its columns, right
+            to left (:mod:`ocr_pipeline.vertical`).
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
@@ -146,6 +153,7 @@ class Reader:
         runtime: str = "auto",
         script: str = "auto",
         convert: str | None = None,
+        layout: str = "auto",
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(
@@ -169,6 +177,9 @@ class Reader:
         if script not in SCRIPTS:
             raise ScriptError(f"unknown script {script!r}; use one of {', '.join(SCRIPTS)}")
         self.script = script
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+        self.layout = layout
         self.convert = None if convert is None else converter(convert)
         self._parts: dict[str, object] = {
             "predictor": model,
@@ -250,8 +261,11 @@ class Reader:
             The page's lines and characters (boxes in ``gray``'s deskewed frame,
             ``PageResult.to_input`` maps them back); no lines for a page without text.
         """
-        page, decoded = self.decode_image(gray)
-        page.lines = self.apply_rules(decoded)
+        if self.layout == "vertical" or (self.layout == "auto" and is_vertical(gray)):
+            page = read_columns(self, gray)
+        else:
+            page, decoded = self.decode_image(gray)
+            page.lines = self.apply_rules(decoded)
         return page if self.convert is None else convert_page(page, self.convert)
 
     def decode_image(self, gray: np.ndarray) -> tuple[PageResult, list[DecodedLine]]:
