@@ -160,3 +160,22 @@ def test_upright_predictor_never_takes_a_turned_hanzi():
     wide = np.ascontiguousarray(np.rot90(tall, 1, axes=(1, 2)))
     probs = UprightPredictor(Hanzi()).predict(wide)  # upright: tall, 川 0.6; 三 as is, no mark
     np.testing.assert_allclose(probs, [[0.4, 0.6]])
+
+
+def test_searchable_pdf_of_a_vertical_page_reads_column_by_column(tmp_path):
+    """The text layer is written down each column (turned a quarter), so a PDF reader's
+    text of it is the columns in order, as read."""
+    import pypdfium2
+
+    page, _ = _vertical_page()
+    path = tmp_path / "vertical.png"
+    Image.fromarray(page).save(path)
+    pdf = tmp_path / "vertical.pdf"
+    runner = CliRunner()
+    result = runner.invoke(app, ["read", str(path), "--format", "pdf", "-o", str(pdf)])
+    assert result.exit_code == 0, result.output
+    text = runner.invoke(app, ["read", str(path)]).stdout
+    doc = pypdfium2.PdfDocument(str(pdf))
+    layer = doc[0].get_textpage().get_text_range()
+    doc.close()
+    assert layer.split() == text.split()
