@@ -85,6 +85,9 @@ class ReadOptions:
             for no limit.
         threads: OpenCV's and LiteRT's threads in each reading process; None for
             one per CPU (a pool of N workers gives each its share of the CPUs).
+        script, convert, layout: the reader's (see :class:`ocr_pipeline.reader.Reader`).
+        doubtful: text only: the confidence under which a character is written as
+            U+FFFD (:func:`ocr_pipeline.formats.mark_doubtful`); None for none.
     """
 
     fmt: str = "text"
@@ -97,6 +100,10 @@ class ReadOptions:
     rules: str = "default"
     page_timeout: float | None = None
     threads: int | None = None
+    script: str = "auto"
+    convert: str | None = None
+    layout: str = "auto"
+    doubtful: float | None = None
 
     def fingerprint(self) -> dict[str, Any]:
         """The options that make an output what it is (not those of how it is made:
@@ -110,19 +117,23 @@ class ReadOptions:
             "runtime": self.runtime,
             "top_k": self.top_k,
             "rules": self.rules,
+            "script": self.script,
+            "convert": self.convert,
+            "layout": self.layout,
+            "doubtful": self.doubtful,
         }
+
+    def new_reader(self) -> Reader:
+        """A reader of these options, nothing loaded yet."""
+        from ocr_pipeline.reader import Reader
+
+        return Reader(self.model, top_k=self.top_k, runtime=self.runtime, rules=self.rules,
+                      threads=self.threads, script=self.script, convert=self.convert,
+                      layout=self.layout)  # fmt: skip
 
     def reader(self) -> Reader:
         """A reader of these options, its model loaded (raises ModelError if it cannot be)."""
-        from ocr_pipeline.reader import Reader
-
-        reader = Reader(
-            self.model,
-            top_k=self.top_k,
-            runtime=self.runtime,
-            rules=self.rules,
-            threads=self.threads,
-        )
+        reader = self.new_reader()
         reader.preload()
         _ = reader.predictor
         return reader
@@ -303,7 +314,7 @@ def read_page(page: Page, reader: Reader, timeout: float | None = None) -> PageR
     raise PageError(f"page {page.number}: {reason}", page.source, page.number)
 
 
-def writer_for(stream: IO, fmt: str):
+def writer_for(stream: IO, fmt: str, doubtful: float | None = None):
     """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
     if fmt == "pdf":
         from ocr_pipeline.pdfout import PdfPageWriter
@@ -311,7 +322,7 @@ def writer_for(stream: IO, fmt: str):
         return PdfPageWriter(stream)
     from ocr_pipeline.formats import PageWriter
 
-    return PageWriter(stream, fmt)
+    return PageWriter(stream, fmt, doubtful)
 
 
 def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Record:
@@ -335,7 +346,7 @@ def read_one(job: Job, reader: Reader, opts: ReadOptions, on_page=None) -> Recor
                    "options": opts.fingerprint()}  # fmt: skip
     with AtomicFile(job.output, binary=opts.fmt == "pdf") as target:
         try:
-            writer = writer_for(target.file, opts.fmt)
+            writer = writer_for(target.file, opts.fmt, opts.doubtful)
             _write_pages(job, reader, opts, writer, rec, on_page)
             writer.close()
             if writer.pages:

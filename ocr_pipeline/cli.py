@@ -41,6 +41,9 @@ app = typer.Typer(
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 
+#: --doubtful-below's default: :data:`ocr_pipeline.formats.DOUBTFUL_BELOW` (a test checks).
+DOUBTFUL_BELOW = 0.4
+
 
 def _version(value: bool) -> None:
     if value:
@@ -110,7 +113,10 @@ HELDOUT_OPT = typer.Option(
     help="Family-name prefix to hold out (repeatable); default: the built-in list.",
 )
 CHARSET_OPT = typer.Option(
-    "gb2312-1+ascii+punct", "--charset", help="Named set, '+' union, or a UTF-8 file of characters."
+    "gb2312-1+ascii+punct",
+    "--charset",
+    help="Named set (gb2312-1, gb2312-2, gb2312, tgscc, tgscc-1/-2/-3, big5-1, tgscc-t, trad, "
+    "ascii, digits, punct, punct-t), a '+' union of them, or a UTF-8 file of characters.",
 )
 
 
@@ -620,6 +626,39 @@ def read(
     ),
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
+    mark_doubtful: bool = typer.Option(
+        False,
+        "--mark-doubtful",
+        help="Text: write each character read with a confidence under --doubtful-below as "
+        "U+FFFD (json, tsv and hocr give every character's confidence).",
+    ),
+    doubtful_below: float = typer.Option(
+        DOUBTFUL_BELOW,  # formats.DOUBTFUL_BELOW, not imported: numpy stays out of start-up
+        "--doubtful-below",
+        min=0.0,
+        max=1.0,
+        help="The confidence --mark-doubtful marks under (0.4: 89% of the characters read "
+        "wrong, 0.6% of those read right on rendered pages).",
+    ),
+    script: str = typer.Option(
+        "auto",
+        "--script",
+        help="auto: the forms the model reads; simplified / traditional: the classes of the "
+        "other script taken out (the shipped model knows simplified forms only).",
+    ),
+    layout: str = typer.Option(
+        "auto",
+        "--layout",
+        help="auto: a page set in vertical columns is found and read right to left, column "
+        "by column; horizontal or vertical to say which.",
+    ),
+    convert: str | None = typer.Option(
+        None,
+        "--convert",
+        metavar="s2t|t2s",
+        help="Convert the text read to traditional (s2t) or simplified (t2s) with OpenCC "
+        "(pip install 'pageocr[convert]'); never done unless asked.",
+    ),
 ) -> None:
     """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
 
@@ -640,6 +679,9 @@ def read(
         fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
     if rules not in PROFILES:
         fail(f"--rules must be one of {', '.join(PROFILES)}")
+    _check_script(script, convert, mark_doubtful and fmt != "text")
+    if layout not in ("auto", "horizontal", "vertical"):
+        fail("--layout must be one of auto, horizontal, vertical")
     try:
         page_list = parse_pages(pages)
     except InputError as err:
@@ -654,6 +696,10 @@ def read(
         runtime=runtime,
         rules=rules,
         page_timeout=page_timeout,
+        script=script,
+        convert=convert,
+        layout=layout,
+        doubtful=doubtful_below if mark_doubtful else None,
     )
     inputs, input_errors = _inputs(files)
     if output is not None and _is_folder(output):
@@ -668,6 +714,23 @@ def read(
         typer.echo(f"pageocr: error: {message}", err=True)
     if input_errors or not ok:
         raise typer.Exit(EXIT_INPUT)
+
+
+def _check_script(script: str, convert: str | None, doubtful_not_text: bool) -> None:
+    """Fail (exit 2) on an unknown --script or --convert, --convert without OpenCC, or
+    --mark-doubtful with a format other than text."""
+    from ocr_pipeline.script import SCRIPTS, ScriptError, converter
+
+    if script not in SCRIPTS:
+        fail(f"--script must be one of {', '.join(SCRIPTS)}")
+    if doubtful_not_text:
+        fail("--mark-doubtful marks the text format; json, tsv and hocr give each "
+             "character's confidence")  # fmt: skip
+    try:
+        if convert is not None:
+            converter(convert)
+    except ScriptError as err:
+        fail(str(err))
 
 
 def _is_folder(output: str) -> bool:
@@ -735,16 +798,15 @@ def _read_to_stream(files: list[Path], output, opts, overlay, names: bool) -> bo
         fail(str(err))
     if not files:
         return False
-    from ocr_pipeline.reader import Reader
 
-    reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime, rules=opts.rules)
+    reader = opts.new_reader()
     reader.preload()  # the word lists load while the model does and the first page is read
     _load_model(reader)
     target = None
     names &= opts.fmt == "text" and len(files) > 1
     try:
         target = AtomicFile(output, binary=binary) if output is not None else None
-        writer = _writer(target.file if target else _stdout(binary), opts.fmt)
+        writer = _writer(target.file if target else _stdout(binary), opts.fmt, opts.doubtful)
         read_all = True
         overlays = _overlays(overlay, files)
         for f in files:
@@ -789,9 +851,7 @@ def _read_to_folder(files: list[Path], out_dir: Path, opts, jobs: int, redo: boo
     todo = [j for j in plan if j not in done]
     reader = None
     if todo:  # an unusable model stops the run before the folder or its summary is touched
-        from ocr_pipeline.reader import Reader
-
-        reader = Reader(opts.model, top_k=opts.top_k, runtime=opts.runtime, rules=opts.rules)
+        reader = opts.new_reader()
         if jobs == 1:
             reader.preload()
         _load_model(reader)
@@ -912,11 +972,11 @@ def _stdout(binary: bool):
     return sys.stdout.buffer if binary else sys.stdout
 
 
-def _writer(stream, fmt: str):
+def _writer(stream, fmt: str, doubtful: float | None = None):
     """The page writer of a format: text formats (formats.py) or pdf (pdfout.py)."""
     from ocr_pipeline.batch import writer_for
 
-    return writer_for(stream, fmt)
+    return writer_for(stream, fmt, doubtful)
 
 
 def _load_model(reader: Reader) -> None:

@@ -29,6 +29,7 @@ so memory holds one page whatever the document's length.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import zlib
@@ -146,11 +147,14 @@ def text_layer(page: PageResult, to_points: np.ndarray) -> bytes:
     m = to_points @ page.to_input
     out: list[str] = []
     for line in page.lines:
+        line_m = m
+        if is_column(line):  # written down the column: laid along a turned line
+            line, line_m = turned_line(line), m @ TURN_BACK
         runs = line_runs(line)
         if not runs:
             continue
         out.append("BT\n3 Tr")
-        placed = [run_matrix(m, x0, x1, line.box[1], line.box[3]) for _, x0, x1 in runs]
+        placed = [run_matrix(line_m, x0, x1, line.box[1], line.box[3]) for _, x0, x1 in runs]
         level = _level(placed)
         for (text, _, _), (cos, sin, e, f, size, tz) in zip(runs, placed, strict=True):
             if level is not None:  # on one level baseline: see LEVEL_ANGLE
@@ -162,6 +166,29 @@ def text_layer(page: PageResult, to_points: np.ndarray) -> bytes:
             )
         out.append("ET")
     return ("\n".join(out) + "\n").encode("ascii") if out else b""
+
+
+#: From a column's turned frame (:func:`turned_line`) back to the page: (x, y) -> (-y, x).
+TURN_BACK = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def is_column(line: LineResult) -> bool:
+    """A line of a vertical page (:mod:`ocr_pipeline.vertical`): several characters
+    stacked top to bottom in a box at least twice as tall as wide."""
+    x0, y0, x1, y1 = line.box
+    tops = [c.box[1] for c in line.chars]
+    return len(tops) > 1 and y1 - y0 >= 2 * (x1 - x0) and tops == sorted(tops)
+
+
+def turned_line(line: LineResult) -> LineResult:
+    """A column as a line of the page turned a quarter left about the origin, boxes
+    (x0, y0, x1, y1) -> (y0, -x1, y1, -x0): the inverse of :data:`TURN_BACK`."""
+
+    def turn(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return (b[1], -b[2], b[3], -b[0])
+
+    chars = [dataclasses.replace(c, box=turn(c.box)) for c in line.chars]
+    return dataclasses.replace(line, box=turn(line.box), chars=chars)
 
 
 #: A line turned by at most this many degrees is written level, its characters at their

@@ -42,6 +42,8 @@ from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_pag
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from ocr_pipeline.rules import check as check_rules
 from ocr_pipeline.rules import profile as rules_profile
+from ocr_pipeline.script import SCRIPTS, ScriptError, convert_page, converter, with_script
+from ocr_pipeline.vertical import is_vertical, read_columns
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -92,6 +94,10 @@ Source: TypeAlias = (
 
 T = TypeVar("T")
 
+#: How a page's text runs: ``auto`` (vertical when :func:`ocr_pipeline.vertical.is_vertical`
+#: says so), ``horizontal`` (lines, left to right) or ``vertical`` (columns, right to left).
+LAYOUTS = ("auto", "horizontal", "vertical")
+
 
 class Reader:
     """Reads pages: image -> lines -> characters with boxes, confidences and top-k.
@@ -116,12 +122,21 @@ class Reader:
             without one.
         runtime: ``"auto"``, ``"litert"`` or ``"tf"``, for a model given by path.
         threads: LiteRT's threads, for a model given by path; None: one per CPU.
+        script: ``"auto"`` (every class of the model), ``"simplified"`` or
+            ``"traditional"`` (the classes of the other script get probability 0;
+            :mod:`ocr_pipeline.script`).
+        convert: ``"s2t"`` or ``"t2s"``: the text read converted by OpenCC; None
+            (the default) keeps the forms read.
+        layout: one of :data:`LAYOUTS`; a vertical page's lines are its columns, right
+            to left (:mod:`ocr_pipeline.vertical`).
 
     Raises:
         TypeError: ``model`` is neither a path nor a :class:`CropPredictor`, or a
             rule is no :class:`ocr_pipeline.rules.Rule`.
         ValueError: ``top_k`` below 1, two rules of one name, or no profile of the
-            name given as ``rules``.
+            name given as ``rules``;
+            (:class:`ocr_pipeline.script.ScriptError`) an unknown script or
+            conversion, or ``convert`` without the ``opencc`` package.
 
     The parts are loaded once per reader, the first time they are needed
     (:meth:`preload` starts the word lists early); a model path that cannot be used
@@ -142,6 +157,9 @@ class Reader:
         rules: Sequence[Rule] | str = RULES,
         runtime: str = "auto",
         threads: int | None = None,
+        script: str = "auto",
+        convert: str | None = None,
+        layout: str = "auto",
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(
@@ -163,6 +181,13 @@ class Reader:
         self.rules = check_rules(rules_profile(rules) if isinstance(rules, str) else rules)
         self.runtime = runtime
         self.threads = threads
+        if script not in SCRIPTS:
+            raise ScriptError(f"unknown script {script!r}; use one of {', '.join(SCRIPTS)}")
+        self.script = script
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+        self.layout = layout
+        self.convert = None if convert is None else converter(convert)
         self._parts: dict[str, object] = {
             "predictor": model,
             "language": language,
@@ -189,11 +214,12 @@ class Reader:
 
     def _load_predictor(self, model: object) -> CropPredictor:
         if isinstance(model, CropPredictor) and not isinstance(model, (str, os.PathLike)):
-            return model
+            return with_script(model, self.script)
         from recognizer.runtime import Predictor
 
         path = cast("str | os.PathLike | None", model)
-        return Predictor(path, runtime=self.runtime, threads=self.threads)
+        loaded = Predictor(path, runtime=self.runtime, threads=self.threads)
+        return with_script(loaded, self.script)
 
     @property
     def language(self) -> BigramModel | None:
@@ -243,9 +269,12 @@ class Reader:
             The page's lines and characters (boxes in ``gray``'s deskewed frame,
             ``PageResult.to_input`` maps them back); no lines for a page without text.
         """
-        page, decoded = self.decode_image(gray)
-        page.lines = self.apply_rules(decoded)
-        return page
+        if self.layout == "vertical" or (self.layout == "auto" and is_vertical(gray)):
+            page = read_columns(self, gray)
+        else:
+            page, decoded = self.decode_image(gray)
+            page.lines = self.apply_rules(decoded)
+        return page if self.convert is None else convert_page(page, self.convert)
 
     def decode_image(self, gray: np.ndarray) -> tuple[PageResult, list[DecodedLine]]:
         """A page read up to the rules: the page without lines, and its lines as

@@ -5,14 +5,27 @@ a UTF-8 text file gives a custom set (every non-space character, in file order,
 duplicates dropped).  A charset is saved with every model as its string of
 characters, so ids never depend on this module's tables at load time.
 
+The sets (:data:`NAMES`): ``gb2312-1`` (3,755), ``gb2312-2`` (3,008), ``gb2312``
+(6,763), from the GB2312 codec; ``tgscc`` (8,105, 通用规范汉字表) and its levels
+``tgscc-1`` (3,500), ``tgscc-2`` (3,000), ``tgscc-3`` (1,605), from the shipped
+``data/tgscc.txt``; ``big5-1`` (5,401, Big5's common characters, from the big5 codec);
+``tgscc-t`` (8,329: each tgscc character's traditional forms by OpenCC, shipped as
+``data/tgscc-s2t.tsv``; a character OpenCC leaves alone is its own form); ``trad``
+(8,513: ``big5-1`` then the rest of ``tgscc-t``); ``ascii``, ``digits``, ``punct`` and
+``punct-t`` (the vertical quotation marks ﹁﹂﹃﹄ of traditional text).
+
 >>> cs = Charset.from_spec("gb2312-1")
 >>> len(cs), cs.chars[0], cs.chars[-1]
 (3755, '啊', '座')
+>>> len(Charset.from_spec("tgscc")), len(Charset.from_spec("trad+ascii+punct+punct-t"))
+(8105, 8669)
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +35,16 @@ DEFAULT_SPEC = "gb2312-1+ascii+punct"
 PUNCT = (
     "，。、；：？！“”‘’（）《》〈〉【】「」『』〔〕—…·～￥％＃＆＊＋－／＝＜＞•°×÷→←↑↓①②③④⑤⑥⑦⑧⑨⑩"
 )
+
+
+#: Quotation marks of traditional (vertical) text beyond PUNCT's 「」『』.
+PUNCT_T = "﹁﹂﹃﹄"
+
+#: The shipped character tables (see their headers for sources and licences).
+DATA_DIR = Path(__file__).with_name("data")
+
+#: Last number of each level of 通用规范汉字表: 1-3500, 3501-6500, 6501-8105.
+TGSCC_LEVELS = (3500, 6500, 8105)
 
 
 class CharsetError(ValueError):
@@ -41,26 +64,75 @@ def _gb2312_rows(first_row: int, last_row: int) -> str:
     return "".join(out)
 
 
+def _big5_common() -> str:
+    """Big5's 5,401 common characters (0xA440-0xC67E), in code order."""
+    out = []
+    for hi in range(0xA4, 0xC7):
+        for lo in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            if (hi, lo) > (0xC6, 0x7E):
+                break
+            try:
+                out.append(bytes([hi, lo]).decode("big5"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(out)
+
+
+def _table_lines(name: str) -> list[str]:
+    """The lines of a shipped table, without its ``#`` header and blank lines."""
+    text = (DATA_DIR / name).read_text(encoding="utf-8")
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@functools.cache
+def tgscc() -> str:
+    """The 8,105 characters of 通用规范汉字表 in the table's order."""
+    return "".join(ln.strip() for ln in _table_lines("tgscc.txt"))
+
+
+@functools.cache
+def s2t_forms() -> dict[str, tuple[str, ...]]:
+    """OpenCC's traditional forms of the tgscc characters it writes differently,
+    preferred form first (``s2t_forms()["说"] == ("說",)``)."""
+    out = {}
+    for ln in _table_lines("tgscc-s2t.tsv"):
+        key, _, forms = ln.partition("\t")
+        out[key] = tuple(forms.split())
+    return out
+
+
+def _tgscc_traditional() -> str:
+    forms = s2t_forms()
+    return _dedupe("".join("".join(forms.get(c, (c,))) for c in tgscc()))
+
+
+_TABLES: dict[str, Callable[[], str]] = {
+    "gb2312-1": lambda: _gb2312_rows(16, 55),
+    "gb2312-2": lambda: _gb2312_rows(56, 87),
+    "gb2312": lambda: _gb2312_rows(16, 87),
+    "tgscc": tgscc,
+    "tgscc-1": lambda: tgscc()[: TGSCC_LEVELS[0]],
+    "tgscc-2": lambda: tgscc()[TGSCC_LEVELS[0] : TGSCC_LEVELS[1]],
+    "tgscc-3": lambda: tgscc()[TGSCC_LEVELS[1] :],
+    "big5-1": _big5_common,
+    "tgscc-t": _tgscc_traditional,
+    "trad": lambda: _dedupe(_big5_common() + _tgscc_traditional()),
+    "ascii": lambda: "".join(chr(c) for c in range(33, 127)),
+    "digits": lambda: "0123456789",
+    "punct": lambda: PUNCT,
+    "punct-t": lambda: PUNCT_T,
+}
+
+NAMES = tuple(_TABLES)
+
+
 def _named(name: str) -> str:
-    if name == "gb2312-1":
-        return _gb2312_rows(16, 55)
-    if name == "gb2312-2":
-        return _gb2312_rows(56, 87)
-    if name == "gb2312":
-        return _gb2312_rows(16, 87)
-    if name == "ascii":
-        return "".join(chr(c) for c in range(33, 127))
-    if name == "digits":
-        return "0123456789"
-    if name == "punct":
-        return PUNCT
-    raise CharsetError(
-        f"unknown charset {name!r}; use one of {', '.join(NAMES)}, a '+' union of them, "
-        "or the path of a UTF-8 text file of characters"
-    )
-
-
-NAMES = ("gb2312-1", "gb2312-2", "gb2312", "ascii", "digits", "punct")
+    if name not in _TABLES:
+        raise CharsetError(
+            f"unknown charset {name!r}; use one of {', '.join(NAMES)}, a '+' union of them, "
+            "or the path of a UTF-8 text file of characters"
+        )
+    return _TABLES[name]()
 
 
 @dataclass(frozen=True)
@@ -139,9 +211,23 @@ def _read_file(path: Path) -> str:
 
 
 def script_of(ch: str) -> str:
-    """Coarse class of a character: 'hanzi', 'ascii' or 'punct' (anything else)."""
-    if "\u4e00" <= ch <= "\u9fff":
+    """Coarse class of a character: 'hanzi', 'ascii' or 'punct' (anything else).
+
+    Hanzi are the CJK unified ideographs of the basic block and its extensions (273 of
+    通用规范汉字表's characters are outside the basic block, e.g. 㧐 or 𬉼).
+    """
+    if is_ideograph(ch):
         return "hanzi"
     if 33 <= ord(ch) < 127:
         return "ascii"
     return "punct"
+
+
+def is_ideograph(ch: str) -> bool:
+    """A CJK unified ideograph: the basic block, extension A, or extensions B-H (planes 2-3).
+
+    >>> is_ideograph("说"), is_ideograph("㧐"), is_ideograph("𬉼"), is_ideograph("「")
+    (True, True, True, False)
+    """
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x3FFFF

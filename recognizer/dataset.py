@@ -219,6 +219,22 @@ def _write_shard(path: Path, images: np.ndarray, labels: np.ndarray, faces: np.n
     os.replace(tmp, path)  # a shard is on disk whole or not at all
 
 
+def undrawn(table: FaceTable, charset: Charset, split: str) -> str:
+    """The characters of ``charset`` that no face of ``split`` draws (never sampled there)."""
+    by_char = table.by_char(_split_faces(table, split), len(charset))
+    return "".join(ch for ch, faces in zip(charset.chars, by_char) if not faces.size)
+
+
+def _warn_undrawn(table: FaceTable, charset: Charset, split: str) -> None:
+    missing = undrawn(table, charset, split)
+    if missing:
+        log.warning(
+            "%d of %d characters are drawn by no %s face and get no %s examples: %s%s",
+            len(missing), len(charset), split, split, missing[:40],
+            " ..." if len(missing) > 40 else "",
+        )  # fmt: skip
+
+
 def synthesize(
     root: str | os.PathLike,
     charset: Charset,
@@ -250,6 +266,8 @@ def synthesize(
             raise DatasetError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
         if plan.counts[split] and not _split_faces(table, split):
             raise DatasetError(f"no {split} faces cover any character of the charset")
+        if plan.counts[split]:
+            _warn_undrawn(table, charset, split)
     write_meta(root, charset, table, plan, aug)
     todo = []
     for split in plan.counts:

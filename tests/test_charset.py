@@ -15,6 +15,12 @@ from recognizer.charset import PUNCT, Charset, CharsetError, script_of
         ("gb2312", 6763, "啊", "齄"),
         ("ascii", 94, "!", "~"),
         ("digits", 10, "0", "9"),
+        ("tgscc", 8105, "一", "蠼"),
+        ("tgscc-1", 3500, "一", "矗"),
+        ("tgscc-2", 3000, "乂", "齉"),
+        ("tgscc-3", 1605, "亍", "蠼"),
+        ("big5-1", 5401, "一", "籲"),
+        ("punct-t", 4, "﹁", "﹄"),
     ],
 )
 def test_named_sets(spec, size, first, last):
@@ -157,3 +163,82 @@ def test_charset_error_is_a_value_error():
 )  # fmt: skip
 def test_script_of(ch, script):
     assert script_of(ch) == script
+
+
+# ------------------------------------------------------------ the larger sets (issue 22)
+
+
+def test_tgscc_levels_partition_the_table():
+    levels = [Charset.from_spec(f"tgscc-{k}").chars for k in (1, 2, 3)]
+    assert "".join(levels) == Charset.from_spec("tgscc").chars
+    # everyday characters are level 1; those issue 22 found misread are level 2
+    assert all(c in levels[0] for c in "的一是了我不人在他有这个上们来到时大")
+    assert {c: next(k for k, lv in enumerate(levels, 1) if c in lv) for c in "婷瑜伽憧嗯"} == {
+        "婷": 2, "瑜": 2, "伽": 2, "憧": 2, "嗯": 2}  # fmt: skip
+
+
+def test_tgscc_against_gb2312():
+    """6,638 of GB2312's 6,763 are in the standard table; those left out are radicals
+    (丨 丶 氵) and forms the 2013 table replaced, three of them from level 1."""
+    tg, gb = set(Charset.from_spec("tgscc").chars), set(Charset.from_spec("gb2312").chars)
+    assert len(gb & tg) == 6638
+    assert set(Charset.from_spec("gb2312-1").chars) - tg == set("矽硷磺")  # 硅 碱 are in
+    assert "婷" in tg and "婷" not in Charset.from_spec("gb2312-1")
+
+
+def test_tgscc_has_characters_outside_the_basic_block():
+    outside = [c for c in Charset.from_spec("tgscc").chars if not "\u4e00" <= c <= "\u9fff"]
+    assert len(outside) == 273
+    assert all(script_of(c) == "hanzi" for c in outside)
+    assert any(ord(c) > 0xFFFF for c in outside)  # plane 2-3 characters (𬉼) count too
+
+
+def test_traditional_sets():
+    trad = Charset.from_spec("trad")
+    tt = Charset.from_spec("tgscc-t")
+    big5 = Charset.from_spec("big5-1")
+    assert len(tt) == 8329 and len(trad) == 8513
+    assert trad.chars[: len(big5)] == big5.chars  # Big5 first, then OpenCC's extra forms
+    assert set(trad.chars) == set(big5.chars) | set(tt.chars)
+    for c in "說這體張繁發髮後":
+        assert c in trad
+    for c in "说这体张":  # simplified-only forms are not traditional
+        assert c not in trad
+    assert all(c.encode("big5") for c in big5.chars)
+
+
+def test_s2t_forms_are_those_of_opencc():
+    from recognizer.charset import s2t_forms
+
+    forms = s2t_forms()
+    assert forms["说"] == ("說",) and forms["这"] == ("這",)
+    assert forms["发"][:2] == ("發", "髮")  # one simplified form, two traditional ones
+    assert "中" not in forms  # written the same
+    assert set(forms) <= set(Charset.from_spec("tgscc").chars)
+
+
+def test_unions_for_traditional_text():
+    cs = Charset.from_spec("trad+ascii+punct+punct-t")
+    for c in "「」『』﹁﹂，。A1":
+        assert c in cs
+    both = Charset.from_spec("tgscc+trad+ascii+punct+punct-t")
+    assert len(both) == 11282
+    assert both.chars.startswith(Charset.from_spec("tgscc").chars)
+
+
+def test_shipped_tables_name_their_sources():
+    from recognizer.charset import DATA_DIR
+
+    head = (DATA_DIR / "tgscc.txt").read_text("utf-8").split("\n")[:12]
+    assert any("kTGH" in ln and "Unihan" in ln for ln in head)
+    assert any("Unicode License" in ln for ln in head)
+    head = (DATA_DIR / "tgscc-s2t.tsv").read_text("utf-8").split("\n")[:10]
+    assert any("STCharacters" in ln for ln in head)
+    assert any("Apache License 2.0" in ln for ln in head)
+
+
+@pytest.mark.parametrize(
+    ("ch", "hanzi"), [("㧐", True), ("𬉼", True), ("「", False), ("﹁", False)]
+)
+def test_script_of_extensions(ch, hanzi):
+    assert (script_of(ch) == "hanzi") is hanzi

@@ -429,3 +429,19 @@ def test_training_evaluations_print_as_a_table():
 def test_eval_of_a_missing_dataset(tmp_path, exported):
     result = invoke("eval", "--data", tmp_path, "--model", exported.tflite)
     assert_clean_failure(result, "not a pageocr dataset")
+
+
+def test_synth_takes_the_larger_named_sets(tmp_path, caplog):
+    """``--charset tgscc+trad+...`` is a named union; the characters no training face
+    draws (all but the subset fonts' few) are named in a warning, not silently dropped."""
+    out = tmp_path / "data"
+    spec = "tgscc+trad+ascii+punct+punct-t"
+    with caplog.at_level("WARNING", logger="recognizer.dataset"):
+        result = invoke("synth", "-o", out, "--font", NOTO, "--font", KAI, "--heldout",
+                        HELDOUT[0], "--charset", spec, "--train", 20, "--val", 0, "--test", 0,
+                        "--shard-size", 20, "--workers", 1)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["charset"]["spec"] == spec and len(meta["charset"]["chars"]) == 11282
+    warned = [r.getMessage() for r in caplog.records if "drawn by no train face" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith("11") and "of 11282" in warned[0]

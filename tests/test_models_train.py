@@ -72,7 +72,8 @@ CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.to
 def test_every_committed_config_loads_and_names_a_registered_model(path):
     cfg = load_config(path)
     assert cfg.model in registry.names()
-    assert cfg.run_dir.startswith("runs/") and cfg.data == "data/synth32"
+    # every config trains on a synthetic set of 32-px crops (zh11k: of its larger charset)
+    assert cfg.run_dir.startswith("runs/") and cfg.data.startswith("data/synth32")
 
 
 def test_the_shipped_models_config_is_committed():
