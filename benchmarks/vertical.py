@@ -62,7 +62,7 @@ def vertical_cmd(
     from ocr_pipeline import Reader
     from ocr_pipeline.vertical import is_vertical
 
-    reader = Reader()
+    reader = Reader(layout="auto")
     folder = Path(keep or tempfile.mkdtemp(prefix="pageocr-vertical-"))
     folder.mkdir(parents=True, exist_ok=True)
     truth = "".join(VERTICAL_TEXT.split())

@@ -102,7 +102,7 @@ class ReadOptions:
     threads: int | None = None
     script: str = "auto"
     convert: str | None = None
-    layout: str = "auto"
+    layout: str = "horizontal"
     doubtful: float | None = None
 
     def fingerprint(self) -> dict[str, Any]:

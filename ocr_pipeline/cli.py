@@ -647,10 +647,11 @@ def read(
         "other script taken out (the shipped model knows simplified forms only).",
     ),
     layout: str = typer.Option(
-        "auto",
+        "horizontal",
         "--layout",
-        help="auto: a page set in vertical columns is found and read right to left, column "
-        "by column; horizontal or vertical to say which.",
+        help="horizontal (the default); vertical: columns read right to left; auto: a page "
+        "set in vertical columns is found (not yet the default: it took a tilted scan of "
+        "horizontal text for vertical).",
     ),
     convert: str | None = typer.Option(
         None,

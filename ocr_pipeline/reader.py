@@ -159,7 +159,7 @@ class Reader:
         threads: int | None = None,
         script: str = "auto",
         convert: str | None = None,
-        layout: str = "auto",
+        layout: str = "horizontal",
     ) -> None:
         if model is not None and not isinstance(model, (str, os.PathLike, CropPredictor)):
             raise TypeError(

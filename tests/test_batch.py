@@ -175,8 +175,8 @@ def test_a_rerun_reads_again_what_changed_since(folder, tmp_path):
                             "mtime_ns": (folder / "a.png").stat().st_mtime_ns}  # fmt: skip
     assert rec["options"] == {"format": "text", "dpi": 200, "pages": None,
                               "max_pixels": 36_000_000, "model": None, "runtime": "auto",
-                              "top_k": 3, "rules": "default", "script": "auto",
-                              "convert": None, "layout": "auto", "doubtful": None}  # fmt: skip
+                              "top_k": 3, "rules": "default", "script": "auto", "convert": None,
+                              "layout": "horizontal", "doubtful": None}  # fmt: skip
 
     def statuses(*args) -> dict[str, str]:
         res = invoke("read", folder, "-o", out, *args)

@@ -93,7 +93,7 @@ def test_columns_are_lines_right_to_left_with_boxes_in_the_page():
 @pytest.mark.model_snapshot
 def test_vertical_page_reads_as_drawn():
     page, _ = _vertical_page()
-    text = Reader().read_image(page).text
+    text = Reader(layout="auto").read_image(page).text
     assert text.split("\n") == ["张先生说「这是", "繁体中文」每天", "早上练着"]
 
 
@@ -109,10 +109,12 @@ def test_cli_layout(tmp_path):
     path = tmp_path / "vertical.png"
     Image.fromarray(page).save(path)
     runner = CliRunner()
-    auto = runner.invoke(app, ["read", str(path)])
+    auto = runner.invoke(app, ["read", str(path), "--layout", "auto"])
     forced = runner.invoke(app, ["read", str(path), "--layout", "vertical"])
     assert auto.exit_code == forced.exit_code == 0
     assert auto.stdout == forced.stdout and auto.stdout.count("\n") == len(COLUMNS)
+    default = runner.invoke(app, ["read", str(path)])  # horizontal: not the columns' text
+    assert default.exit_code == 0 and default.stdout != forced.stdout
     bad = runner.invoke(app, ["read", str(path), "--layout", "diagonal"])
     assert bad.exit_code == 2 and "--layout must be one of" in bad.stderr
 
