@@ -137,8 +137,13 @@ class AtomicFile:
                 clear_stale(path)
                 prefix = _tmp_prefix(path)
                 fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
-                self.tmp = Path(name)
-                self.file = os.fdopen(fd, "wb" if binary else "w", encoding=_enc(binary))
+                try:
+                    self.tmp = Path(name)
+                    self.file = os.fdopen(fd, "wb" if binary else "w", encoding=_enc(binary))
+                except BaseException:  # an interrupt (SIGTERM) before the file is ours
+                    with contextlib.suppress(OSError):
+                        os.unlink(name)
+                    raise
         except OSError as err:
             raise OutputError(f"{path}: cannot write: {_reason(err)}") from None
 
