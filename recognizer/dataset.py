@@ -395,8 +395,7 @@ def real_crops(path: str | os.PathLike, charset: Charset) -> tuple[np.ndarray, n
         raise DatasetError(f"{path}: not an .npz of crops and labels ({err})") from None
     if crops.ndim != 3 or crops.dtype != np.uint8 or len(crops) != len(chars):
         raise DatasetError(f"{path}: crops must be uint8 (N, S, S) with one label each")
-    index = {c: i for i, c in enumerate(charset.chars)}
-    ids = np.array([index.get(str(c), -1) for c in chars], np.int32)
+    ids = np.array([charset.index(c) if c in charset else -1 for c in map(str, chars)], np.int32)
     keep = ids >= 0
     if not keep.any():
         raise DatasetError(f"{path}: none of its labels is in the charset")
