@@ -1309,9 +1309,17 @@ def bench(ctx: typer.Context) -> None:
          f"python -m benchmarks {' '.join(ctx.args) or '--help'}")  # fmt: skip
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except RuntimeError as err:
+        # Python 3.11 wraps an interrupt (Ctrl-C, or SIGTERM while reading) that lands
+        # while a class is being created, as in an import, in a RuntimeError
+        if not isinstance(err.__cause__, KeyboardInterrupt):
+            raise
+        typer.echo("pageocr: stopped", err=True)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

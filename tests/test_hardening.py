@@ -505,6 +505,30 @@ def test_a_run_killed_while_writing_leaves_the_previous_output(tmp_path, sig):
     assert prev.read_text() == "earlier text\n"
 
 
+def test_an_interrupt_wrapped_by_a_class_being_created_exits_as_an_interrupt(monkeypatch, capsys):
+    """Python 3.11 turns a KeyboardInterrupt that lands in __set_name__ (a class body in
+    an import, e.g. pypdfium2 loaded for the first PDF page) into a RuntimeError: a CI
+    run's SIGTERM landed there and printed a traceback with exit 1."""
+
+    def interrupted():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise RuntimeError("Error calling __set_name__") from err
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 130 and "stopped" in capsys.readouterr().err
+
+    def broken():
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(RuntimeError, match="a real bug"):
+        cli.main()
+
+
 def test_only_the_temporary_files_of_dead_writers_are_cleared(tmp_path):
     from ocr_pipeline.outputs import AtomicFile, clear_stale
 
