@@ -86,12 +86,14 @@ def split_text(text: str) -> list[tuple[str | None, str]]:
 
 
 def to_json(pages: Sequence[PageResult]) -> str:
-    """Pages -> lines -> characters, each with box, confidence and top-k."""
+    """Pages -> lines -> characters, each with box (input image pixels), confidence
+    and top-k."""
     doc = {"pages": [_json_page(p) for p in pages]}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
 def _json_page(p: PageResult) -> dict:
+    p = p.on_input()  # boxes in the input image's pixels
     return {
         "source": p.source,
         "page": p.number,
@@ -149,7 +151,7 @@ def word_ranges(line: LineResult) -> Iterator[tuple[int, int]]:
 
 
 def line_words(line: LineResult) -> Iterator[tuple[str, Box, float]]:
-    """The words of a line (:func:`word_ranges`) with their boxes (deskewed page pixels)
+    """The words of a line (:func:`word_ranges`) with their boxes (the line's pixels)
     and confidences (:func:`word_confidence`).
 
     >>> from ocr_pipeline.pipeline import CharResult
@@ -209,6 +211,7 @@ def to_tsv(pages: Sequence[PageResult]) -> str:
 
 
 def _tsv_rows(p: PageResult) -> list[str]:
+    p = p.on_input()  # boxes in the input image's pixels
     src = _TSV_UNSAFE.sub(" ", p.source)
 
     def row(level: int, nums: tuple[int, int, int, int], box, conf: str = "-1", text="") -> str:
@@ -265,6 +268,7 @@ def to_hocr(pages: Sequence[PageResult]) -> str:
 
 def _hocr_page(p: PageResult, k: int) -> list[str]:
     """The hOCR of page ``p``, the ``k``-th of the document (ids ``page_k`` ...)."""
+    p = p.on_input()  # boxes in the input image's pixels, as the page's bbox
     src = html.escape(p.source, quote=True)
     out = [
         f"<div class='ocr_page' id='page_{k}' "

@@ -204,3 +204,29 @@ def test_the_readme_example_runs(monkeypatch, capsys):
         exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own code
     out = capsys.readouterr().out
     assert Reader().read(PARAGRAPH)[0].text.splitlines()[0] in out
+
+
+def test_boxes_written_are_on_the_input_image_of_a_tilted_page(reader):
+    """A page scanned 3 degrees off: the reader reads it turned straight, and JSON, TSV
+    and hOCR give each character's box where that character is in the input image (the
+    boxes of the straightened page are off by up to half a line there)."""
+    from ocr_pipeline.formats import to_json, to_tsv
+
+    tilted = Image.open(PARAGRAPH).convert("L").rotate(3, expand=True, fillcolor=255)
+    ink = np.asarray(tilted) < 128
+    page = reader.read(tilted)[0]
+    assert abs(page.angle) > 2
+
+    def ink_share(boxes) -> float:
+        """Share of the boxes that hold at least a tenth of ink."""
+        held = [ink[y0:y1, x0:x1].mean() >= 0.1 for x0, y0, x1, y1 in boxes if x1 > x0 and y1 > y0]
+        return sum(held) / len(boxes)
+
+    written = [c["box"] for ln in json.loads(to_json([page]))["pages"][0]["lines"]
+               for c in ln["chars"]]  # fmt: skip
+    straight = [c.box for ln in page.lines for c in ln.chars]
+    assert len(written) == len(straight) > 100
+    assert ink_share(written) > 0.95 > 0.8 > ink_share(straight)
+    words = [r.split("\t") for r in to_tsv([page]).splitlines()[1:] if r.startswith("5\t")]
+    boxes = [(int(w[6]), int(w[7]), int(w[6]) + int(w[8]), int(w[7]) + int(w[9])) for w in words]
+    assert ink_share(boxes) > 0.95
