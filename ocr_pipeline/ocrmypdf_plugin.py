@@ -20,7 +20,7 @@ these its renderer uses, all implemented here on one reading of the page:
   :func:`ocr_pipeline.pdfout.text_only_page`, each character on its own box.
 
 Boxes are mapped from the deskewed page pageocr reads to the image OCRmyPDF gave
-(``PageResult.to_input``), as axis-aligned boxes around the mapped corners.
+(``PageResult.on_input``), as axis-aligned boxes around the mapped corners.
 The engine loads the model once per worker process, on the first page that worker
 reads. ``--pageocr-model`` picks a model as
 ``pageocr read --model`` does.
@@ -34,7 +34,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from ocrmypdf import hookimpl
 from ocrmypdf.exceptions import BadArgsError, InputFileError
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
@@ -91,25 +90,14 @@ def _read(input_file: Path, options) -> tuple[PageResult, float]:
     return _read_cached(str(input_file), input_file.stat().st_mtime_ns, model)
 
 
-def _box_to_input(page: PageResult, box) -> tuple[float, float, float, float]:
-    """A box of the deskewed page as the axis-aligned box around it in the input image."""
-    x0, y0, x1, y1 = box
-    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], float) @ page.to_input.T
-    xy = pts[:, :2] / pts[:, 2:]
-    return (
-        float(xy[:, 0].min()),
-        float(xy[:, 1].min()),
-        float(xy[:, 0].max()),
-        float(xy[:, 1].max()),
-    )
-
-
 def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
     """The page read as OCRmyPDF's OcrElement tree, boxes in input image pixels."""
     from ocrmypdf.hocrtransform import BoundingBox, OcrClass, OcrElement
 
+    page = page.on_input()
+
     def bbox(box) -> BoundingBox:
-        x0, y0, x1, y1 = _box_to_input(page, box)
+        x0, y0, x1, y1 = box
         return BoundingBox(left=x0, top=y0, right=x1, bottom=y1)
 
     root = OcrElement(ocr_class=OcrClass.PAGE, bbox=BoundingBox(0, 0, page.width, page.height),
@@ -130,6 +118,7 @@ def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
 
 def hocr(page: PageResult) -> str:
     """The page read as hOCR, words (``ocrx_word``) with boxes in input image pixels."""
+    page = page.on_input()
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="zh" lang="zh"><head>',
@@ -139,7 +128,7 @@ def hocr(page: PageResult) -> str:
     ]
 
     def bbox(box) -> str:
-        return "bbox " + " ".join(str(round(v)) for v in _box_to_input(page, box))
+        return "bbox " + " ".join(map(str, box))
 
     for block in blocks(page):
         out.append(f"<p class='ocr_par' title='{bbox(union_box(ln.box for ln in block))}'>")

@@ -105,4 +105,5 @@ def map_boxes(
     y0 = np.clip(np.floor(py.min(axis=1) + 1e-6), 0, height).astype(int)
     x1 = np.clip(np.ceil(px.max(axis=1) - 1e-6), 0, width).astype(int)
     y1 = np.clip(np.ceil(py.max(axis=1) - 1e-6), 0, height).astype(int)
-    return [tuple(map(int, r)) for r in zip(x0, y0, np.maximum(x1, x0), np.maximum(y1, y0))]
+    return [(int(a), int(b), int(c), int(d))
+            for a, b, c, d in zip(x0, y0, np.maximum(x1, x0), np.maximum(y1, y0))]  # fmt: skip
