@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import multiprocessing as mp
@@ -113,7 +114,7 @@ class ReadOptions:
             "dpi": self.dpi,
             "pages": None if self.pages is None else [list(r) for r in self.pages.ranges],
             "max_pixels": self.max_pixels,
-            "model": self.model,
+            "model": model_identity(self.model),
             "runtime": self.runtime,
             "top_k": self.top_k,
             "rules": self.rules,
@@ -189,6 +190,37 @@ def _check_plan(jobs: list[Job], sources: set[Path]) -> None:
             raise OutputError(
                 f"{job.output}: would replace the input {job.source}; give another -o folder"
             )
+
+
+def model_identity(model: str | None) -> str:
+    """What tells models apart in a fingerprint: the sha256 of the model file the
+    argument means (so ``--model real`` and its path are the same model, and a model
+    file replaced by a retrained one is not), else the path as given.
+
+    >>> model_identity(None) == model_identity("default")
+    True
+    """
+    from recognizer.runtime import shipped
+
+    path = shipped(model)
+    try:
+        st = path.stat()
+    except OSError:
+        return str(model)
+    if not stat.S_ISREG(st.st_mode):
+        return str(path.resolve())
+    return _file_digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, once per process for each size and modification time."""
+    from recognizer.runtime import file_sha256
+
+    try:
+        return "sha256:" + file_sha256(Path(path))
+    except OSError:
+        return path
 
 
 def is_done(job: Job, earlier: Record | None, opts: ReadOptions) -> bool:

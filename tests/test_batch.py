@@ -21,6 +21,7 @@ from ocr_pipeline import batch
 from ocr_pipeline.cli import EXIT_INPUT, EXIT_USAGE, app
 from ocr_pipeline.formats import split_text
 from ocr_pipeline.outputs import OutputError
+from recognizer.runtime import DEFAULT_MODEL, MODELS_DIR, file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = ROOT / "samples" / "paragraph.png"
@@ -174,9 +175,10 @@ def test_a_rerun_reads_again_what_changed_since(folder, tmp_path):
     assert rec["input"] == {"size": (folder / "a.png").stat().st_size,
                             "mtime_ns": (folder / "a.png").stat().st_mtime_ns}  # fmt: skip
     assert rec["options"] == {"format": "text", "dpi": 200, "pages": None,
-                              "max_pixels": 36_000_000, "model": None, "runtime": "auto",
+                              "max_pixels": 36_000_000, "runtime": "auto",
                               "top_k": 3, "rules": "default", "script": "auto", "convert": None,
-                              "layout": "horizontal", "doubtful": None}  # fmt: skip
+                              "layout": "horizontal", "doubtful": None,
+                              "model": "sha256:" + file_sha256(DEFAULT_MODEL)}  # fmt: skip
 
     def statuses(*args) -> dict[str, str]:
         res = invoke("read", folder, "-o", out, *args)
@@ -184,6 +186,17 @@ def test_a_rerun_reads_again_what_changed_since(folder, tmp_path):
         return {n: r["status"] for n, r in summary_of(out).items()}
 
     assert statuses() == {"a.png": "skipped", "b.png": "skipped", "c.pdf": "skipped"}
+    # the model by its name or its path is the same model; another is not
+    assert set(statuses("--model", "default").values()) == {"skipped"}
+    assert set(statuses("--model", str(DEFAULT_MODEL)).values()) == {"skipped"}
+    other = tmp_path / "other.tflite"
+    shutil.copy(MODELS_DIR / "real.tflite", other)
+    shutil.copy(MODELS_DIR / "real.json", other.with_suffix(".json"))
+    assert set(statuses("--model", str(other)).values()) == {"done"}
+    shutil.copy(DEFAULT_MODEL, other)  # the same file name, now another model
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), other.with_suffix(".json"))
+    assert set(statuses("--model", str(other)).values()) == {"done"}
+    assert set(statuses().values()) == {"skipped"}  # the default model's bytes made those
     st = (folder / "b.png").stat()
     with open(folder / "b.png", "ab") as f:
         f.write(b"\0")  # a PNG reads past its end; same time, another size
