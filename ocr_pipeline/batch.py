@@ -55,6 +55,10 @@ SUMMARY_NAME = "pageocr-summary.jsonl"
 EXTENSIONS = {"text": ".txt", "json": ".json", "tsv": ".tsv", "hocr": ".hocr", "pdf": ".pdf"}
 #: Seconds a worker is given to stop (and remove its temporary file) before it is killed.
 STOP_GRACE = 5.0
+#: Seconds past ``--page-timeout`` that a worker may go without finishing a page before
+#: it is killed: the time limit (SIGALRM) cannot stop one long call into OpenCV or
+#: LiteRT, so the main process stops the worker and fails that input.
+HUNG_GRACE = 30.0
 
 #: A record of the summary: source, output, status ("done", "skipped" or "failed"),
 #: pages, chars, seconds, error (failed only), notes (pages read at a lower resolution),
@@ -550,6 +554,8 @@ class _Pool:
         self.procs: dict[int, tuple[Any, Any]] = {}
         self.ready: set[int] = set()
         self.busy: dict[int, int] = {}  # worker -> index of the job it reads
+        self.since: dict[int, float] = {}  # worker -> when it began its current page
+        self.hung: dict[int, str] = {}  # worker -> why it was killed
         self.next_id = 0
         for _ in range(size):
             self.start()
@@ -569,16 +575,37 @@ class _Pool:
 
     def give(self, wid: int, i: int, job: Job) -> None:
         self.busy[wid] = i
+        self.since[wid] = time.monotonic()
         self.procs[wid][1].put((i, job))
 
-    def dead(self) -> list[tuple[int | None, int | None, bool]]:
+    def stop_hung(self, timeout: float | None) -> None:
+        """Kill the workers that have read one page for longer than ``timeout`` plus
+        :data:`HUNG_GRACE` seconds (stuck in one call that the time limit cannot stop)."""
+        if not timeout:
+            return
+        limit = timeout + HUNG_GRACE
+        now = time.monotonic()
+        for wid in list(self.busy):
+            proc = self.procs[wid][0]
+            if now - self.since.get(wid, now) > limit and proc.is_alive():
+                log.warning("worker %s has read one page for over %g s: stopping it", wid, limit)
+                proc.kill()
+                proc.join(STOP_GRACE)
+                self.hung[wid] = (
+                    f"a page took over {limit:g} s (--page-timeout {timeout:g} s could not "
+                    "stop one long call): its worker was stopped"
+                )
+
+    def dead(self) -> list[tuple[int | None, int | None, bool, str | None]]:
         """Workers that stopped, forgotten: (the job each was reading or None, its exit
-        code, whether it had been ready)."""
+        code, whether it had been ready, why it was killed if it was)."""
         out = []
         for wid, (proc, _) in list(self.procs.items()):
             if not proc.is_alive():
-                out.append((self.busy.pop(wid, None), proc.exitcode, wid in self.ready))
+                why = self.hung.pop(wid, None)
+                out.append((self.busy.pop(wid, None), proc.exitcode, wid in self.ready, why))
                 self.ready.discard(wid)
+                self.since.pop(wid, None)
                 del self.procs[wid]
         return out
 
@@ -629,24 +656,27 @@ def _events(pool: _Pool, jobs, on_page, more: bool) -> list[tuple[int, Record]]:
         raise BatchError(ev[2])
     if kind == "ready":
         pool.ready.add(wid)
-    elif kind == "page" and pool.busy.get(wid) == ev[2] and on_page is not None:
-        on_page(ev[2], ev[3])
+    elif kind == "page" and pool.busy.get(wid) == ev[2]:
+        pool.since[wid] = time.monotonic()
+        if on_page is not None:
+            on_page(ev[2], ev[3])
     elif kind == "done" and pool.busy.get(wid) == ev[2]:
         del pool.busy[wid]
         out.append((ev[2], ev[3]))
+    pool.stop_hung(pool.opts.page_timeout)
     return out + _dead(pool, jobs, more)
 
 
 def _dead(pool: _Pool, jobs, more: bool) -> list[tuple[int, Record]]:
     out = []
-    for i, code, was_ready in pool.dead():
+    for i, code, was_ready, why in pool.dead():
         if not was_ready:
             raise BatchError(f"a worker process stopped as it started (exit code {code})")
         if i is not None:
             log.info("a worker died (exit code %s) reading %s", code, jobs[i].source)
             job = jobs[i]
             clear_stale(job.output)  # killed, it could not remove its temporary file
-            error = f"the worker process reading it stopped (exit code {code})"
+            error = why or f"the worker process reading it stopped (exit code {code})"
             rec = {"source": str(job.source), "output": None, "status": "failed",
                    "pages": 0, "chars": 0, "seconds": None, "error": error}  # fmt: skip
             out.append((i, rec))

@@ -614,7 +614,8 @@ def read(
         metavar="SECONDS",
         help="Time a page may take to read: a page that takes longer is left out and "
         "reported (exit 1); the input's other pages and the other inputs are read. "
-        "Default: no limit.",
+        "With -o FOLDER/ --jobs 2+, a worker stuck 30 s past it in one call is killed "
+        "and its input failed. Default: no limit.",
     ),
     rules: str = typer.Option(
         "default",

@@ -447,3 +447,28 @@ def test_a_reader_passes_its_threads_to_litert(monkeypatch):
     assert Reader(threads=1).predictor is not None
     assert Reader().predictor is not None
     assert made == [1, os.cpu_count()]
+
+
+def test_a_worker_stuck_in_one_call_is_stopped_and_its_input_failed(monkeypatch, tmp_path):
+    """--page-timeout cannot interrupt one long call into OpenCV or LiteRT (SIGALRM runs
+    between Python steps): a worker that has read one page for the time limit plus
+    HUNG_GRACE is killed by the main process and its input reported failed. Here the
+    worker is a process stuck in time.sleep, as one that never ends its page."""
+    import time as time_mod
+
+    class StuckPool(batch._Pool):
+        def start(self) -> None:
+            wid, self.next_id = self.next_id, self.next_id + 1
+            proc = self.ctx.Process(target=time_mod.sleep, args=(120,), daemon=True)
+            proc.start()
+            self.procs[wid] = (proc, self.ctx.Queue())
+            self.ready.add(wid)
+
+    monkeypatch.setattr(batch, "_Pool", StuckPool)
+    monkeypatch.setattr(batch, "HUNG_GRACE", 0.5)
+    jobs = [batch.Job(tmp_path / f"{n}.png", tmp_path / f"{n}.txt") for n in "ab"]
+    start = time_mod.monotonic()
+    records = list(batch.run(jobs, batch.ReadOptions(page_timeout=0.5), workers=2))
+    assert time_mod.monotonic() - start < 30
+    assert sorted((i, r["status"]) for i, r in records) == [(0, "failed"), (1, "failed")]
+    assert all("its worker was stopped" in r["error"] for _, r in records)
