@@ -27,6 +27,7 @@ import numpy as np
 
 from ocr_pipeline.results import PageResult
 from recognizer.charset import Charset, s2t_forms
+from recognizer.runtime import PredictorWrapper
 
 SCRIPTS = ("auto", "simplified", "traditional")
 CONVERSIONS = ("s2t", "t2s")
@@ -67,7 +68,7 @@ def allowed(charset: Charset, script: str) -> np.ndarray:
     return np.array([not out_of_script(c) for c in charset.chars], bool)
 
 
-class ScriptPredictor:
+class ScriptPredictor(PredictorWrapper):
     """A crop predictor whose classes outside a script have probability 0 (the others
     keep theirs: rows then sum to 1 or less).
 
@@ -77,15 +78,8 @@ class ScriptPredictor:
     """
 
     def __init__(self, predictor, mask: np.ndarray) -> None:
-        self.inner, self.mask = predictor, mask.astype(np.float32)
-
-    @property
-    def charset(self) -> Charset:
-        return self.inner.charset
-
-    @property
-    def input_size(self) -> int:
-        return self.inner.input_size
+        super().__init__(predictor)
+        self.mask = mask.astype(np.float32)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         return self.inner.predict(crops) * self.mask

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ocr_pipeline.results import LineResult, PageResult
+from recognizer.runtime import PredictorWrapper
 
 #: The vertical presentation forms and the horizontal marks they stand for.
 VERTICAL_FORMS = {
@@ -111,7 +112,7 @@ def is_vertical(gray: np.ndarray) -> bool:
     return bool(np.mean(tall) > 0.5)
 
 
-class UprightPredictor:
+class UprightPredictor(PredictorWrapper):
     """Classifies the crops of a page turned a quarter left: each crop turned back
     upright, or as it is where that reads as one of :data:`TURNED_MARKS` with more
     confidence.
@@ -121,17 +122,8 @@ class UprightPredictor:
     """
 
     def __init__(self, predictor) -> None:
-        self.inner = predictor
-        chars = predictor.charset.chars
-        self.turned = np.array([c in TURNED_MARKS for c in chars], bool)
-
-    @property
-    def charset(self):
-        return self.inner.charset
-
-    @property
-    def input_size(self) -> int:
-        return self.inner.input_size
+        super().__init__(predictor)
+        self.turned = np.array([c in TURNED_MARKS for c in predictor.charset.chars], bool)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         upright = np.ascontiguousarray(np.rot90(crops, -1, axes=(1, 2)))

@@ -124,6 +124,29 @@ def gpu_visible() -> bool:
         return False
 
 
+class PredictorWrapper:
+    """A crop predictor that changes another's probabilities: it has the inner one's
+    classes and crop size; subclasses define ``predict``.
+
+    Args:
+        inner: any crop predictor (:class:`Predictor`, a test fake, another wrapper).
+    """
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    @property
+    def charset(self) -> Charset:
+        return self.inner.charset
+
+    @property
+    def input_size(self) -> int:
+        return self.inner.input_size
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 class Predictor:
     """Classifies batches of crops with LiteRT or TensorFlow.
 
