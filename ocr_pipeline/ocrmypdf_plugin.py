@@ -23,7 +23,7 @@ Boxes are mapped from the deskewed page pageocr reads to the image OCRmyPDF gave
 (``PageResult.on_input``), as axis-aligned boxes around the mapped corners.
 The engine loads the model once per worker process, on the first page that worker
 reads. ``--pageocr-model`` picks a model as
-``pageocr read --model`` does.
+``pageocr read --model`` does, ``--pageocr-rules`` the corrections as ``--rules``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 
 from ocr_pipeline.formats import blocks, line_words, union_box
 from ocr_pipeline.pipeline import PageResult
+from ocr_pipeline.rules import PROFILES
 
 if TYPE_CHECKING:
     from ocr_pipeline.reader import Reader
@@ -51,12 +52,12 @@ LANGUAGES = frozenset({"chi_sim", "eng"})
 
 
 @cache
-def _reader(model: str | None) -> Reader:
+def _reader(model: str | None, rules: str = "default") -> Reader:
     """The reader, its model loaded once per process (OCRmyPDF's workers are processes)."""
     from ocr_pipeline.reader import Reader
     from recognizer.runtime import ModelError
 
-    reader = Reader(Path(model) if model else None, runtime="litert")
+    reader = Reader(Path(model) if model else None, runtime="litert", rules=rules)
     try:
         _ = reader.predictor  # loaded now: a model that cannot be used is a bad argument
     except ModelError as err:
@@ -65,7 +66,9 @@ def _reader(model: str | None) -> Reader:
 
 
 @cache
-def _read_cached(path: str, mtime_ns: int, model: str | None) -> tuple[PageResult, float]:
+def _read_cached(
+    path: str, mtime_ns: int, model: str | None, rules: str = "default"
+) -> tuple[PageResult, float]:
     """The page read and the image's dpi; cached so that get_deskew and generate_*
     on the same image (OCRmyPDF asks both) read it once."""
     from PIL import Image
@@ -78,7 +81,7 @@ def _read_cached(path: str, mtime_ns: int, model: str | None) -> tuple[PageResul
             dpi = plausible_dpi(img.info.get("dpi"))
     except (InputError, ValueError) as err:
         raise InputFileError(f"pageocr: {err}") from None
-    res = _reader(model).read_image(page.gray)
+    res = _reader(model, rules).read_image(page.gray)
     res.gray = None  # the cache keeps the boxes, not the page's pixels
     return res, (dpi or (300.0, 300.0))[0]
 
@@ -87,7 +90,8 @@ def _read(input_file: Path, options) -> tuple[PageResult, float]:
     if _read_cached.cache_info().currsize > 2:  # a worker reads page after page
         _read_cached.cache_clear()
     model = getattr(options, "pageocr_model", None)
-    return _read_cached(str(input_file), input_file.stat().st_mtime_ns, model)
+    rules = getattr(options, "pageocr_rules", None) or "default"
+    return _read_cached(str(input_file), input_file.stat().st_mtime_ns, model, rules)
 
 
 def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
@@ -208,8 +212,15 @@ def add_options(parser) -> None:
     group.add_argument(
         "--pageocr-model",
         metavar="MODEL",
-        help="A shipped model by name (default, fast) or a .tflite model file; "
+        help="A shipped model by name (default, fast, real) or a .tflite model file; "
         "default: the shipped default model.",
+    )
+    group.add_argument(
+        "--pageocr-rules",
+        choices=sorted(PROFILES),
+        default="default",
+        help="The corrections made after decoding, as pageocr read --rules: default, "
+        "manpage (also those written for manual pages' text) or none.",
     )
 
 

@@ -361,3 +361,29 @@ def test_ocrmypdf_with_the_pageocr_plugin(tmp_path, renderer):
     words = [w for w in printed.split() if sum(map(is_hanzi, w)) >= 4]
     assert words and words[0][:4] in got  # a run of hanzi that pageocr reads, whole
     assert np.allclose(pdfium.PdfDocument(str(out))[0].get_size(), (546, 133.5), atol=0.5)
+
+
+def test_the_plugin_takes_the_rules_profile(monkeypatch):
+    """--pageocr-rules reaches the reader as pageocr read --rules does."""
+    import argparse
+
+    pytest.importorskip("ocrmypdf")
+    from ocr_pipeline import ocrmypdf_plugin as plugin
+    from ocr_pipeline.rules import profile
+
+    parser = argparse.ArgumentParser()
+    plugin.add_options(parser)
+    assert parser.parse_args([]).pageocr_rules == "default"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--pageocr-rules", "tuned"])
+    opts = parser.parse_args(["--pageocr-rules", "none"])
+    seen = []
+
+    def read_cached(path, mtime_ns, model, rules):
+        seen.append(rules)
+
+    read_cached.cache_info = plugin._reader.cache_info  # type: ignore[attr-defined]
+    monkeypatch.setattr(plugin, "_read_cached", read_cached)
+    plugin._read(PARAGRAPH, opts)
+    assert seen == ["none"]
+    assert plugin._reader(None, "none").rules == () != profile("default")
