@@ -5,11 +5,14 @@ worth on the real-document corpus.
 do not depend on the rules), then finishes each page with the whole table and with the
 table less one rule, in turn, and counts the errors (edit distance over non-space
 characters, lines in the truth's order: ``class_counts``'s "all"). A rule's gain is the
-errors without it minus the errors with it: what it saves.
+errors without it minus the errors with it: what it saves. ``add-one`` is the criterion
+for the rules off by default: the default table with each of them added alone, at its
+place in the full table, against the default table.
 
 Example::
 
     python -m benchmarks rules ablate runs/docs runs/docs-web --split dev
+    python -m benchmarks rules add-one runs/docs runs/docs-web --split dev
 """
 
 from __future__ import annotations
@@ -90,6 +93,36 @@ def _errors(page: Page, text: str) -> int:
     return class_counts(page.truth, text)["all"][0]
 
 
+def _finish_all(corpora: dict[str, list[Page]], finish, rules: Sequence[Rule]) -> dict[str, int]:
+    """Finish every page with ``rules`` (its text and errors); the errors per corpus."""
+    base = {}
+    for name, pages in corpora.items():
+        for p in pages:
+            p.text = page_text(finish(p.decoded, rules))
+            p.errors = _errors(p, p.text)
+        base[name] = sum(p.errors for p in pages)
+    return base
+
+
+def _gain(rule: str, scope: str, corpora: dict[str, list[Page]], finish,
+          table: Sequence[Rule], sign: int) -> Gain:  # fmt: skip
+    """``sign`` times (errors with ``table`` minus errors with the pages' own table)."""
+    g = Gain(rule, scope)
+    for corpus_name, pages in corpora.items():
+        g.by_corpus[corpus_name] = 0
+        for p in pages:
+            text = page_text(finish(p.decoded, table))
+            if text == p.text:
+                continue
+            d = sign * (_errors(p, text) - p.errors)
+            g.pages += 1
+            g.by_corpus[corpus_name] += d
+            for groups, key in ((g.by_variant, f"{corpus_name}:{p.entry.variant}"),
+                                (g.by_source, p.entry.source)):  # fmt: skip
+                groups[key] = groups.get(key, 0) + d
+    return g
+
+
 def ablate(
     corpora: dict[str, list[Page]], finish: Callable[[list[DecodedLine], Sequence[Rule]], list],
     rules: Sequence[Rule] = RULES,
@@ -105,29 +138,34 @@ def ablate(
         One :class:`Gain` per rule (and a last one, ``(all)``, for the whole table
         against none), and the errors with the whole table per corpus.
     """
-    base = {}
-    for name, pages in corpora.items():
-        for p in pages:
-            p.text = page_text(finish(p.decoded, rules))
-            p.errors = _errors(p, p.text)
-        base[name] = sum(p.errors for p in pages)
+    base = _finish_all(corpora, finish, rules)
     tables = [(r.name, r.scope, without(r.name, rules=rules)) for r in rules]
-    gains = []
-    for name, scope, table in tables + [("(all)", "", ())]:
-        g = Gain(name, scope)
-        for corpus_name, pages in corpora.items():
-            g.by_corpus[corpus_name] = 0
-            for p in pages:
-                text = page_text(finish(p.decoded, table))
-                if text == p.text:
-                    continue
-                d = _errors(p, text) - p.errors
-                g.pages += 1
-                g.by_corpus[corpus_name] += d
-                for groups, key in ((g.by_variant, f"{corpus_name}:{p.entry.variant}"),
-                                    (g.by_source, p.entry.source)):  # fmt: skip
-                    groups[key] = groups.get(key, 0) + d
-        gains.append(g)
+    gains = [_gain(name, scope, corpora, finish, table, +1)
+             for name, scope, table in tables + [("(all)", "", ())]]  # fmt: skip
+    return gains, base
+
+
+def with_rule(name: str, rules: Sequence[Rule] = RULES, every: Sequence[Rule] = ALL_RULES
+              ) -> tuple[Rule, ...]:  # fmt: skip
+    """``rules`` with rule ``name`` of ``every`` added at its place in ``every``."""
+    keep = {r.name for r in rules} | {name}
+    return tuple(r for r in every if r.name in keep)
+
+
+def add_one(
+    corpora: dict[str, list[Page]], finish: Callable[[list[DecodedLine], Sequence[Rule]], list],
+    rules: Sequence[Rule] = RULES, every: Sequence[Rule] = ALL_RULES,
+) -> tuple[list[Gain], dict[str, int]]:  # fmt: skip
+    """What each rule of ``every`` that ``rules`` leaves out gains added alone to it.
+
+    Returns:
+        One :class:`Gain` per rule left out (errors of ``rules`` minus errors of
+        ``rules`` with it), and the errors with ``rules`` per corpus.
+    """
+    base = _finish_all(corpora, finish, rules)
+    have = {r.name for r in rules}
+    gains = [_gain(r.name, r.scope, corpora, finish, with_rule(r.name, rules, every), -1)
+             for r in every if r.name not in have]  # fmt: skip
     return gains, base
 
 
@@ -149,6 +187,9 @@ def ablate_cmd(
     every: bool = typer.Option(False, "--all", help="Measure every rule (ALL_RULES, the "
                                "manpage profile), those off by default too, against the "
                                "whole table."),
+    one: bool = typer.Option(False, "--add-one", help="Instead: each rule off by default "
+                             "added alone to the default table (the criterion for it)."),
+    model: str = typer.Option(None, help="The model (default: the shipped default)."),
 ) -> None:  # fmt: skip
     """Turn each reading rule off in turn; print the characters it gains per corpus.
 
@@ -160,7 +201,7 @@ def ablate_cmd(
     from ocr_pipeline import Reader
 
     con = Console(width=max(Console().width, 240))  # the tables are wide
-    reader = Reader()
+    reader = Reader(model)
     corpora: dict[str, list[Page]] = {}
     try:
         total = sum(e.split == split for f in folders for e in corpus.read_manifest(f))
@@ -173,15 +214,22 @@ def ablate_cmd(
             sub = cache / f.resolve().name if cache else None
             corpora[f.name] = decode_pages(f, split, reader, sub, lambda: prog.advance(task))
     with con.status("applying the tables"):
-        gains, base = ablate(corpora, reader.apply_rules, ALL_RULES if every else RULES)
+        if one:
+            gains, base = add_one(corpora, reader.apply_rules)
+        else:
+            gains, base = ablate(corpora, reader.apply_rules, ALL_RULES if every else RULES)
     names = list(corpora)
     chars = {n: sum(len("".join(p.truth.split())) for p in corpora[n]) for n in names}
     header = ["rule", "scope"] + [f"{n} gain" for n in names] + ["total", "pages changed"]
     rows = [[g.rule, g.scope] + [f"{g.by_corpus[n]:+d}" for n in names]
             + [f"{g.total:+d}", str(g.pages)] for g in gains]  # fmt: skip
     table = "ALL_RULES" if every else "RULES"
-    title = f"{split}: characters gained by each rule of {table}; errors with it: " + ", ".join(
-        f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
+    what = "each rule off by default, added alone to RULES" if one else f"each rule of {table}"
+    title = (
+        f"{split}: characters gained by {what}; errors with {'RULES' if one else table}: "
+        + ", ".join(
+            f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
+        )
     )
     con.print(rich_table(title, header, rows))
     for by in ("variant", "source"):

@@ -214,9 +214,9 @@ def test_a_reader_without_rules_reads_the_page_as_decoded():
     assert fired  # (with the shipped model: case_by_height and dash_as_yi)
 
 
-def test_the_ablation_counts_what_each_rule_saves():
-    """On a page whose truth is "DOM", read "D()M": broken_o saves two characters, the
-    other rules nothing, and the whole table two."""
+def _dom_page():
+    """A corpus of one scanned page whose truth is "DOM", decoded as "D()M", and the
+    rules' applier without language model or non-text filter."""
     from benchmarks import rules as ablation
     from benchmarks.corpus import Entry
 
@@ -225,7 +225,15 @@ def test_the_ablation_counts_what_each_rule_saves():
     decoded = [rules.DecodedLine((0, 0, 80, 24), 0, chars, (None,) * 4)]
     entry = Entry("x/p1-scan", "x", "p", 1, "scan", "dev", "", "")
     corpora = {"c": [ablation.Page(entry, "DOM", decoded)]}
-    finish = functools.partial(rules.apply_rules, bigram=None, nontext=None)
+    return corpora, functools.partial(rules.apply_rules, bigram=None, nontext=None)
+
+
+def test_the_ablation_counts_what_each_rule_saves():
+    """On a page whose truth is "DOM", read "D()M": broken_o saves two characters, the
+    other rules nothing, and the whole table two."""
+    from benchmarks import rules as ablation
+
+    corpora, finish = _dom_page()
     gains, base = ablation.ablate(corpora, finish, rules.ALL_RULES)
     assert base == {"c": 0}
     by_rule = {g.rule: g for g in gains}
@@ -234,6 +242,21 @@ def test_the_ablation_counts_what_each_rule_saves():
     assert all(g.total == 0 for g in gains if g.rule not in ("broken_o", "(all)"))
     header, rows = ablation._breakdown(gains, corpora, "variant")
     assert header == ["rule", "c:scan"] and ["broken_o", "+2"] in rows
+
+
+def test_add_one_counts_what_a_rule_off_by_default_would_save():
+    """The same page: broken_o is off by default; added alone to the default table at
+    its place it saves two characters; the rules of the default are not measured."""
+    from benchmarks import rules as ablation
+
+    corpora, finish = _dom_page()
+    gains, base = ablation.add_one(corpora, finish)
+    assert base == {"c": 2}
+    by_rule = {g.rule: g for g in gains}
+    assert set(by_rule) == {r.name for r in rules.ALL_RULES} - {r.name for r in rules.RULES}
+    assert by_rule["broken_o"].total == 2 and by_rule["broken_o"].pages == 1
+    table = [r.name for r in ablation.with_rule("broken_o")]
+    assert table == [r.name for r in rules.ALL_RULES if r in rules.RULES or r.name == "broken_o"]
 
 
 def test_read_rules_picks_a_profile():
