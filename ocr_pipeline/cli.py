@@ -269,7 +269,7 @@ def train(
     init: Path | None = typer.Option(
         None,
         help="Fine-tune: start from this run's weights, a .keras file's, or an exported "
-        ".tflite's (e.g. recognizer/models/default.tflite).",
+        ".tflite's (e.g. recognizer/models/synth.tflite).",
     ),
     real: Path | None = typer.Option(
         None, help="Mix crops cut from real pages into each batch (.npz of crops, labels)."

@@ -34,7 +34,10 @@ from recognizer.charset import Charset, CharsetError
 log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "default.tflite"
+#: The model read with unless another is asked for (``--model default`` names it too):
+#: ``real``, the synthetic-only ``synth`` fine-tuned on crops cut from real pages
+#: (recognizer/models/MODEL_CARD.md).
+DEFAULT_MODEL = MODELS_DIR / "real.tflite"
 
 
 class ModelError(ValueError):
@@ -90,18 +93,18 @@ BATCH_SIZE = {"litert": 32, "tf": 256}
 
 def shipped_names() -> list[str]:
     """Names of the models shipped in the package (``default``, ``fast``, ...)."""
-    return sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
+    return sorted({"default", *(p.stem for p in MODELS_DIR.glob("*.tflite"))})
 
 
 def shipped(name: str | os.PathLike | None) -> Path:
-    """The path a model argument means: None is the default model, a bare name such as
-    ``fast`` that is not a file here is the shipped model of that name, anything
-    else a path."""
+    """The path a model argument means: None and ``default`` are the default model, a
+    bare name such as ``fast`` that is not a file here is the shipped model of that
+    name, anything else a path."""
     if name is None:
         return DEFAULT_MODEL
     path = Path(name)
     if not path.exists() and path.name == str(name) and not path.suffix:
-        candidate = MODELS_DIR / f"{name}.tflite"
+        candidate = DEFAULT_MODEL if name == "default" else MODELS_DIR / f"{name}.tflite"
         if candidate.is_file():
             return candidate
     return path
@@ -202,7 +205,7 @@ class Predictor:
         if not path.exists():
             if path == DEFAULT_MODEL:
                 raise ModelError(
-                    "no shipped model in this install (recognizer/models/default.tflite)"
+                    f"no shipped model in this install (recognizer/models/{DEFAULT_MODEL.name})"
                 )
             raise ModelError(
                 f"model {path} does not exist (shipped models: {', '.join(shipped_names())})"

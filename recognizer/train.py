@@ -54,7 +54,7 @@ class TrainConfig:
     deterministic: bool = False
     #: Start from this model's weights (a run folder or a .keras file of the same
     #: network and classes, or an exported .tflite of it such as the shipped
-    #: recognizer/models/default.tflite) instead of a random initialisation:
+    #: recognizer/models/synth.tflite) instead of a random initialisation:
     #: fine-tuning.
     init: str = ""
     #: Crops cut from real pages by the segmenter (.npz, see dataset.real_crops)

@@ -190,8 +190,8 @@ def test_a_rerun_reads_again_what_changed_since(folder, tmp_path):
     assert set(statuses("--model", "default").values()) == {"skipped"}
     assert set(statuses("--model", str(DEFAULT_MODEL)).values()) == {"skipped"}
     other = tmp_path / "other.tflite"
-    shutil.copy(MODELS_DIR / "real.tflite", other)
-    shutil.copy(MODELS_DIR / "real.json", other.with_suffix(".json"))
+    shutil.copy(MODELS_DIR / "synth.tflite", other)
+    shutil.copy(MODELS_DIR / "synth.json", other.with_suffix(".json"))
     assert set(statuses("--model", str(other)).values()) == {"done"}
     shutil.copy(DEFAULT_MODEL, other)  # the same file name, now another model
     shutil.copy(DEFAULT_MODEL.with_suffix(".json"), other.with_suffix(".json"))
