@@ -204,11 +204,12 @@ def page_text(pdf, index: int) -> tuple[str, list[tuple[str, float, float, float
     return text, chars
 
 
-def candidate_pages(source: str, paths: Sequence[str]) -> list[PdfPage]:
-    """The pages of a source's PDFs with enough text, mostly Chinese, with their split."""
+def candidate_pages(source: str, paths: Sequence[str], by_doc: bool | None = None) -> list[PdfPage]:
+    """The pages of a source's PDFs with enough text, mostly Chinese, with their split:
+    by document if ``by_doc`` (None: where the source has more than three documents)."""
     import pypdfium2 as pdfium
 
-    by_doc = len(paths) > 3
+    by_doc = len(paths) > 3 if by_doc is None else by_doc
     out = []
     for path in paths:
         check_not_reserved(path)

@@ -215,15 +215,28 @@ def build_cmd(
     seed: int = typer.Option(0, help="Seeds the choice of pages and the degradations."),
     variants: str = typer.Option(",".join(corpus.PDF_VARIANTS), help="Variants of PDF pages."),
     sources: str = typer.Option(
-        "debref,maintguide,texlive,xelatex,web", help="Sources to build."
-    ),  # fmt: skip
+        "debref,maintguide,texlive,xelatex,web",
+        help="Sources to build; webprint-dev: further web prints for development only.",
+    ),
+    dev_prints: int = typer.Option(3, help="webprint-dev: documents printed per package."),
+    dev_packages: str = typer.Option(
+        "debref,maintguide", help="webprint-dev: the packages of web.HTML_SOURCES to print."
+    ),
 ) -> None:
     """Build the corpus: choose pages, render every variant, write truth and manifest.
 
+    ``webprint-dev`` prints HTML documents that are dev both as screenshots and as prints
+    (:func:`benchmarks.web.dev_prints`) and keeps their dev pages only; build it into a
+    folder of its own, since ``web`` names its prints ``webprint`` too.
+
     Example: python -m benchmarks docs build -o runs/docs --per-split 4
+    Example: python -m benchmarks docs build -o runs/docs-webdev --sources webprint-dev
+    --per-split 20
     """
     con = console()
     names = [s.strip() for s in sources.split(",") if s.strip()]
+    if "web" in names and "webprint-dev" in names:
+        raise typer.BadParameter("web and webprint-dev both make webprint pages: build apart")
     vs = [v.strip() for v in variants.split(",") if v.strip()]
     out.mkdir(parents=True, exist_ok=True)
     pdfs = {k: v for k, v in corpus.PDF_SOURCES.items() if k in names}
@@ -236,9 +249,21 @@ def build_cmd(
                 from benchmarks import web
 
                 pdfs["webprint"] = tuple(web.print_docs(out / "printed", seed))
+        dev_only = "webprint-dev" in names
+        if dev_only:
+            with con.status("printing HTML documentation for development with Chromium"):
+                from benchmarks import web
+
+                pkgs = [p.strip() for p in dev_packages.split(",") if p.strip()]
+                pdfs["webprint"] = tuple(
+                    web.print_dev_docs(out / "printed", seed, dev_prints, pkgs)
+                )
         pages = []
         for source, paths in pdfs.items():
-            cands = corpus.candidate_pages(source, paths)
+            dev_prints_here = dev_only and source == "webprint"
+            cands = corpus.candidate_pages(source, paths, by_doc=True if dev_prints_here else None)
+            if dev_prints_here and any(c.split != "dev" for c in cands):
+                raise corpus.CorpusError("webprint-dev: a test page among the dev prints")
             chosen = corpus.choose(cands, per_split, seed)
             con.print(f"{source}: {len(cands)} candidate pages, {len(chosen)} chosen")
             pages += chosen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import corpus
@@ -40,17 +41,58 @@ def _pages(seed: int) -> dict[str, list[Path]]:
     return out
 
 
-def print_docs(out: Path, seed: int) -> list[str]:
-    """Print :data:`PRINTED` HTML pages of each package to PDF; returns their paths."""
+def _pdf_stem(name: str, f: Path) -> str:
+    return f"{name}-{f.stem.replace('.', '-')}"
+
+
+def _print(docs: dict[str, list[Path]], out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     made = []
     with Browser() as browser:
-        for name, files in _pages(seed).items():
-            for f in files[:PRINTED]:
-                pdf = out / f"{name}-{f.stem.replace('.', '-')}.pdf"
+        for name, files in docs.items():
+            for f in files:
+                pdf = out / f"{_pdf_stem(name, f)}.pdf"
                 browser.print_pdf(f, pdf)
                 made.append(str(pdf))
     return made
+
+
+def print_docs(out: Path, seed: int) -> list[str]:
+    """Print :data:`PRINTED` HTML pages of each package to PDF; returns their paths."""
+    return _print({name: files[:PRINTED] for name, files in _pages(seed).items()}, out)
+
+
+def dev_only(name: str, f: Path) -> bool:
+    """Whether an HTML document is dev both as a screenshot (``web-NAME``/stem) and as a
+    printed document (``webprint``/PDF stem), so that it is test nowhere.
+
+    >>> dev_only("debref", Path("ch02.zh-cn.html")), dev_only("debref", Path("ch01.zh-cn.html"))
+    (True, False)
+    """
+    return (corpus.split_of(f"web-{name}", f.stem, 0, True) == "dev"
+            and corpus.split_of("webprint", _pdf_stem(name, f), 0, True) == "dev")  # fmt: skip
+
+
+def dev_prints(pages: dict[str, list[Path]], per_package: int) -> dict[str, list[Path]]:
+    """Further documents to print for development: of each package's shuffled documents
+    after the :data:`PRINTED` ones (which the main corpus prints), the first
+    ``per_package`` that are dev by :func:`dev_only`. The main corpus's choice is not
+    touched, so its test split stays as it is.
+
+    >>> docs = {"debref": [Path(f"ch{i:02d}.zh-cn.html") for i in (4, 1, 12, 6, 2, 3)]}
+    >>> [f.name for f in dev_prints(docs, 2)["debref"]]
+    ['ch02.zh-cn.html']
+    """
+    out = {}
+    for name, files in pages.items():
+        out[name] = [f for f in files[PRINTED:] if dev_only(name, f)][:per_package]
+    return out
+
+
+def print_dev_docs(out: Path, seed: int, per_package: int, packages: Sequence[str]) -> list[str]:
+    """Print :func:`dev_prints` of ``packages`` to PDF; returns their paths."""
+    docs = dev_prints({k: v for k, v in _pages(seed).items() if k in packages}, per_package)
+    return _print(docs, out)
 
 
 def screenshots(out: Path, seed: int, per_split: int) -> list[corpus.Entry]:

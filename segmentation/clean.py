@@ -31,6 +31,11 @@ RULE_LENGTH = 4.0
 GLYPH_MAX, GRID_FILL = 8.0, 0.2
 #: A vertical run this many text heights tall is a rule in a grid or a thin bar.
 RULE_HEIGHT = 2.5
+#: ... or this many, in a component with horizontal rules: the side of a table cell's
+#: own frame, as tall as a row of one line (Debian Reference's HTML tables printed by
+#: Chromium frame each cell apart: their sides were read as "|" beside the cells' text,
+#: and the header rows as not text; web-print dev pages).
+FRAME_SIDE = 1.2
 
 
 def component_stats(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,6 +117,9 @@ class Rules(NamedTuple):
     #: bool (W,): the columns holding a table grid's vertical rules; the gaps they
     #: leave are between a table's cells, not between a page's columns
     table_columns: np.ndarray
+    #: int32 (H,): in a table with such rules, the top row of the horizontal rule over
+    #: each row of the page (where the table row it is in starts); -1 outside tables
+    table_rows: np.ndarray | None = None
 
 
 def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | None:
@@ -162,6 +170,9 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
     art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
     down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
+    # the sides of a cell's own frame are only as tall as its row
+    frames = np.take(grid.astype(np.uint8), labels, mode="clip")
+    down |= _frame_sides(_opened(frames, (1, round(FRAME_SIDE * text_h))), across, text_h)
     # a vertical rule is thin: a band as tall as a rule is long (a navigation bar's
     # edge with its text) is no grid's rule in every one of its columns
     down &= ~_opened(down, (max(3, round(0.5 * text_h)), 1))
@@ -174,14 +185,70 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
-    return Rules(rules, _inner_columns(labels, across > 0, (down > 0) & grid[labels], text_h))
+    grid_down = (down > 0) & grid[labels]
+    joined = _joined(across, grid_down, text_h)
+    columns, tables = _inner_columns(joined, across > 0, grid_down, text_h)
+    return Rules(rules, columns, table_rows(joined, across > 0, tables))
+
+
+def _frame_sides(runs: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
+    """uint8 (H, W): the vertical runs (``runs``, uint8 (H, W)) that go from a
+    horizontal rule (``across``, (H, W), non-zero on it) to another, as a cell's sides
+    do, or hang from an end of one beside another such run as long, two text heights or
+    more away, as a cell's two sides do whose rule below a print left too faint to be
+    one (a header row). The stroke of a glyph standing on an underline ends in the air;
+    one hanging from a table's rule is not at its end (a Debian Reference PDF table's
+    消 lost its left strokes)."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    h, w = runs.shape
+    x, y, cw, ch = (stats[:, i] for i in range(4))
+    top = np.zeros(n, bool)
+    bottom = np.zeros(n, bool)
+    for k in range(1, n):
+        a, b = max(x[k] - 2, 0), min(x[k] + cw[k] + 2, w)
+        top[k] = across[max(y[k] - 2, 0) : y[k] + 3, a:b].any()
+        bottom[k] = across[max(y[k] + ch[k] - 3, 0) : min(y[k] + ch[k] + 2, h), a:b].any()
+    keep = top & bottom
+    hanging = top & ~bottom
+    for j in np.flatnonzero(hanging):  # ... and only at an end of the rule it hangs from
+        rule = np.asarray(across[y[j] : y[j] + 2].any(axis=0))
+        # a pixel apart: the rule's anti-aliased corner
+        before = bool(rule[max(x[j] - 3, 0) : max(x[j] - 1, 0)].any())
+        after = bool(rule[x[j] + cw[j] + 1 : x[j] + cw[j] + 3].any())
+        hanging[j] = before != after
+    for i in np.flatnonzero(hanging):
+        pair = (hanging & (np.abs(y - y[i]) <= 2) & (np.abs(ch - ch[i]) <= 3)
+                & (np.abs(x - x[i]) >= 2 * text_h))  # fmt: skip
+        keep[i] = pair[1:].any()
+    keep[0] = False
+    return keep[lab].view(np.uint8)
+
+
+#: Rules this many text heights apart or closer are one table's (a table whose cells are
+#: framed apart, CSS ``border-collapse: separate``, is a frame per cell, 2-4 px apart).
+FRAME_GAP = 0.3
+
+
+def _joined(across: np.ndarray, down: np.ndarray, text_h: float) -> np.ndarray:
+    """int32 (H, W) labels of the rules (``across``, ``down``: (H, W), non-zero on
+    them), those within :data:`FRAME_GAP` text heights of each other one component.
+
+    Debian Reference's HTML tables printed by Chromium frame each cell apart, inside the
+    table's own frame: taken apart, no cell's side had its own rules on both sides and
+    the table was read across, the lines of its cells mixed (web-print dev pages).
+    """
+    k = max(3, round(FRAME_GAP * text_h)) | 1
+    rules = ((across > 0) | (down > 0)).view(np.uint8)
+    _, labels = cv2.connectedComponents(cv2.dilate(rules, np.ones((k, k), np.uint8)))
+    return labels
 
 
 def _inner_columns(labels: np.ndarray, across: np.ndarray, down: np.ndarray,
-                   text_h: float) -> np.ndarray:  # fmt: skip
+                   text_h: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """bool (W,): the columns of the vertical rules (``down``, bool (H, W)) that have the
     horizontal rules (``across``) of their component on both sides, more than a text
-    height away: the rules between a table's cells. A frame's side has its component's
+    height away: the rules between a table's cells; and the labels of the components
+    that have such rules (int (K,)), the tables. A frame's side has its component's
     rules on one side only (a web page's side bar, edged by the line under the
     navigation bar, was taken for a table: its rows were read across into the page).
     """
@@ -196,6 +263,33 @@ def _inner_columns(labels: np.ndarray, across: np.ndarray, down: np.ndarray,
     inner = (left[lab] < vx - text_h) & (right[lab] > vx + text_h)
     out = np.zeros(labels.shape[1], bool)
     out[vx[inner]] = True
+    return out, np.unique(lab[inner])
+
+
+def table_rows(labels: np.ndarray, across: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """int32 (H,): for each row of the page within a table (the components ``tables`` of
+    ``labels``, int (H, W)), the first row of the nearest horizontal rule (``across``,
+    bool (H, W)) within the table's box at or above it; -1 elsewhere. Its box, not its
+    component: where a print or a photo left the cells' sides too faint to be rules,
+    the rules of its rows are not joined to its frame (96-dpi web prints).
+
+    >>> lab = np.zeros((9, 4), np.int32); lab[1:8] = 1
+    >>> rule = np.zeros((9, 4), bool); rule[[1, 4, 5, 7]] = True
+    >>> table_rows(lab, rule, np.array([1])).tolist()
+    [-1, 1, 1, 1, 4, 4, 4, 7, -1]
+    """
+    out = np.full(labels.shape[0], -1, np.int32)
+    for t in tables:
+        ty, tx = np.nonzero(across & (labels == t))
+        if ty.size == 0:
+            continue
+        top, x0, x1 = int(ty.min()), int(tx.min()), int(tx.max()) + 1
+        ys = top + np.flatnonzero(across[top : int(ty.max()) + 1, x0:x1].any(axis=1))
+        if ys.size < 2:
+            continue
+        starts = ys[np.concatenate([[True], np.diff(ys) > 1])]  # a rule's first row
+        rows = np.arange(ys[0], ys[-1] + 1)
+        out[rows] = starts[np.searchsorted(starts, rows, side="right") - 1]
     return out
 
 

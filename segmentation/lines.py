@@ -81,7 +81,8 @@ class _Band:
         return self.key or (self.box[1], self.box[0], self.box[1])
 
 
-def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> list[Line]:
+def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None,
+               table_rows: np.ndarray | None = None) -> list[Line]:  # fmt: skip
     """Find the text lines of a (deskewed) page, in reading order.
 
     Args:
@@ -89,6 +90,9 @@ def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> lis
         table_columns: bool (W,), the columns of tables' vertical rules (taken out of
             the mask): a blank strip there is between a table's cells, so its rows
             read across.
+        table_rows: int32 (H,), per row of a table the top of the rule over its table
+            row (-1 outside tables; :class:`segmentation.clean.Rules`): a band in one
+            table row is read cell by cell.
 
     Returns:
         Lines in reading order (left column before right column).
@@ -106,7 +110,7 @@ def find_lines(mask: np.ndarray, table_columns: np.ndarray | None = None) -> lis
     if not bands:
         return []
     line_h = _median_line_height(bands, text_h)
-    bands = _split_tall(m, bands, min(line_h, 1.3 * text_h), table_columns)
+    bands = _split_tall(m, bands, min(line_h, 1.3 * text_h), table_columns, table_rows)
     line_h = _median_line_height(bands, text_h)
     bands = _merge_tiny(bands, line_h)
     lines = _assign_blocks(bands, line_h)
@@ -282,13 +286,21 @@ def _ink_box(mask: np.ndarray, box: Box) -> Box | None:
 
 
 def _split_tall(
-    mask: np.ndarray, bands: list[_Band], line_h: float, table_columns: np.ndarray | None = None
+    mask: np.ndarray,
+    bands: list[_Band],
+    line_h: float,
+    table_columns: np.ndarray | None = None,
+    table_rows: np.ndarray | None = None,
 ) -> list[_Band]:
     """Split bands much taller than ``line_h`` at deep valleys of their row profile; a
-    table row whose cells hold different numbers of lines, cell by cell."""
+    table row whose cells hold different numbers of lines, cell by cell (with
+    ``table_rows``, a row of several bands too: a row of one band, a line in each
+    cell, reads across as before)."""
+    tops = [-1 if table_rows is None else int(table_rows[b.box[1]]) for b in bands]
     out: list[_Band] = []
-    for band in bands:
-        cells = _split_cells(mask, band, line_h, table_columns)
+    for band, top in zip(bands, tops, strict=True):
+        rows = table_rows if top >= 0 and tops.count(top) > 1 else None
+        cells = _split_cells(mask, band, line_h, table_columns, rows)
         if cells is not None:
             out += cells
             continue
@@ -298,7 +310,11 @@ def _split_tall(
 
 
 def _split_cells(
-    mask: np.ndarray, band: _Band, line_h: float, table_columns: np.ndarray | None
+    mask: np.ndarray,
+    band: _Band,
+    line_h: float,
+    table_columns: np.ndarray | None,
+    table_rows: np.ndarray | None = None,
 ) -> list[_Band] | None:
     """The lines of a tall table row read cell by cell, or None for any other band.
 
@@ -308,13 +324,20 @@ def _split_cells(
     tables of files: 'exim(8) 专用的，' over 'exim4-config_files(5)'). Each cell between
     the table's vertical rules (where the band has no ink) is split on its own, and its
     lines read in turn, cell after cell, as a text layer has them.
+
+    A band within one row of a table whose rules are known (``table_rows``) is split
+    into its cells whatever its height, and read as part of that row: a cell's lines
+    apart from the others' are each a band of their own (Debian Reference's HTML tables
+    printed by Chromium: a URL beside a cell of three lines was read into the second).
     """
     x0, y0, x1, y1 = band.box
-    if table_columns is None or y1 - y0 <= TALL_FACTOR * line_h:
+    top = int(table_rows[y0]) if table_rows is not None else -1
+    in_row = table_rows is not None and top >= 0 and int(table_rows[y1 - 1]) == top
+    if table_columns is None or (y1 - y0 <= TALL_FACTOR * line_h and not in_row):
         return None
     sub = mask[y0:y1]
     cuts = [int(x) for x in np.flatnonzero(table_columns[x0:x1]) + x0 if not sub[:, x].any()]
-    if not cuts:
+    if not cuts and not in_row:
         return None
     edges = [x0, *cuts, x1]
     cells: list[list[Box]] = []
@@ -322,10 +345,10 @@ def _split_cells(
         box = _ink_box(mask, (a, y0, b, y1))
         if box is not None:
             cells.append(_rejoin_short(_split_box(mask, box, line_h), line_h))
-    if len(cells) < 2 or max(map(len, cells)) < 2:
+    if not in_row and (len(cells) < 2 or max(map(len, cells)) < 2):
         return None
     return [
-        _Band(part, band.section, band.column, (y0, cell[0][0], part[1]))
+        _Band(part, band.section, band.column, (top if in_row else y0, cell[0][0], part[1]))
         for cell in cells
         for part in cell
     ]

@@ -152,7 +152,10 @@ def segment_page(image: np.ndarray) -> Segmentation:
     mask = clean(raw, components, ink if faint <= LOW_THRESHOLD else None)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle, page_corners=corners,
                        to_input=_edges_to_input(to_page))  # fmt: skip
-    seg.lines = find_lines(mask, rules.table_columns if rules is not None else None)
+    if rules is not None:
+        seg.lines = find_lines(mask, rules.table_columns, rules.table_rows)
+    else:
+        seg.lines = find_lines(mask)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `benchmarks pages --seed 1/2`)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -990,3 +991,51 @@ def test_a_table_row_whose_cell_wraps_is_read_cell_by_cell():
     boxes = [line.box for line in seg.lines[:4]]
     assert boxes[2][3] < boxes[3][1]  # the wrapped cell's lines are apart
     assert boxes[0][2] < 180 < boxes[1][0] and boxes[1][2] < 340 < boxes[2][0]
+
+
+def _framed_cells(img: np.ndarray, xs: list[int], ys: list[int], gap: int = 3) -> None:
+    """Draw, in place, a table whose every cell has a 1-px frame of its own, ``gap``
+    pixels inside the column lines ``xs`` and row lines ``ys`` (CSS
+    ``border-collapse: separate``, as Chromium prints Debian Reference's tables), inside
+    the table's own frame."""
+    img[ys[0] - gap, xs[0] - gap : xs[-1] + gap + 1] = 0
+    img[ys[-1] + gap, xs[0] - gap : xs[-1] + gap + 1] = 0
+    img[ys[0] - gap : ys[-1] + gap + 1, xs[0] - gap] = 0
+    img[ys[0] - gap : ys[-1] + gap + 1, xs[-1] + gap] = 0
+    for (x0, x1), (y0, y1) in itertools.product(itertools.pairwise(xs), itertools.pairwise(ys)):
+        a, b, c, d = x0 + gap // 2, x1 - gap // 2, y0 + gap // 2, y1 - gap // 2
+        img[c, a : b + 1] = img[d, a : b + 1] = 0
+        img[c : d + 1, a] = img[c : d + 1, b] = 0
+
+
+def test_a_table_of_cells_framed_apart_is_a_table():
+    """Each cell framed apart: the frames' sides, as tall as a row of one line, are
+    rules (they were read as '|' and the header row as no text), the table's columns
+    are found across the frames (its rows were read across, the lines of a cell of
+    three mixed with the line beside them), and a cell's lines apart from the others'
+    are read in turn, cell after cell (Debian Reference's tables printed by Chromium)."""
+    size = 20
+    xs, ys = [20, 200, 380], [30, 30 + round(1.6 * size), 30 + round(1.6 * size) + 5 * size]
+    r1 = ys[1] + round(0.5 * size)
+    spec = [
+        (30, ys[0] + 5, "中文字", size),
+        (210, ys[0] + 5, "识别的", size),
+        (30, r1 + round(1.3 * size), "是了人大国", size),  # beside the middle line
+        (210, r1, "我们这个", size),
+        (210, r1 + round(1.3 * size), "在有上不", size),
+        (210, r1 + round(2.6 * size), "为和中", size),
+    ]
+    page = render(spec, (ys[-1] + 40, 420))
+    img = page.image.copy()
+    _framed_cells(img, xs, ys)
+    rules = find_rules(binarize(img))
+    assert rules is not None and rules.table_columns[195:206].any()
+    for line in page.chars:  # no cut through a cell's text
+        x0, x1 = min(b[0] for _, b in line), max(b[2] for _, b in line)
+        assert not rules.table_columns[x0:x1].any()
+    seg = segment_page(img)
+    assert [len(chars) for chars in seg.chars] == [6, 5, 4, 4, 3]  # header across, then cells
+    assert seg.lines[1].box[2] < 200 < seg.lines[2].box[0]
+    # the frames' sides are out of the mask
+    for x in (xs[0] - 3, xs[0] + 1, xs[1] - 1, xs[1] + 1, xs[2] - 1, xs[2] + 3):
+        assert not seg.mask[ys[0] + 2 : ys[1] - 2, x].any()
