@@ -13,6 +13,12 @@ reader does and mapping each cut back to the input image
 and a truth character whose centre no cut holds is ``missed``; one whose box is
 shared by several cuts' centres is ``split``.
 
+A ``none`` cut is not always a cut of nothing: a hanzi cut into strokes leaves pieces
+that hold no truth centre but lie inside its box. :attr:`Alignment.cover` says how
+much of each cut the truth boxes cover; only ``none`` cuts covered at most
+:data:`REJECT_COVER` are kept as examples of the recogniser's reject class
+(:data:`recognizer.charset.REJECT`).
+
 Two uses: a diagnosis that separates segmentation errors from recognition errors (the
 recogniser's top-1 on ``one`` cuts), and training data cut as the reader cuts (issue
 18, item 3), written as an ``.npz`` of crops and labels.
@@ -30,15 +36,22 @@ import cv2
 import numpy as np
 
 from benchmarks import corpus
+from recognizer.charset import REJECT
 
 KINDS = ("one", "merged", "none")
+
+#: A ``none`` cut is a reject example only if truth character boxes cover at most this
+#: share of its area (a stroke of a split hanzi lies inside the hanzi's box).
+REJECT_COVER = 0.1
 
 
 @dataclass
 class Alignment:
     """The cuts of one image against its truth characters.
 
-    ``labels[i]`` is cut ``i``'s truth character where ``kinds[i] == "one"``, else "".
+    ``labels[i]`` is cut ``i``'s truth character where ``kinds[i] == "one"``, else "";
+    ``cover[i]`` the share of cut ``i``'s area that truth boxes cover (their overlaps
+    with it summed, at most 1).
     """
 
     kinds: list[str]
@@ -46,6 +59,26 @@ class Alignment:
     missed: list[str]
     split: int
     truth: int
+    cover: list[float] = field(default_factory=list)
+
+
+def coverage(cuts: np.ndarray, truth_boxes: np.ndarray) -> np.ndarray:
+    """Share of each cut's area that the truth boxes cover.
+
+    Args:
+        cuts: float (N, 4) x0, y0, x1, y1.
+        truth_boxes: float (M, 4), same coordinates.
+
+    Returns:
+        float64 (N,) in 0..1: the overlaps with every truth box summed, clipped at 1
+        (truth boxes of one text layer hardly overlap each other).
+    """
+    c = np.asarray(cuts, np.float64).reshape(-1, 1, 4)
+    t = np.asarray(truth_boxes, np.float64).reshape(1, -1, 4)
+    w = np.clip(np.minimum(c[..., 2], t[..., 2]) - np.maximum(c[..., 0], t[..., 0]), 0, None)
+    h = np.clip(np.minimum(c[..., 3], t[..., 3]) - np.maximum(c[..., 1], t[..., 1]), 0, None)
+    area = np.maximum((c[:, 0, 2] - c[:, 0, 0]) * (c[:, 0, 3] - c[:, 0, 1]), 1e-9)
+    return np.minimum((w * h).sum(axis=1) / area, 1.0)
 
 
 def to_image(boxes: np.ndarray, hom: np.ndarray) -> np.ndarray:
@@ -105,7 +138,9 @@ def align(cuts: np.ndarray, truth_boxes: np.ndarray, truth_chars: Sequence[str])
             labels.append("")
     covered = inside.any(axis=0)
     missed = [truth_chars[int(j)] for j in np.flatnonzero(~covered)]
-    return Alignment(kinds, labels, missed, int((holds.sum(axis=0) > 1).sum()), len(tb))
+    split = int((holds.sum(axis=0) > 1).sum())
+    cover = coverage(cuts, tb).tolist()
+    return Alignment(kinds, labels, missed, split, len(tb), cover)
 
 
 @dataclass
@@ -115,6 +150,11 @@ class Harvest:
     crops: list[np.ndarray] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     variants: list[str] = field(default_factory=list)
+    #: per crop: its image's document (``source/doc``)
+    docs: list[str] = field(default_factory=list)
+    #: ``none`` cuts kept as reject examples, and those left out (inside truth boxes)
+    rejects: Counter = field(default_factory=Counter)
+    pieces: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)
     missed: Counter = field(default_factory=Counter)
     split: Counter = field(default_factory=Counter)
@@ -122,10 +162,20 @@ class Harvest:
     images: int = 0
 
 
-def harvest(entries: Iterable[corpus.Entry], size: int, progress=None) -> Harvest:
+def harvest(
+    entries: Iterable[corpus.Entry], size: int, progress=None, reject_docs: set[str] | None = None
+) -> Harvest:
     """Segment each image with pageocr's segmenter and keep its aligned crops.
 
     Images without character boxes (screenshots) are skipped.
+
+    Args:
+        entries: corpus images.
+        size: crop side.
+        progress: called once per image.
+        reject_docs: documents (``source/doc``) whose ``none`` cuts covered at most
+            :data:`REJECT_COVER` by truth boxes are kept too, labelled
+            :data:`recognizer.charset.REJECT`; None: no document's.
     """
     from segmentation import segment_page
     from segmentation.segment import crops as cut_crops
@@ -147,17 +197,37 @@ def harvest(entries: Iterable[corpus.Entry], size: int, progress=None) -> Harves
         cuts = to_image(np.array(boxes, np.float64), seg.to_input)
         a = align(cuts, tboxes, tchars)
         images = cut_crops(seg, size=size)
-        for crop, kind, label in zip(images, a.kinds, a.labels, strict=True):
+        doc = f"{e.source}/{e.doc}"
+        rejecting = reject_docs is not None and doc in reject_docs
+        for crop, kind, label, cover in zip(images, a.kinds, a.labels, a.cover, strict=True):
             out.kinds[(e.variant, kind)] += 1
-            if kind == "one":
+            if kind == "none" and rejecting:
+                keep = cover <= REJECT_COVER
+                (out.rejects if keep else out.pieces)[e.variant] += 1
+                label = REJECT if keep else ""
+            if label:
                 out.crops.append(crop)
                 out.labels.append(label)
                 out.variants.append(e.variant)
+                out.docs.append(doc)
         out.missed[e.variant] += len(a.missed)
         out.split[e.variant] += a.split
         out.truth[e.variant] += a.truth
         out.images += 1
     return out
+
+
+def halves(docs: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The documents split in two: every other one in sorted order (``source/doc``).
+
+    Reject examples come from the first half, whose cuts then train the model; the
+    second half measures it.
+
+    >>> halves(["b/x", "a/y", "a/x"])
+    (['a/x', 'b/x'], ['a/y'])
+    """
+    s = sorted(set(docs))
+    return s[0::2], s[1::2]
 
 
 def script_of(ch: str) -> str:
@@ -176,7 +246,11 @@ def diagnosis(h: Harvest, predicted: Sequence[str], known: set[str]) -> list[lis
     rows = []
     for v in sorted(h.truth):
         n = h.truth[v]
-        idx = [i for i, x in enumerate(h.variants) if x == v and h.labels[i] in known]
+        idx = [
+            i
+            for i, x in enumerate(h.variants)
+            if x == v and h.labels[i] in known and h.labels[i] != REJECT
+        ]
         acc = {}
         for s in ("hanzi", "latin", "punct"):
             sel = [i for i in idx if script_of(h.labels[i]) == s]
@@ -186,10 +260,11 @@ def diagnosis(h: Harvest, predicted: Sequence[str], known: set[str]) -> list[lis
             v, str(n),
             f"{h.kinds[(v, 'one')] / n:.1%}", f"{h.kinds[(v, 'merged')] / n:.1%}",
             f"{h.missed[v] / n:.1%}", f"{h.split[v] / n:.1%}", str(h.kinds[(v, "none")]),
-            acc["hanzi"], acc["latin"], acc["punct"],
+            f"{h.rejects[v]} / {h.pieces[v]}", acc["hanzi"], acc["latin"], acc["punct"],
         ])  # fmt: skip
     return rows
 
 
 HEADER = ["variant", "truth chars", "cut 1:1", "merged", "missed", "split", "cuts of nothing",
-          "top-1 hanzi (n)", "top-1 latin (n)", "top-1 punct (n)"]  # fmt: skip
+          "rejects kept / in boxes", "top-1 hanzi (n)", "top-1 latin (n)",
+          "top-1 punct (n)"]  # fmt: skip

@@ -440,6 +440,12 @@ def crops_cmd(
     split: str = typer.Option("dev", help="dev (never tune or train on test)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write crops and labels (.npz)."),
     model: str = typer.Option("default", help="Model whose input size and top-1 to use."),
+    rejects: str = typer.Option(
+        "none",
+        help="Also keep cuts of nothing (outside every truth box) as reject examples, from "
+        "the documents of: none, all, or half (every other document in sorted order; "
+        "measure on the rest).",
+    ),
 ) -> None:
     """Cut the corpus as the reader does, align the cuts to the text layer, and say where
     characters are lost: in segmentation (merged, missed, split) or in recognition
@@ -457,9 +463,17 @@ def crops_cmd(
     con = console()
     predictor = Reader(model).predictor
     entries = [e for f in folders for e in corpus.read_manifest(f) if e.split == split]
+    docs = {f"{e.source}/{e.doc}" for e in entries if e.chars}
+    chosen = {"none": None, "all": docs, "half": set(crops_mod.halves(docs)[0])}
+    if rejects not in chosen:
+        raise typer.BadParameter("--rejects: none, all or half")
+    if chosen[rejects]:
+        con.print(f"reject examples from {', '.join(sorted(chosen[rejects] or ()))}")
     with Progress(console=con) as prog:
         task = prog.add_task("segmenting", total=len(entries))
-        h = crops_mod.harvest(entries, predictor.input_size, lambda: prog.advance(task))
+        h = crops_mod.harvest(
+            entries, predictor.input_size, lambda: prog.advance(task), chosen[rejects]
+        )
     chars = predictor.charset.chars
     predicted: list[str] = []
     for i in range(0, len(h.crops), 512):
@@ -470,5 +484,5 @@ def crops_cmd(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(out, crops=np.stack(h.crops), labels=np.array(h.labels),
-                            variants=np.array(h.variants))  # fmt: skip
+                            variants=np.array(h.variants), docs=np.array(h.docs))  # fmt: skip
         con.print(f"{len(h.crops)} crops of {h.images} images -> {out}")

@@ -39,6 +39,38 @@ SEGMENTER_PRIOR = 0.4
 #: (Label smoothing caps confident probabilities near 0.9.)
 CONFIDENT = 0.6
 
+#: A character on the best path that a model with the reject class
+#: (:data:`recognizer.charset.REJECT`) takes for "not a character" with at least this
+#: probability is dropped (a piece of a picture, a rule, noise). Paths are scored
+#: without the class (:func:`split_reject`), so it never steers the segmentation.
+REJECT_THRESHOLD = 0.5
+
+
+def split_reject(probs: np.ndarray, reject: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities of the characters given that the crop is one, and the
+    probability that it is not.
+
+    Args:
+        probs: float32 (N, C) a model's probabilities.
+        reject: the reject class's id, or None for a model without one.
+
+    Returns:
+        (probs (N, C), the reject column set to 0 and each row renormalised over the
+        rest; reject (N,)), in place of ``probs``; ``probs`` as it is and zeros
+        for a model without the class.
+
+    >>> p, r = split_reject(np.array([[0.2, 0.3, 0.5]]), 2)
+    >>> p.round(2).tolist(), r.round(2).tolist()
+    ([[0.4, 0.6, 0.0]], [0.5])
+    """
+    if reject is None:
+        return probs, np.zeros(len(probs), np.float32)
+    rej = probs[:, reject].copy()
+    probs[:, reject] = 0.0
+    probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
+    return probs, rej
+
+
 #: Punctuation drawn alike in ASCII and full width; the neighbours decide.
 FULLWIDTH = dict(zip(",;:?!()", "，；：？！（）", strict=True))
 HALFWIDTH = {v: k for k, v in FULLWIDTH.items()}

@@ -21,6 +21,7 @@ from ocr_pipeline import language, lexicon
 from ocr_pipeline.decode import (
     CHAR_COST,
     CONFIDENT,
+    REJECT_THRESHOLD,
     SCRIPT_CHANGE,
     SEGMENTER_PRIOR,
     SPACE_GAP,
@@ -31,10 +32,12 @@ from ocr_pipeline.decode import (
     geometry_score,
     is_hanzi,
     script,
+    split_reject,
     width_forms,
 )
 from ocr_pipeline.results import CharResult, LineResult, PageResult
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
+from recognizer.charset import REJECT
 from recognizer.runtime import top_ids
 from segmentation.characters import arch_splits, cell_split, touching_split, word_gaps
 from segmentation.crops import normalize_crop
@@ -140,7 +143,8 @@ def decode_page(
         _decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i, typical[i], bigram, words)
         for i, line in enumerate(seg.lines)
     ]
-    return page, decoded
+    # a line all of whose characters the reject class dropped is no line of text
+    return page, [d for d in decoded if d.chars or not d.has_pieces]
 
 
 #: Letters that two touching letters of a scan look like (rt as n, rn or oo as m):
@@ -384,6 +388,10 @@ class _Scorer:
         self.seg, self.predictor, self.k = seg, predictor, k
         self.chars = predictor.charset.chars
         self.index = {ch: n for n, ch in enumerate(self.chars)}
+        #: the model's reject class ("not a character"), None for a model without one
+        self.reject_id = self.index.get(REJECT)
+        #: each candidate's probability of not being a character (models with the class)
+        self.reject: dict[tuple[int, Candidate], float] = {}
         self.top: dict[tuple[int, Candidate], tuple[list[int], list[float]]] = {}
         self.scores: dict[tuple[int, Candidate], float] = {}
         #: every letter's probability, for candidates read as a letter without confidence
@@ -401,10 +409,12 @@ class _Scorer:
                 for i, c in items
             ]
         )
-        probs = self.predictor.predict(crops)
+        probs, rejects = split_reject(self.predictor.predict(crops), self.reject_id)
         order = top_ids(probs, self.k)
-        for (i, c), ids, row in zip(items, order, probs):
+        for (i, c), ids, row, rej in zip(items, order, probs, rejects):
             self.top[(i, c)] = (ids.tolist(), row[ids].tolist())
+            if self.reject_id is not None:
+                self.reject[(i, c)] = float(rej)
             best = self.chars[ids[0]]
             width = c.box[2] - c.box[0]
             geo = geometry_score(width, self.seg.lines[i].height, best, self._shapes(i, c))
@@ -825,6 +835,8 @@ def _decode_line(
     out, spans = [], []
     for n in path:
         for c in reads[n]:
+            if scorer.reject.get((i, c), 0.0) >= REJECT_THRESHOLD:
+                continue  # not a character (models with the reject class)
             ids, probs = scorer.top[(i, c)]
             alts = [(scorer.chars[j], p) for j, p in zip(ids, probs)]
             if c in choice:

@@ -12,7 +12,9 @@ The sets (:data:`NAMES`): ``gb2312-1`` (3,755), ``gb2312-2`` (3,008), ``gb2312``
 ``tgscc-t`` (8,329: each tgscc character's traditional forms by OpenCC, shipped as
 ``data/tgscc-s2t.tsv``; a character OpenCC leaves alone is its own form); ``trad``
 (8,513: ``big5-1`` then the rest of ``tgscc-t``); ``ascii``, ``digits``, ``punct`` and
-``punct-t`` (the vertical quotation marks ﹁﹂﹃﹄ of traditional text).
+``punct-t`` (the vertical quotation marks ﹁﹂﹃﹄ of traditional text); ``reject``, the
+one reserved class :data:`REJECT` ("not a character") that a model trained with it
+outputs for pictures' pieces, rules and noise.
 
 >>> cs = Charset.from_spec("gb2312-1")
 >>> len(cs), cs.chars[0], cs.chars[-1]
@@ -39,6 +41,12 @@ PUNCT = (
 
 #: Quotation marks of traditional (vertical) text beyond PUNCT's 「」『』.
 PUNCT_T = "﹁﹂﹃﹄"
+
+#: The reserved class "not a character" (U+FFFC OBJECT REPLACEMENT CHARACTER, which
+#: stands for an embedded object in text): a model whose charset holds it (the named
+#: set ``reject``) was trained to output it for cuts of pictures, rules and noise; the
+#: reader never writes it. Models without it read as before.
+REJECT = "\ufffc"
 
 #: The shipped character tables (see their headers for sources and licences).
 DATA_DIR = Path(__file__).with_name("data")
@@ -121,6 +129,7 @@ _TABLES: dict[str, Callable[[], str]] = {
     "digits": lambda: "0123456789",
     "punct": lambda: PUNCT,
     "punct-t": lambda: PUNCT_T,
+    "reject": lambda: REJECT,
 }
 
 NAMES = tuple(_TABLES)

@@ -380,7 +380,9 @@ def real_crops(path: str | os.PathLike, charset: Charset) -> tuple[np.ndarray, n
         path: an ``.npz`` with ``crops`` uint8 (N, S, S), white ink on black, and
             ``labels`` (N,) one character each (``python -m benchmarks docs crops ... -o``
             writes one).
-        charset: the classes; crops of characters outside it are dropped.
+        charset: the classes; crops of characters outside it are dropped (the reject
+            examples, labelled :data:`recognizer.charset.REJECT`, unless it holds that
+            class).
 
     Returns:
         images uint8 (M, S, S) and labels int32 (M,), M <= N.
@@ -400,6 +402,63 @@ def real_crops(path: str | os.PathLike, charset: Charset) -> tuple[np.ndarray, n
     if not keep.any():
         raise DatasetError(f"{path}: none of its labels is in the charset")
     return crops[keep], ids[keep]
+
+
+def synthetic_rejects(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
+    """Crops of things that are not characters, drawn: examples of the reject class
+    beside the real ones (picture pieces the segmenter cut, which few text-layer pages
+    hold).
+
+    Five kinds in turn: speckle noise, halftone shading, a gradient block, blobs
+    (thresholded smoothed noise, as pieces of drawings) and smooth grey texture (pieces of
+    photographs). Straight rules are left to the real crops: drawn ones would look
+    like 一 or — framed as the reader frames them.
+
+    Args:
+        n: how many.
+        size: crop side.
+        seed: every crop is a function of (seed, its index).
+
+    Returns:
+        uint8 (n, size, size), white ink on black.
+
+    >>> synthetic_rejects(5, 32).shape
+    (5, 32, 32)
+    """
+    import cv2
+
+    out = np.zeros((n, size, size), np.uint8)
+    m = max(1, round(size * 0.08))
+    inner = size - 2 * m
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        kind = i % 5
+        img: np.ndarray
+        if kind == 0:  # speckle
+            img = (rng.random((inner, inner)) < rng.uniform(0.01, 0.08)) * 255.0
+            img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 0.8))
+        elif kind == 1:  # halftone shading
+            pitch = int(rng.integers(2, 6))
+            yy, xx = np.mgrid[:inner, :inner]
+            img = (((yy % pitch) == 0) & ((xx + (yy // pitch) % 2) % pitch == 0)) * 255.0
+            img = img * rng.uniform(0.4, 1.0)
+        elif kind == 2:  # gradient block
+            ramp = np.linspace(rng.uniform(0, 120), rng.uniform(80, 255), inner)
+            img = np.tile(ramp, (inner, 1))
+            img = img if rng.random() < 0.5 else img.T
+        elif kind == 3:  # blobs
+            noise = cv2.GaussianBlur(rng.random((inner, inner)), (0, 0), rng.uniform(2, 5))
+            img = (noise > np.quantile(noise, rng.uniform(0.3, 0.8))) * 255.0
+        else:  # smooth texture
+            noise = cv2.GaussianBlur(rng.random((inner, inner)), (0, 0), rng.uniform(1, 3))
+            img = (noise - noise.min()) / max(float(np.ptp(noise)), 1e-6) * rng.uniform(120, 255)
+        # a piece of a picture need not fill the square: keep a random part of it
+        h, w = (int(v) for v in rng.integers(inner // 2, inner + 1, 2))
+        y, x = int(rng.integers(0, inner - h + 1)), int(rng.integers(0, inner - w + 1))
+        part = np.zeros((inner, inner))
+        part[y : y + h, x : x + w] = img[y : y + h, x : x + w]
+        out[i, m : m + inner, m : m + inner] = np.clip(part, 0, 255).astype(np.uint8)
+    return out
 
 
 def load_real(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):

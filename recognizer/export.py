@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recognizer.charset import REJECT
 from recognizer.runtime import _LiteRT, softmax
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ def sidecar(info: dict, precision: str, model_bytes: bytes | None = None) -> dic
         "charset": info["charset"],
         "version": info.get("version", "1"),
     }
+    chars = info["charset"]["chars"]
+    if REJECT in chars:
+        side["reject"] = {
+            "char": REJECT,
+            "id": chars.index(REJECT),
+            "meaning": "not a character: a cut of a picture, rule, shading or noise; the "
+            "reader scores paths without this class and drops the characters it wins",
+        }
     if model_bytes is not None:
         side["sha256"] = hashlib.sha256(model_bytes).hexdigest()
     return side

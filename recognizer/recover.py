@@ -10,6 +10,12 @@ after it re-parameterised so that the network computes what the ``.tflite`` comp
 difference between a batch's statistics and those measured on ``calibration``).
 Training then starts from the shipped model with every weight trainable, as it was
 trained.
+
+A network with more classes than the ``.tflite`` (``widen``, e.g. the reject class
+:data:`recognizer.charset.REJECT` appended to a model without it) gets the old classes'
+weights and, for each new class, a zero kernel column and a bias :data:`WIDEN_BELOW`
+below the lowest old bias: the new class starts unlikely on every crop, and the
+network computes the old one's ranking of the old classes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+
+#: A new class's starting bias lies this far below the lowest bias of the old classes.
+WIDEN_BELOW = 8.0
 
 
 class RecoverError(ValueError):
@@ -75,16 +84,33 @@ def folded(path: str | os.PathLike) -> list[Folded]:
     return out
 
 
-def load_into(model, path: str | os.PathLike, calibration: np.ndarray) -> None:
+def widened(f: Folded, extra: int) -> Folded:
+    """A last layer with ``extra`` classes appended: zero kernel columns and biases
+    :data:`WIDEN_BELOW` under the lowest old bias.
+
+    >>> w = widened(Folded("FULLY_CONNECTED", np.ones((2, 3), np.float32), np.zeros(3)), 1)
+    >>> w.kernel.shape, float(w.bias[-1])
+    ((2, 4), -8.0)
+    """
+    if extra <= 0:
+        return f
+    kernel = np.concatenate([f.kernel, np.zeros((f.kernel.shape[0], extra), np.float32)], axis=1)
+    low = np.full(extra, f.bias.min() - WIDEN_BELOW, np.float32)
+    return Folded(f.op, kernel, np.concatenate([f.bias.astype(np.float32), low]))
+
+
+def load_into(model, path: str | os.PathLike, calibration: np.ndarray, widen: int = 0) -> None:
     """Give ``model`` the weights of the exported ``path``.
 
     Args:
         model: a freshly built Keras model of the same registry network (conv or
             dense layers without bias, each followed by a batch normalisation, and a
-            last dense layer with bias), same number of classes.
+            last dense layer with bias), same number of classes plus ``widen``.
         path: its ``.tflite``.
         calibration: float32 (N, S, S, 1) crops in 0..255 (a few thousand), to
             measure each layer's output statistics for the batch normalisations.
+        widen: classes the model has beyond the ``.tflite``'s, appended after them
+            (see :func:`widened`).
 
     Raises:
         RecoverError: the ops and the layers do not match in number or shape.
@@ -102,6 +128,7 @@ def load_into(model, path: str | os.PathLike, calibration: np.ndarray) -> None:
         if isinstance(layer, keras.layers.Rescaling):
             scale = np.float32(layer.scale)
     ops[0] = Folded(ops[0].op, ops[0].kernel / scale, ops[0].bias)
+    ops[-1] = widened(ops[-1], widen)
     norms: list = []
     for layer, f in zip(weighted, ops, strict=True):
         if tuple(layer.kernel.shape) != f.kernel.shape:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from recognizer.charset import Charset
+from recognizer.charset import REJECT, Charset
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,13 @@ class TrainConfig:
     #: mixed into every batch: ``real_share`` of each batch comes from them.
     real: str = ""
     real_share: float = 0.0
+    #: Add the reject class (charset.REJECT, "not a character") after the data's
+    #: classes. Its examples: the crops of ``real`` labelled REJECT and
+    #: ``synthetic_rejects`` drawn pictures' pieces, shading and noise
+    #: (dataset.synthetic_rejects), ``reject_share`` of each batch.
+    reject: bool = False
+    reject_share: float = 0.0
+    synthetic_rejects: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -79,6 +86,10 @@ class TrainConfig:
             raise ValueError(f"real_share must be in [0, 1), not {self.real_share}")
         if self.real_share and not self.real:
             raise ValueError("real_share is set but real (the .npz of real crops) is not")
+        if not 0.0 <= self.real_share + self.reject_share < 1.0:
+            raise ValueError("real_share + reject_share must be in [0, 1)")
+        if self.reject_share and not self.reject:
+            raise ValueError("reject_share is set but reject (the class) is not")
 
 
 class TrainingDiverged(RuntimeError):
@@ -119,13 +130,15 @@ class InitError(ValueError):
     """The model given to start from cannot seed this run."""
 
 
-def _init_weights(model, source: str, keras, data: str = "") -> None:
+def _init_weights(
+    model, source: str, keras, data: str = "", charset: Charset | None = None
+) -> None:
     """Copy the weights of ``source`` (a run folder, a .keras file, or an exported
     .tflite whose batch normalisations are measured on ``data``'s val split) into
     ``model``."""
     path = Path(source)
     if path.suffix == ".tflite":
-        _init_from_tflite(model, source, data)
+        _init_from_tflite(model, source, data, charset)
         return
     if path.is_dir():
         path = path / "model.keras"
@@ -142,7 +155,7 @@ def _init_weights(model, source: str, keras, data: str = "") -> None:
     log.info("weights initialised from %s", path)
 
 
-def _init_from_tflite(model, source: str, data: str) -> None:
+def _init_from_tflite(model, source: str, data: str, charset: Charset | None = None) -> None:
     """Recover the weights of an exported model (recognizer.recover), its batch
     normalisations measured on 2,048 crops of the val split."""
     import numpy as np
@@ -154,11 +167,57 @@ def _init_from_tflite(model, source: str, data: str) -> None:
         raise InitError(f"{source}: no such file")
     batches = dataset.load(data, "val", 256).take(8)
     calibration = np.concatenate([x.numpy() for x, _ in batches])
+    widen = _widen(source, charset)
     try:
-        load_into(model, source, calibration)
+        load_into(model, source, calibration, widen)
     except (RecoverError, ValueError) as err:
         raise InitError(f"{source} cannot seed a {model.name}: {err}") from None
-    log.info("weights recovered from %s", source)
+    log.info("weights recovered from %s%s", source, f", {widen} class(es) added" if widen else "")
+
+
+def _widen(source: str, charset: Charset | None) -> int:
+    """Classes of ``charset`` beyond those of the ``.tflite`` ``source``, which must be
+    its first ones (0 if ``charset`` is None)."""
+    from recognizer.runtime import ModelError, ModelInfo
+
+    if charset is None:
+        return 0
+    try:
+        old = ModelInfo.read(Path(source)).charset.chars
+    except ModelError:
+        return 0  # no sidecar: load_into checks the shapes
+    if not charset.chars.startswith(old):
+        raise InitError(f"{source}'s classes are not the first classes of this run's charset")
+    return len(charset) - len(old)
+
+
+def _extra_pools(cfg: TrainConfig, charset: Charset, size: int, n_real: int, n_rej: int) -> dict:
+    """The crops mixed into each batch besides the synthetic dataset's, by name:
+    (images uint8 (N, S, S), labels int32 (N,), per batch). ``real``: the real crops of
+    characters; ``reject``: the real crops labelled REJECT and the synthetic rejects
+    (when ``reject_share`` is set; else REJECT crops stay among the real ones)."""
+    import numpy as np
+
+    from recognizer import dataset
+
+    pools: dict = {}
+    real_x = np.zeros((0, size, size), np.uint8)
+    real_y = np.zeros(0, np.int32)
+    if cfg.real:
+        real_x, real_y = dataset.real_crops(cfg.real, charset)
+    if n_rej:
+        rid = charset.index(REJECT)
+        rej = real_y == rid
+        synth = dataset.synthetic_rejects(cfg.synthetic_rejects, size, cfg.seed)
+        log.info("%d real and %d synthetic reject crops", int(rej.sum()), len(synth))
+        rx = np.concatenate([real_x[rej], synth])
+        if not len(rx):
+            raise ValueError("reject_share is set but there are no reject crops")
+        pools["reject"] = (rx, np.full(len(rx), rid, np.int32), n_rej)
+        real_x, real_y = real_x[~rej], real_y[~rej]
+    if n_real:
+        pools["real"] = (real_x, real_y, n_real)
+    return pools
 
 
 def _build(cfg: TrainConfig, num_classes: int):
@@ -210,21 +269,26 @@ def train(
     run.mkdir(parents=True, exist_ok=True)
     meta = dataset.read_meta(cfg.data)
     charset = Charset.from_json(json.dumps(meta["charset"], ensure_ascii=False))
+    if cfg.reject and REJECT not in charset:
+        charset = Charset(charset.chars + REJECT, f"{charset.spec}+reject")
     (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     (run / "charset.json").write_text(charset.to_json(), encoding="utf-8")
 
     model, opt, schedule = _build(cfg, len(charset))
     _check_size(model, meta["plan"]["size"], cfg.model)
     n_real = round(cfg.batch_size * cfg.real_share) if cfg.real else 0
+    n_rej = round(cfg.batch_size * cfg.reject_share)
     train_ds = dataset.load(
-        cfg.data, "train", cfg.batch_size - n_real, shuffle=True, seed=cfg.seed, repeat=True
+        cfg.data, "train", cfg.batch_size - n_real - n_rej, shuffle=True, seed=cfg.seed, repeat=True
     )
     it = iter(train_ds)
     parts = {"data": it}
-    if n_real:
-        real_x, real_y = dataset.real_crops(cfg.real, charset)
-        log.info("%d real crops from %s, %d per batch", len(real_y), cfg.real, n_real)
-        parts["real"] = it_real = iter(dataset.load_real(real_x, real_y, n_real, cfg.seed))
+    pools = _extra_pools(cfg, charset, meta["plan"]["size"], n_real, n_rej)
+    extra = []
+    for name, (px, py, n) in pools.items():
+        log.info("%d %s crops, %d per batch", len(py), name, n)
+        parts[name] = it_extra = iter(dataset.load_real(px, py, n, cfg.seed))
+        extra.append(it_extra)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Dropout's random state lives in seed-generator variables that tf.train.Checkpoint
     # does not reach through a Keras 3 model; name them, so a resumed run draws the
@@ -236,7 +300,7 @@ def train(
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
     elif cfg.init:
-        _init_weights(model, cfg.init, keras, cfg.data)
+        _init_weights(model, cfg.init, keras, cfg.data, charset)
 
     loss_fn = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=cfg.label_smoothing
@@ -263,8 +327,8 @@ def train(
     try:
         while int(step) < cfg.steps:
             x, y = next(it)
-            if n_real:
-                xr, yr = next(it_real)
+            for it_extra in extra:
+                xr, yr = next(it_extra)
                 x, y = tf.concat([x, xr], 0), tf.concat([y, yr], 0)
             loss, acc = train_step(x, y)
             step.assign_add(1)

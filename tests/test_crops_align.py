@@ -8,7 +8,8 @@ import numpy as np
 from test_segmentation import render
 
 from benchmarks import corpus
-from benchmarks.crops import align, harvest, to_image
+from benchmarks.crops import REJECT_COVER, align, coverage, halves, harvest, to_image
+from recognizer.charset import REJECT
 
 
 def test_align_tells_one_to_one_merged_missed_and_nothing():
@@ -33,20 +34,57 @@ def test_to_image_maps_boxes_through_a_homography():
     assert to_image(np.array([[1, 2, 3, 4]], float), hom).tolist() == [[7, 5, 11, 9]]
 
 
-def test_harvest_labels_the_crops_of_a_rendered_page(tmp_path):
-    page = render([(30, 30, "中文字识别的是了人大国", 28), (30, 80, "我们这个在有上不为和", 28)],
-                  (130, 400))  # fmt: skip
+def _entry(tmp_path, page, variant: str) -> corpus.Entry:
+    """A corpus entry of a rendered page, its text layer the characters drawn."""
     import cv2
 
     cv2.imwrite(str(tmp_path / "p.png"), page.image)
     chars = [[ch, *map(float, box)] for line in page.chars for ch, box in line]
     (tmp_path / "p.chars.json").write_text(json.dumps(chars, ensure_ascii=False))
-    e = corpus.Entry("x/p", "x", "p", 1, "pdf150", "dev", str(tmp_path / "p.png"), "",
-                     str(tmp_path / "p.chars.json"), 150.0, np.eye(3).tolist())  # fmt: skip
-    h = harvest([e], 32)
+    return corpus.Entry("x/p", "x", "p", 1, variant, "dev", str(tmp_path / "p.png"), "",
+                        str(tmp_path / "p.chars.json"), 150.0, np.eye(3).tolist())  # fmt: skip
+
+
+def test_harvest_labels_the_crops_of_a_rendered_page(tmp_path):
+    page = render([(30, 30, "中文字识别的是了人大国", 28), (30, 80, "我们这个在有上不为和", 28)],
+                  (130, 400))  # fmt: skip
+    h = harvest([_entry(tmp_path, page, "pdf150")], 32)
     assert h.images == 1 and h.truth["pdf150"] == 21
     assert h.kinds[("pdf150", "one")] >= 19  # a clean page is cut one to one
     assert len(h.crops) == len(h.labels) and h.crops[0].shape == (32, 32)
     assert set(h.labels) <= set("中文字识别的是了人大国我们这个在有上不为和")
     # a crop is the character it is labelled with: its ink sits where the page's is
     assert all(c.max() > 128 for c in h.crops)
+
+
+def test_coverage_is_the_share_of_a_cut_inside_truth_boxes():
+    truth = np.array([[0, 0, 10, 10], [10, 0, 20, 10]], float)
+    cuts = np.array([
+        [2, 2, 6, 8],       # a stroke inside 中's box
+        [5, 0, 15, 10],     # half in each of two boxes
+        [30, 0, 40, 10],    # a rule beside the text
+        [15, 5, 25, 15],    # a quarter in a box
+    ], float)  # fmt: skip
+    assert coverage(cuts, truth).tolist() == [1.0, 1.0, 0.0, 0.25]
+    assert align(cuts, truth, list("中文")).cover == [1.0, 1.0, 0.0, 0.25]
+
+
+def test_halves_alternate_sorted_documents():
+    assert halves(["b/1", "a/2", "a/1", "b/1"]) == (["a/1", "b/1"], ["a/2"])
+
+
+def test_harvest_keeps_cuts_of_nothing_outside_truth_boxes_as_rejects(tmp_path):
+    """Dots drawn under the text hold no truth character: reject examples."""
+    import cv2
+
+    page = render([(30, 30, "中文字识别的是了人大国", 28)], (120, 420))
+    for k in range(5):  # a picture's dots, no character
+        cv2.circle(page.image, (40 + 40 * k, 100), 6, 0, -1)
+    e = _entry(tmp_path, page, "scan")
+    plain = harvest([e], 32)
+    assert REJECT not in plain.labels  # no reject examples unless asked for
+    h = harvest([e], 32, reject_docs={"x/p"})
+    assert h.rejects["scan"] == 5 and h.labels.count(REJECT) == 5
+    assert len(h.labels) == len(plain.labels) + h.rejects["scan"] == len(h.docs)
+    assert set(h.labels) - {REJECT} <= set("中文字识别的是了人大国")
+    assert 0 < REJECT_COVER < 0.5

@@ -1289,3 +1289,49 @@ def test_the_colon_of_a_small_light_face_is_read():
     ImageDraw.Draw(img).text((10, 8), "中文字识别: 我们这个", font=font, fill=30)
     text = Reader().read_image(np.array(img)).text.replace(" ", "")
     assert text in ("中文字识别:我们这个", "中文字识别：我们这个")
+
+
+class _Rejecting:
+    """The shipped model with a reject class appended: crops it reads as one of
+    ``marks`` are "not a character" with probability ``sure``, others with ``other``."""
+
+    def __init__(self, inner, marks: str, sure: float, other: float = 0.3) -> None:
+        from recognizer.charset import REJECT, Charset
+
+        self.inner, self.marks, self.sure, self.other = inner, marks, sure, other
+        self.charset = Charset(inner.charset.chars + REJECT, "shipped+reject")
+        self.input_size = inner.input_size
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        p = self.inner.predict(crops)
+        hit = np.array([self.inner.charset.chars[j] in self.marks for j in p.argmax(1)])
+        r = np.where(hit, self.sure, self.other)[:, None]
+        return np.concatenate([p * (1 - r), r], axis=1).astype(np.float32)
+
+
+@pytest.mark.model_snapshot
+def test_the_reject_class_drops_what_is_no_character_and_steers_nothing():
+    """Four black squares after a line were read as dots; a model that calls them no
+    character drops them. A reject probability under the threshold changes nothing:
+    paths are scored without it."""
+    from ocr_pipeline import Reader
+    from recognizer.runtime import Predictor
+
+    img = Image.new("L", (420, 140), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(NOTO, 26)
+    draw.text((20, 20), "我们识别中文字", font=font, fill=0)
+    for k in range(4):
+        draw.rectangle((250 + 30 * k, 22, 270 + 30 * k, 48), fill=0)
+    draw.text((20, 80), "这个是大国和人", font=font, fill=0)
+    gray = np.array(img)
+    base = Predictor()
+    raw = {"nontext": None, "rules": ()}
+    plain = Reader(base, **raw).read_image(gray).text
+    marks = "'.·•-_"
+    assert sum(ch in marks for ch in plain) == 4  # the squares, read without the class
+    unsure = Reader(_Rejecting(base, marks, 0.3), **raw).read_image(gray).text
+    assert unsure == plain
+    sure = _Rejecting(base, marks, 0.95)
+    kept = "".join(ch for ch in plain if ch not in marks)
+    assert Reader(sure, **raw).read_image(gray).text.split() == kept.split()
