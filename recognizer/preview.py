@@ -42,7 +42,9 @@ def contact_sheet(
             if ch not in covered:
                 continue
             variants: tuple[tuple[Mode | None, Augment], ...] = (
-                ("line", CLEAN), ("tight", CLEAN), (None, Augment())
+                ("line", CLEAN),
+                ("tight", CLEAN),
+                (None, Augment()),
             )
             for mode, aug in variants:
                 tiles.append(

@@ -35,8 +35,14 @@ def _line(text: str, y: int, block: int, conf: float = 0.9) -> LineResult:
 
 @pytest.fixture
 def pages() -> list[PageResult]:
-    first = PageResult(400, 200, 0.0, [_line("用 OpenCV 读图", 10, 0), _line("中文 ok", 30, 0, 0.5),
-                                        _line("第二段<&>", 60, 3)], source="a b.pdf", number=2)
+    first = PageResult(
+        400,
+        200,
+        0.0,
+        [_line("用 OpenCV 读图", 10, 0), _line("中文 ok", 30, 0, 0.5), _line("第二段<&>", 60, 3)],
+        source="a b.pdf",
+        number=2,
+    )
     return [first, PageResult(300, 100, 0.0, [], source="empty.png")]
 
 
