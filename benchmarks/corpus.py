@@ -226,6 +226,46 @@ def candidate_pages(source: str, paths: Sequence[str], by_doc: bool | None = Non
     return out
 
 
+#: The PDF pages the corpus's published figures were measured on, per source: [document,
+#: page (0-based), split] (``python -m benchmarks docs pin``). A build takes these rather
+#: than choosing afresh, so that another machine, or a later change to how pages are
+#: printed or typeset (which changes the candidate pages), gives the same split back.
+PINNED = Path(__file__).with_name("corpus-pages.json")
+
+
+def pins_of(entries: Sequence[Entry]) -> dict[str, list[list]]:
+    """The PDF pages of corpus entries, per source: sorted [document, page (0-based),
+    split] (screenshots, which have no page of a PDF, are left out)."""
+    out: dict[str, set[tuple[str, int, str]]] = {}
+    for e in entries:
+        if e.chars:  # made from a PDF page (its text layer's boxes)
+            out.setdefault(e.source, set()).add((e.doc, e.page - 1, e.split))
+    return {src: [list(t) for t in sorted(v)] for src, v in sorted(out.items())}
+
+
+def read_pins(path: Path = PINNED) -> dict[str, set[tuple[str, int, str]]]:
+    """The pinned pages per source (:data:`PINNED`); empty if there is no such file."""
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise CorpusError(f"{path}: not a list of pinned pages: {err}") from None
+    return {src: {(str(doc), int(page), str(split)) for doc, page, split in rows}
+            for src, rows in d.items()}  # fmt: skip
+
+
+def pinned(pages: Sequence[PdfPage], pins: set[tuple[str, int, str]]
+           ) -> tuple[list[PdfPage], list[tuple[str, int, str]]]:  # fmt: skip
+    """The candidate pages that are pinned (in document and page order), and the pins
+    that no candidate matches (another version of the document, printed or typeset
+    otherwise: the split is not the published one)."""
+    found = {(p.doc, p.page, p.split): p for p in pages}
+    chosen = [found[k] for k in sorted(pins) if k in found]
+    missing = sorted(k for k in pins if k not in found)
+    return chosen, missing
+
+
 def choose(pages: Sequence[PdfPage], per_split: int, seed: int) -> list[PdfPage]:
     """``per_split`` pages of each split, spread round-robin over the documents."""
     rng = random.Random(f"{seed}")

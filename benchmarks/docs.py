@@ -222,6 +222,12 @@ def build_cmd(
     dev_packages: str = typer.Option(
         "debref,maintguide", help="webprint-dev: the packages of web.HTML_SOURCES to print."
     ),
+    choose_afresh: bool = typer.Option(
+        False,
+        "--choose",
+        help="Choose PDF pages afresh (seeded) instead of the pinned "
+        "pages of benchmarks/corpus-pages.json, which the published figures were measured on.",
+    ),
 ) -> None:
     """Build the corpus: choose pages, render every variant, write truth and manifest.
 
@@ -259,12 +265,20 @@ def build_cmd(
                     web.print_dev_docs(out / "printed", seed, dev_prints, pkgs)
                 )
         pages = []
+        pins = {} if choose_afresh else corpus.read_pins()
         for source, paths in pdfs.items():
             dev_prints_here = dev_only and source == "webprint"
             cands = corpus.candidate_pages(source, paths, by_doc=True if dev_prints_here else None)
             if dev_prints_here and any(c.split != "dev" for c in cands):
                 raise corpus.CorpusError("webprint-dev: a test page among the dev prints")
-            chosen = corpus.choose(cands, per_split, seed)
+            if source in pins and not dev_prints_here:
+                chosen, missing = corpus.pinned(cands, pins[source])
+                if missing:
+                    con.print(f"[yellow]{source}: {len(missing)} pinned pages not found "
+                              f"(e.g. {missing[0]}): this corpus is not the published one; "
+                              "--choose picks afresh[/yellow]")  # fmt: skip
+            else:
+                chosen = corpus.choose(cands, per_split, seed)
             con.print(f"{source}: {len(cands)} candidate pages, {len(chosen)} chosen")
             pages += chosen
         entries = _render_all(pages, out, seed, vs, con)
@@ -278,6 +292,30 @@ def build_cmd(
         raise typer.Exit(2) from None
     path = corpus.write_manifest(entries, out)
     con.print(f"{len(entries)} images ({len(pages)} PDF pages) in {out}; manifest {path}")
+
+
+@docs_app.command("pin")
+def pin_cmd(
+    folders: list[Path] = typer.Argument(..., help="Built corpora (runs/docs runs/docs-web)."),
+    out: Path = typer.Option(corpus.PINNED, "--out", "-o", help="The pins file to write."),
+) -> None:
+    """Pin the PDF pages of built corpora: later builds take the same pages.
+
+    Example: python -m benchmarks docs pin runs/docs runs/docs-web
+    """
+    con = console()
+    try:
+        entries = [e for f in folders for e in corpus.read_manifest(f)]
+    except corpus.CorpusError as err:
+        con.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    pins = corpus.pins_of(entries)
+    blocks = []
+    for src, rows in pins.items():
+        lines = ",\n".join(f"  {json.dumps(r, ensure_ascii=False)}" for r in rows)
+        blocks.append(f"{json.dumps(src)}: [\n{lines}\n]")
+    out.write_text("{\n" + ",\n".join(blocks) + "\n}\n", encoding="utf-8")
+    con.print(", ".join(f"{src} {len(rows)}" for src, rows in pins.items()) + f" pages: {out}")
 
 
 def _render_all(pages, out: Path, seed: int, vs: Sequence[str], con) -> list[corpus.Entry]:

@@ -46,3 +46,30 @@ def test_build_refuses_web_and_webprint_dev_together(tmp_path):
     out = CliRunner().invoke(app, ["docs", "build", "-o", str(tmp_path),
                                    "--sources", "web,webprint-dev"])  # fmt: skip
     assert out.exit_code == 2
+
+
+def test_pinned_pages_come_back_and_a_missing_one_is_reported(tmp_path):
+    """docs pin writes the PDF pages of a built corpus; a build takes exactly those
+    pages back from the candidates (not a fresh choice), and says which are missing."""
+    from benchmarks.docs import docs_app
+
+    def entry(source, doc, page, split, chars="x.chars.json"):
+        return corpus.Entry(f"{source}/{doc}-p{page}", source, doc, page, "pdf150", split,
+                            str(tmp_path / "i.png"), str(tmp_path / "t.txt"),
+                            str(tmp_path / chars) if chars else "")  # fmt: skip
+
+    entries = [entry("debref", "d", 3, "dev"), entry("debref", "d", 9, "test"),
+               entry("screen", "s", 1, "dev", chars="")]  # fmt: skip
+    corpus.write_manifest(entries, tmp_path)
+    out = tmp_path / "pins.json"
+    res = CliRunner().invoke(docs_app, ["pin", str(tmp_path), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    pins = corpus.read_pins(out)
+    assert pins == {"debref": {("d", 2, "dev"), ("d", 8, "test")}}
+    splits = {2: "dev", 8: "test"}
+    cands = [corpus.PdfPage("debref", "d", "d.pdf", k, splits.get(k, "dev")) for k in range(12)]
+    chosen, missing = corpus.pinned(cands, pins["debref"])
+    assert [(p.doc, p.page) for p in chosen] == [("d", 2), ("d", 8)] and missing == []
+    chosen, missing = corpus.pinned(cands[:5], pins["debref"])
+    assert [p.page for p in chosen] == [2] and missing == [("d", 8, "test")]
+    assert corpus.read_pins(tmp_path / "none.json") == {}
