@@ -115,25 +115,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
     Returns:
         The segmentation; lines, pieces and chars are empty for a page without ink.
     """
-    gray = to_gray(image)
-    to_page = np.eye(3)  # input -> these images, in OpenCV's pixel-centre coordinates
-    corners = find_page(gray)
-    if corners is not None:  # a photo of a page on a desk: the page alone, flat
-        gray, to_page = flatten_page(gray, corners)
-    ink = ink_image(gray)
-    # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
-    # mask's estimate on the development scans), so the mask is made once, upright
-    # and without a scanner's dark edges: straight along the image, they outweigh the
-    # tilted text (a photocopy tilted 1 degree was measured upright: 79-109% CER)
-    solid = ink >= INK_THRESHOLD
-    edges = scan_borders(solid)
-    angle = estimate_skew(solid & ~edges)
-    del solid  # one page-sized array less held through the rest
-    if abs(angle) > MIN_ROTATION:
-        gray = rotate(gray, -angle)
-        ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
-        edges = rotate(edges, -angle)
-        to_page = np.vstack([rotation_matrix(gray.shape, -angle), [0, 0, 1]]) @ to_page
+    gray, ink, edges, angle, to_page, corners = _straightened(to_gray(image))
     faint = faint_threshold(ink)
     raw = ink_mask(ink, faint)
     components: tuple[np.ndarray, np.ndarray] | None = component_stats(raw)
@@ -161,6 +143,63 @@ def segment_page(image: np.ndarray) -> Segmentation:
     # kerned letters does not (chosen on development pages, `benchmarks pages --seed 1/2`)
     seg.joined_level = (faint + INK_THRESHOLD) // 2
     joined = ink >= seg.joined_level
+    _cut_lines(seg, joined, components)
+    if corners is not None:  # a photo: its paper is grainy (dev photos 26.7 -> 23.2% CER)
+        lift_paper(seg.ink, seg.mask, [line.box for line in seg.lines])
+    log.info(
+        "segmented page %s: skew %.2f deg, %d lines, %d chars",
+        gray.shape,
+        angle,
+        len(seg.lines),
+        sum(len(c) for c in seg.chars),
+    )
+    return seg
+
+
+def _straightened(gray: np.ndarray):
+    """The page found in a photo and flattened, then turned upright.
+
+    Args:
+        gray: uint8 (H, W) the input page.
+
+    Returns:
+        (gray, ink, edges, angle, to_page, corners): the straightened page uint8
+        (H', W'), its ink uint8 (H', W'), a scanner's dark edges bool (H', W'), the skew
+        corrected (degrees), float (3, 3) input -> page in OpenCV's pixel-centre
+        coordinates, and the page's corners in a photo (or None).
+    """
+    to_page = np.eye(3)
+    corners = find_page(gray)
+    if corners is not None:  # a photo of a page on a desk: the page alone, flat
+        gray, to_page = flatten_page(gray, corners)
+    ink = ink_image(gray)
+    # the solid ink is enough to measure the skew (within 0.03 deg of the cleaned
+    # mask's estimate on the development scans), so the mask is made once, upright
+    # and without a scanner's dark edges: straight along the image, they outweigh the
+    # tilted text (a photocopy tilted 1 degree was measured upright: 79-109% CER)
+    solid = ink >= INK_THRESHOLD
+    edges = scan_borders(solid)
+    angle = estimate_skew(solid & ~edges)
+    del solid  # one page-sized array less held through the rest
+    if abs(angle) > MIN_ROTATION:
+        gray = rotate(gray, -angle)
+        ink = rotate(ink, -angle)  # as good as the ink of the turned page, and faster
+        edges = rotate(edges, -angle)
+        to_page = np.vstack([rotation_matrix(gray.shape, -angle), [0, 0, 1]]) @ to_page
+    return gray, ink, edges, angle, to_page, corners
+
+
+def _cut_lines(seg: Segmentation, joined: np.ndarray, components) -> None:
+    """Cut each of ``seg.lines`` into pieces and characters, pictures split off (the
+    lines replaced by the parts kept), into ``seg.chars``, ``pieces`` and ``spans``.
+
+    Args:
+        seg: the segmentation, its lines found.
+        joined: bool (H, W) the ink at ``seg.joined_level``.
+        components: the labelling of the mask before cleaning (see :func:`clean`), or
+            None, to measure the text height.
+    """
+    mask = seg.mask
     lines, seg.lines = seg.lines, []
     if components is None:
         text_height = functools.cache(lambda: estimate_text_height(mask))
@@ -179,16 +218,6 @@ def segment_page(image: np.ndarray) -> Segmentation:
             seg.lines.append(part[0])
             seg.pieces.append(pieces)
             seg.spans.append(span)
-    if corners is not None:  # a photo: its paper is grainy (dev photos 26.7 -> 23.2% CER)
-        lift_paper(seg.ink, seg.mask, [line.box for line in seg.lines])
-    log.info(
-        "segmented page %s: skew %.2f deg, %d lines, %d chars",
-        gray.shape,
-        angle,
-        len(seg.lines),
-        sum(len(c) for c in seg.chars),
-    )
-    return seg
 
 
 def _edges_to_input(to_page: np.ndarray) -> np.ndarray:
