@@ -262,20 +262,49 @@ def train(
         TrainingDiverged: NaN or infinite loss (no checkpoint is written for it).
         Interrupted: SIGINT or SIGTERM; a checkpoint was saved first.
     """
-    from recognizer import dataset
-
-    tf, keras = _setup_tf(cfg)
+    tf, _ = _setup_tf(cfg)
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
+    charset, size = _run_charset(cfg, run)
+    model, opt, schedule = _build(cfg, len(charset))
+    _check_size(model, size, cfg.model)
+    next_batch, parts = _batches(cfg, charset, size)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False)
+    manager = _checkpoints(cfg, run, model, opt, step, parts, charset)
+    train_step = _train_step(cfg, model, opt, len(charset))
+    stop = _StopFlag()
+    try:
+        row, finished = _loop(cfg, run, model, schedule, step, next_batch, train_step, manager,
+                              stop, on_progress, on_eval, stop_after)  # fmt: skip
+    finally:
+        stop.restore()
+    if finished:
+        save_model(model, charset, run, cfg.model)
+    return row
+
+
+def _run_charset(cfg: TrainConfig, run: Path) -> tuple[Charset, int]:
+    """The run's classes (the data's, and REJECT if asked) and the data's crop size;
+    writes the run's config.json and charset.json."""
+    from recognizer import dataset
+
     meta = dataset.read_meta(cfg.data)
     charset = Charset.from_json(json.dumps(meta["charset"], ensure_ascii=False))
     if cfg.reject and REJECT not in charset:
         charset = Charset(charset.chars + REJECT, f"{charset.spec}+reject")
     (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     (run / "charset.json").write_text(charset.to_json(), encoding="utf-8")
+    return charset, int(meta["plan"]["size"])
 
-    model, opt, schedule = _build(cfg, len(charset))
-    _check_size(model, meta["plan"]["size"], cfg.model)
+
+def _batches(cfg: TrainConfig, charset: Charset, size: int):
+    """The batch source: a function giving the next (x, y) (synthetic crops, then those
+    of each extra pool: real crops, rejects), and its iterators by name, which the
+    checkpoint saves so that a resumed run draws the same batches."""
+    import tensorflow as tf
+
+    from recognizer import dataset
+
     n_real = round(cfg.batch_size * cfg.real_share) if cfg.real else 0
     n_rej = round(cfg.batch_size * cfg.reject_share)
     train_ds = dataset.load(
@@ -283,13 +312,28 @@ def train(
     )
     it = iter(train_ds)
     parts = {"data": it}
-    pools = _extra_pools(cfg, charset, meta["plan"]["size"], n_real, n_rej)
     extra = []
-    for name, (px, py, n) in pools.items():
+    for name, (px, py, n) in _extra_pools(cfg, charset, size, n_real, n_rej).items():
         log.info("%d %s crops, %d per batch", len(py), name, n)
         parts[name] = it_extra = iter(dataset.load_real(px, py, n, cfg.seed))
         extra.append(it_extra)
-    step = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    def next_batch():
+        x, y = next(it)
+        for it_extra in extra:
+            xr, yr = next(it_extra)
+            x, y = tf.concat([x, xr], 0), tf.concat([y, yr], 0)
+        return x, y
+
+    return next_batch, parts
+
+
+def _checkpoints(cfg: TrainConfig, run: Path, model, opt, step, parts: dict, charset: Charset):
+    """The run's checkpoint manager; the run resumed from its latest checkpoint, or else
+    started from ``cfg.init``'s weights when given."""
+    import keras
+    import tensorflow as tf
+
     # Dropout's random state lives in seed-generator variables that tf.train.Checkpoint
     # does not reach through a Keras 3 model; name them, so a resumed run draws the
     # same masks as an uninterrupted one.
@@ -301,11 +345,17 @@ def train(
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step))
     elif cfg.init:
         _init_weights(model, cfg.init, keras, cfg.data, charset)
+    return manager
+
+
+def _train_step(cfg: TrainConfig, model, opt, n: int):
+    """One optimiser step on a batch, compiled: (x, y) -> (loss, accuracy)."""
+    import keras
+    import tensorflow as tf
 
     loss_fn = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=cfg.label_smoothing
     )
-    n = len(charset)
 
     def train_step(x, y):
         with tf.GradientTape() as tape:
@@ -319,55 +369,54 @@ def train(
         )
         return loss, acc
 
-    train_step = tf.function(train_step, jit_compile=cfg.jit)
-    stop = _StopFlag()
+    return tf.function(train_step, jit_compile=cfg.jit)
+
+
+def _loop(cfg: TrainConfig, run: Path, model, schedule, step, next_batch, train_step, manager,
+          stop, on_progress, on_eval, stop_after) -> tuple[dict[str, float], bool]:  # fmt: skip
+    """Train from ``step`` to ``cfg.steps``: progress every 20 steps, an evaluation row
+    and a checkpoint every ``eval_every``, a checkpoint every 250. Returns the last row
+    and whether the run reached its end (not stopped by ``stop_after``)."""
+    import tensorflow as tf
+
     writer = tf.summary.create_file_writer(str(run / "tb"))
     row: dict[str, float] = {}
     t0, seen, run_loss, run_acc, k = time.time(), 0, 0.0, 0.0, 0
-    try:
-        while int(step) < cfg.steps:
-            x, y = next(it)
-            for it_extra in extra:
-                xr, yr = next(it_extra)
-                x, y = tf.concat([x, xr], 0), tf.concat([y, yr], 0)
-            loss, acc = train_step(x, y)
-            step.assign_add(1)
-            s = int(step)
-            run_loss += float(loss)
-            run_acc += float(acc)
-            k += 1
-            seen += int(x.shape[0])
-            if not math.isfinite(float(loss)):
-                raise TrainingDiverged(
-                    f"loss became {float(loss)} at step {s}; lower --lr (now {cfg.lr}) "
-                    "or check the data; the last good checkpoint is kept"
-                )
-            if s % 20 == 0 and on_progress:
-                dt = time.time() - t0
-                on_progress(
-                    Progress(s, cfg.steps, run_loss / k, run_acc / k, seen / dt, float(schedule(s)))
-                )
-            if s % cfg.eval_every == 0 or s == cfg.steps:
-                row = _evaluate_row(
-                    model, cfg, s, run_loss / k, run_acc / k, seen / (time.time() - t0)
-                )
-                _record(run, writer, row)
-                manager.save(checkpoint_number=s)
-                if on_eval:
-                    on_eval(row)
-                run_loss, run_acc, k = 0.0, 0.0, 0
-                t0, seen = time.time(), 0
-            elif s % 250 == 0:
-                manager.save(checkpoint_number=s)
-            if stop.raised or (stop_after is not None and s >= stop_after):
-                manager.save(checkpoint_number=s)
-                if stop.raised:
-                    raise Interrupted(f"stopped by {stop.raised} at step {s}; checkpoint saved")
-                return row
-    finally:
-        stop.restore()
-    save_model(model, charset, run, cfg.model)
-    return row
+    while int(step) < cfg.steps:
+        x, y = next_batch()
+        loss, acc = train_step(x, y)
+        step.assign_add(1)
+        s = int(step)
+        run_loss += float(loss)
+        run_acc += float(acc)
+        k += 1
+        seen += int(x.shape[0])
+        if not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"loss became {float(loss)} at step {s}; lower --lr (now {cfg.lr}) "
+                "or check the data; the last good checkpoint is kept"
+            )
+        if s % 20 == 0 and on_progress:
+            dt = time.time() - t0
+            on_progress(
+                Progress(s, cfg.steps, run_loss / k, run_acc / k, seen / dt, float(schedule(s)))
+            )
+        if s % cfg.eval_every == 0 or s == cfg.steps:
+            row = _evaluate_row(model, cfg, s, run_loss / k, run_acc / k, seen / (time.time() - t0))
+            _record(run, writer, row)
+            manager.save(checkpoint_number=s)
+            if on_eval:
+                on_eval(row)
+            run_loss, run_acc, k = 0.0, 0.0, 0
+            t0, seen = time.time(), 0
+        elif s % 250 == 0:
+            manager.save(checkpoint_number=s)
+        if stop.raised or (stop_after is not None and s >= stop_after):
+            manager.save(checkpoint_number=s)
+            if stop.raised:
+                raise Interrupted(f"stopped by {stop.raised} at step {s}; checkpoint saved")
+            return row, False
+    return row, True
 
 
 class _StopFlag:
