@@ -67,7 +67,8 @@ class PageResult:
         """This page with every box in the input image's pixels, as the hOCR, TSV and
         JSON give them: each box is the box around its four corners mapped by
         :attr:`to_input`, clipped to the image (a box of the turned or flattened page
-        grows a little by the turn). The page itself when nothing was turned."""
+        grows a little by the turn), without the deskewed page's pixels, which its boxes
+        no longer refer to. The page itself when nothing was turned."""
         if np.array_equal(self.to_input, np.eye(3)):
             return self
         boxes = [ln.box for ln in self.lines] + [c.box for ln in self.lines for c in ln.chars]
@@ -75,7 +76,7 @@ class PageResult:
         lines = [replace(ln, box=next(mapped)) for ln in self.lines]
         for ln in lines:
             ln.chars = [replace(c, box=next(mapped)) for c in ln.chars]
-        return replace(self, lines=lines, to_input=np.eye(3))
+        return replace(self, lines=lines, to_input=np.eye(3), gray=None)
 
 
 def map_boxes(
