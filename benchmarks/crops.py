@@ -37,6 +37,7 @@ import numpy as np
 
 from benchmarks import corpus
 from recognizer.charset import REJECT
+from segmentation.geometry import map_boxes
 
 KINDS = ("one", "merged", "none")
 
@@ -79,26 +80,6 @@ def coverage(cuts: np.ndarray, truth_boxes: np.ndarray) -> np.ndarray:
     h = np.clip(np.minimum(c[..., 3], t[..., 3]) - np.maximum(c[..., 1], t[..., 1]), 0, None)
     area = np.maximum((c[:, 0, 2] - c[:, 0, 0]) * (c[:, 0, 3] - c[:, 0, 1]), 1e-9)
     return np.minimum((w * h).sum(axis=1) / area, 1.0)
-
-
-def to_image(boxes: np.ndarray, hom: np.ndarray) -> np.ndarray:
-    """Map boxes through a homography, as the boxes of their mapped corners.
-
-    Args:
-        boxes: float (N, 4) x0, y0, x1, y1.
-        hom: float (3, 3).
-
-    Returns:
-        float64 (N, 4).
-    """
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    if len(b) == 0:
-        return b
-    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]], b[:, [2, 3]]], axis=1).reshape(
-        -1, 1, 2
-    )
-    pts = cv2.perspectiveTransform(corners, np.asarray(hom, np.float64)).reshape(-1, 4, 2)
-    return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
 
 
 def align(cuts: np.ndarray, truth_boxes: np.ndarray, truth_chars: Sequence[str]) -> Alignment:
@@ -191,10 +172,10 @@ def harvest(
             continue
         truth = json.loads(Path(e.chars).read_text(encoding="utf-8"))
         tchars = [t[0] for t in truth]
-        tboxes = to_image(np.array([t[1:] for t in truth], np.float64), np.array(e.hom))
+        tboxes = map_boxes(np.array([t[1:] for t in truth], np.float64), np.array(e.hom))
         seg = segment_page(gray)
         boxes = [c.box for line in seg.chars for c in line]
-        cuts = to_image(np.array(boxes, np.float64), seg.to_input)
+        cuts = map_boxes(np.array(boxes, np.float64), seg.to_input)
         a = align(cuts, tboxes, tchars)
         images = cut_crops(seg, size=size)
         doc = f"{e.source}/{e.doc}"

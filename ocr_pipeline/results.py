@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from segmentation.geometry import map_boxes, pixel_boxes
+
 
 @dataclass
 class CharResult:
@@ -72,39 +74,9 @@ class PageResult:
         if np.array_equal(self.to_input, np.eye(3)):
             return self
         boxes = [ln.box for ln in self.lines] + [c.box for ln in self.lines for c in ln.chars]
-        mapped = iter(map_boxes(np.array(boxes), self.to_input, self.width, self.height))
+        mapped = iter(pixel_boxes(map_boxes(np.array(boxes), self.to_input), self.width,
+                                  self.height))  # fmt: skip
         lines = [replace(ln, box=next(mapped)) for ln in self.lines]
         for ln in lines:
             ln.chars = [replace(c, box=next(mapped)) for c in ln.chars]
         return replace(self, lines=lines, to_input=np.eye(3), gray=None)
-
-
-def map_boxes(
-    boxes: np.ndarray, hom: np.ndarray, width: int, height: int
-) -> list[tuple[int, int, int, int]]:
-    """Boxes mapped by a homography: the integer box around each box's mapped corners.
-
-    Args:
-        boxes: float (N, 4) x0, y0, x1, y1 (exclusive ends, so corners at pixel edges).
-        hom: float (3, 3).
-        width, height: the target image's size; boxes are clipped to it.
-
-    Returns:
-        N boxes (x0, y0, x1, y1), x0 <= x1, y0 <= y1.
-
-    >>> turn = np.array([[0.0, -1, 10], [1, 0, 0], [0, 0, 1]])  # 90 degrees
-    >>> map_boxes(np.array([[1.0, 2, 4, 3]]), turn, 20, 20)
-    [(7, 1, 8, 4)]
-    """
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    if not len(b):
-        return []
-    xs, ys = b[:, [0, 2, 0, 2]], b[:, [1, 1, 3, 3]]
-    pts = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ np.asarray(hom, np.float64).T
-    px, py = pts[..., 0] / pts[..., 2], pts[..., 1] / pts[..., 2]
-    x0 = np.clip(np.floor(px.min(axis=1) + 1e-6), 0, width).astype(int)
-    y0 = np.clip(np.floor(py.min(axis=1) + 1e-6), 0, height).astype(int)
-    x1 = np.clip(np.ceil(px.max(axis=1) - 1e-6), 0, width).astype(int)
-    y1 = np.clip(np.ceil(py.max(axis=1) - 1e-6), 0, height).astype(int)
-    return [(int(a), int(b), int(c), int(d))
-            for a, b, c, d in zip(x0, y0, np.maximum(x1, x0), np.maximum(y1, y0))]  # fmt: skip

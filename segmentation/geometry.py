@@ -1,5 +1,6 @@
 """Small generic helpers on numbers and boxes that every stage uses: medians and
-percentiles without ``numpy.ma``, runs of a flag, the box around boxes.
+percentiles without ``numpy.ma``, runs of a flag, the box around boxes, boxes mapped by a
+homography.
 
 A box is ``(x0, y0, x1, y1)``, exclusive ends, in Python ints (:data:`Box`).
 """
@@ -80,3 +81,45 @@ def percentile(values, q: float) -> np.floating:
     t = idx - lo
     diff = above - below
     return above - diff * (1 - t) if t >= 0.5 else below + diff * t
+
+
+def map_boxes(boxes: np.ndarray, hom: np.ndarray) -> np.ndarray:
+    """Boxes mapped by a homography, as the boxes around their mapped corners.
+
+    Args:
+        boxes: float (N, 4) x0, y0, x1, y1.
+        hom: float (3, 3).
+
+    Returns:
+        float64 (N, 4).
+
+    >>> turn = np.array([[0.0, -1, 10], [1, 0, 0], [0, 0, 1]])  # 90 degrees
+    >>> map_boxes(np.array([[1.0, 2, 4, 3]]), turn).tolist()
+    [[7.0, 1.0, 8.0, 4.0]]
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if not len(b):
+        return b
+    xs, ys = b[:, [0, 2, 0, 2]], b[:, [1, 1, 3, 3]]
+    pts = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ np.asarray(hom, np.float64).T
+    px, py = pts[..., 0] / pts[..., 2], pts[..., 1] / pts[..., 2]
+    return np.stack([px.min(axis=1), py.min(axis=1), px.max(axis=1), py.max(axis=1)], axis=1)
+
+
+def pixel_boxes(boxes: np.ndarray, width: int, height: int) -> list[Box]:
+    """The integer boxes holding float boxes, clipped to an image of this size.
+
+    Args:
+        boxes: float (N, 4) x0, y0, x1, y1 (exclusive ends: corners at pixel edges).
+        width, height: the image's size.
+
+    Returns:
+        N boxes, x0 <= x1, y0 <= y1, in Python ints.
+
+    >>> pixel_boxes(np.array([[6.5, -2, 8.0, 4.2]]), 20, 20)
+    [(6, 0, 8, 5)]
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    lo = np.clip(np.floor(b[:, :2] + 1e-6), 0, [width, height]).astype(int)
+    hi = np.maximum(np.clip(np.ceil(b[:, 2:] - 1e-6), 0, [width, height]).astype(int), lo)
+    return [(int(a), int(b), int(c), int(d)) for (a, b), (c, d) in zip(lo, hi)]

@@ -8,8 +8,9 @@ import numpy as np
 from test_segmentation import render
 
 from benchmarks import corpus
-from benchmarks.crops import REJECT_COVER, align, coverage, halves, harvest, to_image
+from benchmarks.crops import REJECT_COVER, align, coverage, halves, harvest
 from recognizer.charset import REJECT
+from segmentation.geometry import map_boxes
 
 
 def test_align_tells_one_to_one_merged_missed_and_nothing():
@@ -29,9 +30,9 @@ def test_align_tells_one_to_one_merged_missed_and_nothing():
     assert b.split == 1 and b.kinds == ["none", "one"]
 
 
-def test_to_image_maps_boxes_through_a_homography():
+def test_map_boxes_maps_boxes_through_a_homography():
     hom = np.array([[2.0, 0, 5], [0, 2.0, 1], [0, 0, 1]])
-    assert to_image(np.array([[1, 2, 3, 4]], float), hom).tolist() == [[7, 5, 11, 9]]
+    assert map_boxes(np.array([[1, 2, 3, 4]], float), hom).tolist() == [[7, 5, 11, 9]]
 
 
 def _entry(tmp_path, page, variant: str) -> corpus.Entry:
