@@ -28,7 +28,6 @@ reads. ``--pageocr-model`` picks a model as
 
 from __future__ import annotations
 
-import html
 import logging
 from functools import cache
 from pathlib import Path
@@ -38,7 +37,7 @@ from ocrmypdf import hookimpl
 from ocrmypdf.exceptions import BadArgsError, InputFileError
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 
-from ocr_pipeline.formats import blocks, line_words, union_box
+from ocr_pipeline.formats import blocks, line_words, to_hocr, union_box
 from ocr_pipeline.pipeline import PageResult
 from ocr_pipeline.rules import PROFILES
 
@@ -121,32 +120,10 @@ def ocr_tree(page: PageResult, dpi: float, page_number: int = 0):
 
 
 def hocr(page: PageResult) -> str:
-    """The page read as hOCR, words (``ocrx_word``) with boxes in input image pixels."""
-    page = page.on_input()
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="zh" lang="zh"><head>',
-        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
-        '<meta name="ocr-system" content="pageocr"/></head><body>',
-        f"<div class='ocr_page' title='bbox 0 0 {page.width} {page.height}'>",
-    ]
-
-    def bbox(box) -> str:
-        return "bbox " + " ".join(map(str, box))
-
-    for block in blocks(page):
-        out.append(f"<p class='ocr_par' title='{bbox(union_box(ln.box for ln in block))}'>")
-        for ln in block:
-            out.append(f"<span class='ocr_line' title='{bbox(ln.box)}'>")
-            out.extend(
-                f"<span class='ocrx_word' title='{bbox(b)}; x_wconf "
-                f"{round(conf)}'>{html.escape(w)}</span>"
-                for w, b, conf in line_words(ln)
-            )
-            out.append("</span>")
-        out.append("</p>")
-    out.append("</div></body></html>")
-    return "\n".join(out) + "\n"
+    """The page read as hOCR, Tesseract's (:func:`ocr_pipeline.formats.to_hocr`, which
+    OCRmyPDF's hOCR reader is tested on): words (``ocrx_word``) with their characters,
+    boxes in input image pixels."""
+    return to_hocr([page])
 
 
 class PageocrEngine(OcrEngine):
