@@ -16,7 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from segmentation.geometry import median, weighted_median
+from segmentation.geometry import Box, median, runs, union, weighted_median
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,116 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     grid_down = (down > 0) & grid[labels]
     joined = _joined(across, grid_down, text_h)
     columns, tables = _inner_columns(joined, across > 0, grid_down, text_h)
-    return Rules(rules, columns, table_rows(joined, across > 0, tables))
+    rows = table_rows(joined, across > 0, tables)
+    # a table whose cells' sides a print, a scan or a photo lost: its rules alone
+    more, more_rows = _gutter_columns(np.asarray(mask) > 0, rules, across > 0, text_h)
+    return Rules(rules, columns | more, np.where(rows >= 0, rows, more_rows))
+
+
+#: A ruled table has at least this many horizontal rules, each overlapping the last by
+#: this share of the longer of the two and at most this many text heights below it.
+TABLE_RULES, TABLE_EDGE, TABLE_ROW = 3, 0.8, 12.0
+#: A blank strip this many text heights wide down a ruled table is a gap between cells.
+CELL_GAP = 0.3
+#: A table of this many rules or more has a rule under each of its rows, and a row's
+#: lines are read cell after cell, as HTML has them; with fewer, its rules set off a
+#: head and a body of several rows each (LaTeX's booktabs), whose lines are read across
+#: as before (dev pages of a ctex manual and a thesis template: 114 -> 152 and 59 -> 83
+#: errors when their cells were cut apart).
+ROW_RULES = 4
+
+
+def _ruled_tables(across: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
+    """(x0, y0, x1, y1) boxes of the stacks of :data:`TABLE_RULES` or more horizontal
+    rules (``across``, bool (H, W)) over one another, each at most :data:`TABLE_ROW` text
+    heights below the last, with the number of their rules; a rule is all of its row's
+    pieces (a photo breaks them)."""
+    found = []
+    for y0, y1 in runs(across.any(axis=1)):
+        cols = across[y0:y1].any(axis=0)
+        xs = np.flatnonzero(cols)
+        if xs.size >= RULE_LENGTH * text_h:
+            found.append((y0, y1, int(xs[0]), int(xs[-1]) + 1))
+    tables: list[list[tuple[int, int, int, int]]] = []
+    for rule in found:
+        for t in tables:
+            last = t[-1]
+            overlap = min(rule[3], last[3]) - max(rule[2], last[2])
+            if (overlap >= TABLE_EDGE * max(rule[3] - rule[2], last[3] - last[2])
+                    and rule[0] - last[1] <= TABLE_ROW * text_h):  # fmt: skip
+                t.append(rule)
+                break
+        else:
+            tables.append([rule])
+    return [((min(r[2] for r in t), t[0][0], max(r[3] for r in t), t[-1][1]), len(t))
+            for t in tables if len(t) >= TABLE_RULES]  # fmt: skip
+
+
+def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, text_h: float
+                    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The gaps between the cells of ruled tables, found as blank strips down the
+    tables (:func:`_ruled_tables`, :func:`_cell_gaps`) rather than as vertical rules:
+    bool (W,) their middle columns, and :func:`table_rows` of those tables (int32 (H,)).
+
+    Args:
+        mask: bool (H, W) the page's ink; rules: bool (H, W) its rules' pixels;
+        across: bool (H, W) its horizontal rules; text_h: the text height.
+    """
+    out = np.zeros(mask.shape[1], bool)
+    paint = np.zeros(mask.shape, np.int32)
+    ids = []
+    boxes: list[tuple[Box, int]] = []
+    for box, n in _ruled_tables(across, text_h):  # a table's boxes that overlap are one
+        over = [b for b in boxes if _overlap(b[0], box)]
+        boxes = [b for b in boxes if b not in over]
+        boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
+    for k, ((x0, top, x1, bottom), n) in enumerate(boxes, start=1):
+        if n < ROW_RULES:
+            continue
+        cuts = _cell_gaps(mask[top:bottom, x0:x1] & ~rules[top:bottom, x0:x1],
+                          across[top:bottom, x0:x1], text_h)  # fmt: skip
+        out[x0 + cuts] = True
+        if cuts.size:
+            paint[top:bottom, x0:x1] = k
+            ids.append(k)
+    return out, table_rows(paint, across, np.asarray(ids, int))
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share pixels."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+#: A gap between a table's cells has cells' text on both sides in this many of its rows.
+CELL_ROWS = 2
+
+
+def _cell_gaps(ink: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
+    """int (K,): the middle columns of the strips down a table (``ink``, bool (H, W), its
+    rules out; ``across``, bool (H, W), its horizontal rules) at least :data:`CELL_GAP`
+    text heights wide and away from its sides where no glyph is, with glyphs on both
+    sides in :data:`CELL_ROWS` of its rows or more. A scan's specks and the bits of a
+    cell's frame left beside its text (thin upright or flat pieces) do not count; the
+    word spaces of a single line between rules (a code block, a caption) are no gaps."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    speck = stats[:, cv2.CC_STAT_AREA] < (0.15 * text_h) ** 2
+    side = ((w <= 3) & (h >= 0.5 * text_h)) | ((h <= 3) & (w >= 0.5 * text_h))
+    glyph = ~(speck | side)
+    glyph[0] = False
+    glyphs = glyph[labels]
+    blank = ~glyphs.any(axis=0)
+    rules = runs(across.any(axis=1))
+    rows = [glyphs[a[1] : b[0]] for a, b in zip(rules, rules[1:], strict=False)]
+    margin = round(0.5 * text_h)
+    width = ink.shape[1]
+    cuts = []
+    for a, b in runs(blank):
+        if a < margin or b > width - margin or b - a < CELL_GAP * text_h:
+            continue
+        if sum(bool(r[:, :a].any() and r[:, b:].any()) for r in rows) >= CELL_ROWS:
+            cuts.append((a + b) // 2)
+    return np.asarray(cuts, int)
 
 
 def _frame_sides(runs: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
