@@ -23,7 +23,8 @@ import typer
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if TYPE_CHECKING:
-    from ocr_pipeline.images import Page
+    from ocr_pipeline.batch import ReadOptions
+    from ocr_pipeline.images import Page, PageRanges
     from ocr_pipeline.pipeline import PageResult
     from ocr_pipeline.reader import Reader
 
@@ -553,114 +554,129 @@ MAX_PIXELS_OPT = typer.Option(
 )
 
 
+READ_FILES_ARG = typer.Argument(
+    ...,
+    readable=False,  # the loader says "permission denied" with exit 1, as for others
+    help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
+    "PDFs (not its sub-folders'), in name order; - reads standard input.",
+)
+READ_FORMAT_OPT = typer.Option(
+    "text",
+    "--format",
+    "-f",
+    help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
+    "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
+)
+READ_OUTPUT_OPT = typer.Option(
+    None,
+    "--output",
+    "-o",
+    metavar="FILE|FOLDER/",
+    help="A file: everything read goes there, replaced only when the run has read a "
+    "page. A folder (one that exists, or a name ending in /): one file per input, named "
+    "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
+    "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
+    "file is there, made from the input as it is now with the same options.",
+)
+JOBS_OPT = typer.Option(
+    1,
+    "--jobs",
+    "-j",
+    min=1,
+    help="With -o FOLDER/: worker processes reading inputs side by side, each loading "
+    "the model once.",
+)
+QUIET_NAMES_OPT = typer.Option(
+    False,
+    "--quiet-names",
+    help="Text read from several inputs without the line '==> NAME <==' (NAME page N "
+    "for a PDF's pages) before each input's pages.",
+)
+OVERLAY_OPT = typer.Option(
+    None,
+    help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
+    ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
+    "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
+    "without its extension, with it when two inputs share a name; stdin for -).",
+)
+PAGE_TIMEOUT_OPT = typer.Option(
+    None,
+    "--page-timeout",
+    min=0.001,
+    metavar="SECONDS",
+    help="Time a page may take to read: a page that takes longer is left out and "
+    "reported (exit 1); the input's other pages and the other inputs are read. "
+    "With -o FOLDER/ --jobs 2+, a worker stuck 30 s past it in one call is killed "
+    "and its input failed. Default: no limit.",
+)
+RULES_OPT = typer.Option(
+    "default",
+    "--rules",
+    metavar="PROFILE",
+    help="The corrections made after reading: default; manpage, every rule, those "
+    "written for manual pages' text too (roff's ``quotes'', --options, D()MAIN) "
+    "that cost characters elsewhere (docs/bench/rules.md); none.",
+)
+MARK_DOUBTFUL_OPT = typer.Option(
+    False,
+    "--mark-doubtful",
+    help="Text: write each character read with a confidence under --doubtful-below as "
+    "U+FFFD (json, tsv and hocr give every character's confidence).",
+)
+DOUBTFUL_BELOW_OPT = typer.Option(
+    DOUBTFUL_BELOW,  # formats.DOUBTFUL_BELOW, not imported: numpy stays out of start-up
+    "--doubtful-below",
+    min=0.0,
+    max=1.0,
+    help="The confidence --mark-doubtful marks under (0.4: 89% of the characters read "
+    "wrong, 0.6% of those read right on rendered pages).",
+)
+SCRIPT_OPT = typer.Option(
+    "auto",
+    "--script",
+    help="auto: the forms the model reads; simplified / traditional: the classes of the "
+    "other script taken out (the shipped model knows simplified forms only).",
+)
+LAYOUT_OPT = typer.Option(
+    "horizontal",
+    "--layout",
+    help="horizontal (the default); vertical: columns read right to left; auto: a page "
+    "set in vertical columns is found (not yet the default: it took a tilted scan of "
+    "horizontal text for vertical).",
+)
+CONVERT_OPT = typer.Option(
+    None,
+    "--convert",
+    metavar="s2t|t2s",
+    help="Convert the text read to traditional (s2t) or simplified (t2s) with OpenCC "
+    "(pip install 'pageocr[convert]'); never done unless asked.",
+)
+
+
 @app.command()
 def read(
-    files: list[Path] = typer.Argument(
-        ...,
-        readable=False,  # the loader says "permission denied" with exit 1, as for others
-        help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
-        "PDFs (not its sub-folders'), in name order; - reads standard input.",
-    ),
-    fmt: str = typer.Option(
-        "text",
-        "--format",
-        "-f",
-        help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
-        "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        metavar="FILE|FOLDER/",
-        help="A file: everything read goes there, replaced only when the run has read a "
-        "page. A folder (one that exists, or a name ending in /): one file per input, named "
-        "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
-        "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
-        "file is there, made from the input as it is now with the same options.",
-    ),
-    jobs: int = typer.Option(
-        1,
-        "--jobs",
-        "-j",
-        min=1,
-        help="With -o FOLDER/: worker processes reading inputs side by side, each loading "
-        "the model once.",
-    ),
+    files: list[Path] = READ_FILES_ARG,
+    fmt: str = READ_FORMAT_OPT,
+    output: str | None = READ_OUTPUT_OPT,
+    jobs: int = JOBS_OPT,
     redo: bool = typer.Option(
         False, "--redo", help="With -o FOLDER/: read again the inputs already done."
     ),
-    quiet_names: bool = typer.Option(
-        False,
-        "--quiet-names",
-        help="Text read from several inputs without the line '==> NAME <==' (NAME page N "
-        "for a PDF's pages) before each input's pages.",
-    ),
-    overlay: Path | None = typer.Option(
-        None,
-        help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
-        ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
-        "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
-        "without its extension, with it when two inputs share a name; stdin for -).",
-    ),
+    quiet_names: bool = QUIET_NAMES_OPT,
+    overlay: Path | None = OVERLAY_OPT,
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
     max_pixels: int | None = MAX_PIXELS_OPT,
-    page_timeout: float | None = typer.Option(
-        None,
-        "--page-timeout",
-        min=0.001,
-        metavar="SECONDS",
-        help="Time a page may take to read: a page that takes longer is left out and "
-        "reported (exit 1); the input's other pages and the other inputs are read. "
-        "With -o FOLDER/ --jobs 2+, a worker stuck 30 s past it in one call is killed "
-        "and its input failed. Default: no limit.",
-    ),
-    rules: str = typer.Option(
-        "default",
-        "--rules",
-        metavar="PROFILE",
-        help="The corrections made after reading: default; manpage, every rule, those "
-        "written for manual pages' text too (roff's ``quotes'', --options, D()MAIN) "
-        "that cost characters elsewhere (docs/bench/rules.md); none.",
-    ),
+    page_timeout: float | None = PAGE_TIMEOUT_OPT,
+    rules: str = RULES_OPT,
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
-    mark_doubtful: bool = typer.Option(
-        False,
-        "--mark-doubtful",
-        help="Text: write each character read with a confidence under --doubtful-below as "
-        "U+FFFD (json, tsv and hocr give every character's confidence).",
-    ),
-    doubtful_below: float = typer.Option(
-        DOUBTFUL_BELOW,  # formats.DOUBTFUL_BELOW, not imported: numpy stays out of start-up
-        "--doubtful-below",
-        min=0.0,
-        max=1.0,
-        help="The confidence --mark-doubtful marks under (0.4: 89% of the characters read "
-        "wrong, 0.6% of those read right on rendered pages).",
-    ),
-    script: str = typer.Option(
-        "auto",
-        "--script",
-        help="auto: the forms the model reads; simplified / traditional: the classes of the "
-        "other script taken out (the shipped model knows simplified forms only).",
-    ),
-    layout: str = typer.Option(
-        "horizontal",
-        "--layout",
-        help="horizontal (the default); vertical: columns read right to left; auto: a page "
-        "set in vertical columns is found (not yet the default: it took a tilted scan of "
-        "horizontal text for vertical).",
-    ),
-    convert: str | None = typer.Option(
-        None,
-        "--convert",
-        metavar="s2t|t2s",
-        help="Convert the text read to traditional (s2t) or simplified (t2s) with OpenCC "
-        "(pip install 'pageocr[convert]'); never done unless asked.",
-    ),
+    mark_doubtful: bool = MARK_DOUBTFUL_OPT,
+    doubtful_below: float = DOUBTFUL_BELOW_OPT,
+    script: str = SCRIPT_OPT,
+    layout: str = LAYOUT_OPT,
+    convert: str | None = CONVERT_OPT,
 ) -> None:
     """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
 
@@ -673,21 +689,9 @@ def read(
     or:      pageocr read scans/ -o texts/ --jobs 2     (re-run to finish a stopped batch)
     """
     from ocr_pipeline.batch import ReadOptions
-    from ocr_pipeline.formats import ALL_FORMATS
-    from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
-    from ocr_pipeline.rules import PROFILES
+    from ocr_pipeline.images import MAX_PIXELS
 
-    if fmt not in ALL_FORMATS:
-        fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
-    if rules not in PROFILES:
-        fail(f"--rules must be one of {', '.join(PROFILES)}")
-    _check_script(script, convert, mark_doubtful and fmt != "text")
-    if layout not in ("auto", "horizontal", "vertical"):
-        fail("--layout must be one of auto, horizontal, vertical")
-    try:
-        page_list = parse_pages(pages)
-    except InputError as err:
-        fail(str(err))
+    page_list = _check_read_options(fmt, rules, script, convert, layout, mark_doubtful, pages)
     opts = ReadOptions(
         fmt=fmt,
         dpi=dpi,
@@ -703,7 +707,50 @@ def read(
         layout=layout,
         doubtful=doubtful_below if mark_doubtful else None,
     )
-    inputs, input_errors = _inputs(files)
+    if not _read_inputs(files, output, opts, jobs, redo, overlay, names=not quiet_names):
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _check_read_options(
+    fmt: str,
+    rules: str,
+    script: str,
+    convert: str | None,
+    layout: str,
+    mark_doubtful: bool,
+    pages: str | None,
+) -> PageRanges | None:
+    """Fail (exit 2) on a bad --format, --rules, --script, --convert, --layout or
+    --pages (in that order); return the pages to read (None: all)."""
+    from ocr_pipeline.formats import ALL_FORMATS
+    from ocr_pipeline.images import InputError, parse_pages
+    from ocr_pipeline.rules import PROFILES
+
+    if fmt not in ALL_FORMATS:
+        fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
+    if rules not in PROFILES:
+        fail(f"--rules must be one of {', '.join(PROFILES)}")
+    _check_script(script, convert, mark_doubtful and fmt != "text")
+    if layout not in ("auto", "horizontal", "vertical"):
+        fail("--layout must be one of auto, horizontal, vertical")
+    try:
+        return parse_pages(pages)
+    except InputError as err:
+        fail(str(err))
+
+
+def _read_inputs(
+    paths: list[Path],
+    output: str | None,
+    opts: ReadOptions,
+    jobs: int,
+    redo: bool,
+    overlay: Path | None,
+    names: bool,
+) -> bool:
+    """Read ``paths`` into ``-o``'s folder (a file each) or file, or stdout; then report
+    the folders that held nothing to read. True if every input was read."""
+    inputs, input_errors = _inputs(paths)
     if output is not None and _is_folder(output):
         ok = _read_to_folder(inputs, Path(output), opts, jobs, redo, overlay)
     else:
@@ -711,11 +758,10 @@ def read(
             fail("--jobs and --redo read into a folder: give -o FOLDER/")
         out = None if output is None else Path(output)
         with _term_interrupts():  # kill: the temporary file of -o FILE is removed
-            ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
+            ok = _read_to_stream(inputs, out, opts, overlay, names=names)
     for message in input_errors:
         typer.echo(f"pageocr: error: {message}", err=True)
-    if input_errors or not ok:
-        raise typer.Exit(EXIT_INPUT)
+    return ok and not input_errors
 
 
 def _check_script(script: str, convert: str | None, doubtful_not_text: bool) -> None:
