@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import typer
 
@@ -23,10 +23,13 @@ import typer
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ocr_pipeline.batch import ReadOptions
     from ocr_pipeline.images import Page, PageRanges
     from ocr_pipeline.pipeline import PageResult
     from ocr_pipeline.reader import Reader
+    from recognizer.train import TrainConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -293,8 +296,32 @@ def train(
 
     Example: pageocr train --config configs/default.toml
     """
-    from recognizer.train import Interrupted, TrainConfig, TrainingDiverged, load_config
+    from recognizer.train import Interrupted, TrainingDiverged
     from recognizer.train import train as run_training
+
+    cfg = _train_config(config, resume, data, out)
+    overrides = {
+        "data": data,
+        "run_dir": str(out) if out else None,
+        "model": model,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "eval_every": eval_every,
+        "init": str(init) if init else None,
+        "real": str(real) if real else None,
+        "real_share": real_share,
+    }
+    _configure(cfg, overrides, resume is not None, mixed_precision)
+    _run_training(cfg, run_training, Interrupted, TrainingDiverged)
+
+
+def _train_config(
+    config: Path | None, resume: Path | None, data: str | None, out: Path | None
+) -> TrainConfig:
+    """The configuration to start from: the run's to resume, else the config file's, else
+    one of ``data`` and ``out``; fail (exit 2) when there is none or it cannot be read."""
+    from recognizer.train import TrainConfig, load_config
 
     if resume is not None:
         if not (resume / "config.json").is_file():
@@ -312,19 +339,15 @@ def train(
         if data is None or out is None:
             fail("give --config, --resume, or both --data and --out")
         cfg = TrainConfig(data=data, run_dir=str(out))
-    overrides = {
-        "data": data,
-        "run_dir": str(out) if out else None,
-        "model": model,
-        "steps": steps,
-        "batch_size": batch_size,
-        "lr": lr,
-        "eval_every": eval_every,
-        "init": str(init) if init else None,
-        "real": str(real) if real else None,
-        "real_share": real_share,
-    }
-    if resume is not None:
+    return cfg
+
+
+def _configure(
+    cfg: TrainConfig, overrides: dict[str, Any], resumed: bool, mixed_precision: bool
+) -> None:
+    """Set on ``cfg`` the options given (not None) and check it, failing (exit 2) on a bad
+    value or, when ``resumed``, on a setting other than the run's length."""
+    if resumed:
         # A run keeps its data, model and optimiser settings; only its length (and how
         # often it evaluates) may change, e.g. to train an existing run for longer.
         resumable = ("steps", "eval_every")
@@ -341,7 +364,6 @@ def train(
         fail(str(err))
     if mixed_precision:
         cfg.mixed_precision = True
-    _run_training(cfg, run_training, Interrupted, TrainingDiverged)
 
 
 #: Columns of a training evaluation's table: metrics row key, heading, format.
@@ -1155,10 +1177,28 @@ def segment(
     Example: pageocr segment shot.png -o crops/ --debug cuts.png
     then:    pageocr classify crops/ --framing asis
     """
-    from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
-    from ocr_pipeline.outputs import OutputError, check_file, check_folder
-    from segmentation.crops import MODES, Mode
+    from ocr_pipeline.outputs import OutputError
+    from segmentation.crops import Mode
     from segmentation.segment import crops, segment_page
+
+    _check_segment_options(mode, out, force, debug)
+    pg = _segment_page_image(image, page, dpi, max_pixels)
+    seg = segment_page(pg.gray)
+    try:
+        images = crops(seg, size=size, mode=cast("Mode", mode))  # one of MODES (checked)
+        n = _write_crops(out, seg, images, force, image, page, mode, size)
+        if debug is not None:
+            _write_debug(debug, seg)
+    except OutputError as err:
+        fail(str(err))
+    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+
+
+def _check_segment_options(mode: str, out: Path, force: bool, debug: Path | None) -> None:
+    """Fail (exit 2) on an unknown --mode, or a crop folder or --debug image that cannot
+    be written (a used folder without ``force``), before any work."""
+    from ocr_pipeline.outputs import OutputError, check_file, check_folder
+    from segmentation.crops import MODES
 
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}")
@@ -1169,6 +1209,13 @@ def segment(
             check_file(debug, image=True)
     except OutputError as err:
         fail(str(err))
+
+
+def _segment_page_image(image: Path, page: int, dpi: int, max_pixels: int | None) -> Page:
+    """Page ``page`` of ``image``, its note warned about; fail (exit 1) when it cannot be
+    read."""
+    from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
+
     try:
         pg = next(
             iter(load_pages(image, dpi=dpi, pages=[page], max_pixels=max_pixels or MAX_PIXELS))
@@ -1177,15 +1224,7 @@ def segment(
         fail(str(err), EXIT_INPUT)
     if pg.note:
         warn(f"{image}: {pg.note}")
-    seg = segment_page(pg.gray)
-    try:
-        images = crops(seg, size=size, mode=cast("Mode", mode))  # one of MODES (checked)
-        n = _write_crops(out, seg, images, force, image, page, mode, size)
-        if debug is not None:
-            _write_debug(debug, seg)
-    except OutputError as err:
-        fail(str(err))
-    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+    return pg
 
 
 #: The files ``pageocr segment`` writes in its folder.
@@ -1306,33 +1345,17 @@ def export(
     """
     import json
 
-    import numpy as np
-
-    from recognizer import dataset
     from recognizer.export import ExportError, export_run
 
     if not (run_dir / "config.json").is_file():
         fail(f"{run_dir} is not a run folder (no config.json)")
     data_dir = data or Path(json.loads((run_dir / "config.json").read_text())["data"])
-
-    def crops(split: str, n: int):
-        try:
-            xs = [x.numpy() for x, _ in dataset.load(data_dir, split, 256).take(-(-n // 256))]
-        except dataset.DatasetError as err:
-            fail(str(err))
-        return np.concatenate(xs)[:n]
-
     if check_split not in ("val", "test-heldout"):
         fail(f"--check-split must be val or test-heldout, not {check_split!r}")
-    sample = crops(check_split, samples)
-    calibration = crops("val", CALIBRATION_CROPS)
+    sample = _dataset_crops(data_dir, check_split, samples)
+    calibration = _dataset_crops(data_dir, "val", CALIBRATION_CROPS)
     if from_checkpoint:
-        from recognizer.train import model_from_checkpoint
-
-        try:
-            model_from_checkpoint(run_dir)
-        except ValueError as err:
-            fail(str(err))
+        _model_from_checkpoint(run_dir)
     try:
         res = export_run(run_dir, out, sample, tuple(precision), representative=calibration)
     except ExportError as err:
@@ -1343,6 +1366,31 @@ def export(
             f"max probability difference {p.max_prob_diff:.2e}"
         )
     typer.echo(f"exported to {out}")
+
+
+def _dataset_crops(data_dir: Path, split: str, n: int) -> np.ndarray:
+    """The first ``n`` crops of a dataset's split: float32 (n, S, S, 1) in 0..255 (fewer
+    if the split has fewer); fail (exit 2) when it cannot be read."""
+    import numpy as np
+
+    from recognizer import dataset
+
+    try:
+        xs = [x.numpy() for x, _ in dataset.load(data_dir, split, 256).take(-(-n // 256))]
+    except dataset.DatasetError as err:
+        fail(str(err))
+    return np.concatenate(xs)[:n]
+
+
+def _model_from_checkpoint(run_dir: Path) -> None:
+    """Write the model of a run's latest checkpoint into the run folder (for a run that
+    did not finish), failing (exit 2) when there is none to use."""
+    from recognizer.train import model_from_checkpoint
+
+    try:
+        model_from_checkpoint(run_dir)
+    except ValueError as err:
+        fail(str(err))
 
 
 @app.command(
