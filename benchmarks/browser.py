@@ -671,32 +671,21 @@ class Browser:
     ) -> list[Shot]:
         """Screenshots of single prose blocks of a page, restyled, with their text.
 
-        Prose blocks are ``p``, ``li``, ``dd`` and ``td`` elements without block
-        descendants, with at least :data:`MIN_BLOCK_CHARS` non-whitespace characters of
-        which a share :data:`MIN_BLOCK_HANZI_SHARE` are hanzi.  ``random.Random(seed)``
-        shuffles them and the first ``max_shots`` that fit the viewport's width are
-        shot, in that order.  A block keeps its place in the page's layout (viewport
-        ``width`` CSS px wide) but is set in ``font_family`` at ``font_px`` with
-        ``line_height``, in the theme's text colour; everything else on the page is
-        hidden and the background is the theme's.  The image is the block's border box
-        plus ``pad_px`` CSS px on each side.
+        ``random.Random(seed)`` shuffles the page's prose blocks (:meth:`_prose_blocks`)
+        and the first ``max_shots`` that fit the viewport's width are shot, in that order,
+        each restyled in its place in the layout (:func:`_paragraph_css`).
 
         Args:
             html: the page (a local file).
             out_dir: folder of the PNGs (made), named
                 ``{page stem}-{font slug}-{font_px}px[-dark]-{block index}.png``.
-            font_family: a fontconfig family name (``Noto Sans CJK SC``, ``AR PL UMing
-                CN``, ``WenQuanYi Zen Hei``, ``LXGW WenKai``...) or a family of the
-                page's ``@font-face`` rules.
-            font_px: font size, CSS px.
-            width: viewport width, CSS px.
-            scale: device pixels per CSS px.
-            max_shots: most blocks shot.
-            seed: seed of the choice of blocks.
-            dark: light text on a dark background (:data:`DARK_THEME`) instead of
-                :data:`LIGHT_THEME`.
-            line_height: line height, multiple of ``font_px``.
-            pad_px: margin around the block, CSS px.
+            font_family: a fontconfig family name (``Noto Sans CJK SC``, ``LXGW WenKai``,
+                ...) or a family of the page's ``@font-face`` rules.
+            font_px, line_height: font size, CSS px; line height, multiple of ``font_px``.
+            width, scale: viewport width, CSS px; device pixels per CSS px.
+            dark: light text on a dark background (:data:`DARK_THEME`), not :data:`LIGHT_THEME`.
+            max_shots, seed: most blocks shot; seed of their choice.
+            pad_px: margin around the block's border box in its image, CSS px.
 
         Returns:
             One :class:`Shot` per block shot (fewer than ``max_shots`` when the page has
@@ -708,13 +697,59 @@ class Browser:
         t0 = time.perf_counter()
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        bg_rgb, fg_rgb = DARK_THEME if dark else LIGHT_THEME
-        bg, fg = (f"rgb{c}" for c in (bg_rgb, fg_rgb))
-        family = font_family.replace("\\", "\\\\").replace('"', '\\"')
-        inner = (
-            "color: inherit !important; background-color: transparent !important;" if dark else ""
+        background = (DARK_THEME if dark else LIGHT_THEME)[0]
+        stem = f"{Path(html).stem}-{_slug(font_family)}-{font_px}px{'-dark' if dark else ''}"
+        with self._load(html, width, PARAGRAPH_VIEWPORT_H, scale) as page:
+            n = self._prose_blocks(page, font_family, font_px, line_height, dark)
+            order = list(range(n))
+            random.Random(seed).shuffle(order)
+            shooter = _BlockShooter(page, html, width, pad_px, scale, background)
+            shots = shooter.shoot(order, max_shots, out_dir / stem)
+        log.info("%d paragraph shots of %s (%d blocks) in %s %dpx%s in %.2f s",
+                 len(shots), html, n, font_family, font_px, " dark" if dark else "",
+                 time.perf_counter() - t0)  # fmt: skip
+        return shots
+
+    def _prose_blocks(
+        self, page: Page, font_family: str, font_px: int, line_height: float, dark: bool
+    ) -> int:
+        """Restyle the loaded ``page`` for paragraph shots (:func:`_paragraph_css`) and
+        mark its prose blocks (their count): ``p``, ``li``, ``dd`` and ``td`` elements
+        without block descendants, with at least :data:`MIN_BLOCK_CHARS` non-whitespace
+        characters of which a share :data:`MIN_BLOCK_HANZI_SHARE` are hanzi.
+
+        Raises:
+            ValueError: ``font_family`` is neither installed nor a web font of the page.
+        """
+        css = _paragraph_css(font_family, font_px, line_height, dark)
+        page.add_style_tag(content=_TRUTH_CSS + css)
+        self._settle(page)
+        if not page.evaluate(_WEBFONT_JS, font_family) and _fontconfig_has(font_family) is False:
+            raise ValueError(f"font family {font_family!r} is not installed")
+        return page.evaluate(
+            _CANDIDATES_JS,
+            {
+                "minChars": MIN_BLOCK_CHARS,
+                "minHan": MIN_BLOCK_HANZI,
+                "hanShare": MIN_BLOCK_HANZI_SHARE,
+            },
         )
-        css = f"""
+
+
+#: Viewport height a paragraph shot starts with, CSS px; a taller block grows it.
+PARAGRAPH_VIEWPORT_H = 800
+
+
+def _paragraph_css(font_family: str, font_px: int, line_height: float, dark: bool) -> str:
+    """The style sheet of a paragraph shot: the block marked ``data-pageocr-shot`` set in
+    ``font_family`` at ``font_px`` with ``line_height``, in the theme's text colour; its
+    ancestors (``data-pageocr-anc``) drawn without text, background or borders, and
+    everything else hidden, on the theme's background."""
+    bg_rgb, fg_rgb = DARK_THEME if dark else LIGHT_THEME
+    bg, fg = (f"rgb{c}" for c in (bg_rgb, fg_rgb))
+    family = font_family.replace("\\", "\\\\").replace('"', '\\"')
+    inner = "color: inherit !important; background-color: transparent !important;" if dark else ""
+    return f"""
 html {{ background: {bg} !important; }}
 [data-pageocr-hide] {{ visibility: hidden !important; }}
 [data-pageocr-anc] {{
@@ -731,81 +766,77 @@ html {{ background: {bg} !important; }}
   line-height: {line_height} !important;
 }}
 """
-        viewport_h = 800
-        n = 0
+
+
+@dataclass
+class _BlockShooter:
+    """Shoots the marked prose blocks of a page loaded in ``page`` (:meth:`Browser.
+    _prose_blocks`) one at a time, each alone in its place in the layout of a viewport
+    ``width`` CSS px wide, with ``pad_px`` CSS px of ``background`` (RGB) around it, at
+    ``scale`` device px per CSS px; the viewport grows to fit a tall block."""
+
+    page: Page
+    html: Path
+    width: int
+    pad_px: int
+    scale: float
+    background: tuple[int, int, int]
+    height: int = PARAGRAPH_VIEWPORT_H
+
+    def shoot(self, order: list[int], max_shots: int, stem: Path) -> list[Shot]:
+        """Shots of the blocks in ``order``, to ``{stem}-{index:04d}.png``, until
+        ``max_shots`` are taken; a block that is wider than the viewport or shows too
+        few characters is skipped."""
         shots: list[Shot] = []
-        with self._load(html, width, viewport_h, scale) as page:
-            page.add_style_tag(content=_TRUTH_CSS + css)
-            self._settle(page)
-            if (
-                not page.evaluate(_WEBFONT_JS, font_family)
-                and _fontconfig_has(font_family) is False
-            ):
-                raise ValueError(f"font family {font_family!r} is not installed")
-            n = page.evaluate(
-                _CANDIDATES_JS,
-                {
-                    "minChars": MIN_BLOCK_CHARS,
-                    "minHan": MIN_BLOCK_HANZI,
-                    "hanShare": MIN_BLOCK_HANZI_SHARE,
-                },
-            )
-            order = list(range(n))
-            random.Random(seed).shuffle(order)
-            stem = f"{Path(html).stem}-{_slug(font_family)}-{font_px}px{'-dark' if dark else ''}"
-            for i in order:
-                if len(shots) >= max_shots:
-                    break
-                el = page.query_selector(f'[data-pageocr-cand="{i}"]')
-                if el is None:
-                    continue
-                _w, h = el.evaluate(_ISOLATE_JS)
-                self._settle(page)
-                need = math.ceil(h + 2 * pad_px + 2)
-                if need > viewport_h:
-                    viewport_h = need
-                    page.set_viewport_size({"width": int(width), "height": viewport_h})
-                left, top, right, bottom = el.evaluate(_SCROLL_TO_JS, pad_px)
-                if left < -0.5 or right > width + 0.5:
-                    log.debug("block %d of %s is wider than the viewport; skipped", i, html)
-                    continue
-                want = (
-                    math.floor(left - pad_px),
-                    math.floor(top - pad_px),
-                    math.ceil(right + pad_px),
-                    math.ceil(bottom + pad_px),
-                )
-                x0, y0 = max(0, want[0]), max(0, want[1])
-                x1, y1 = min(int(width), want[2]), min(viewport_h, want[3])
-                walk = el.evaluate(
-                    _WALK_JS, {"region": [x0, y0, x1, y1], "cut": False, "occlusion": True}
-                )
-                if len(walk["chars"]) < MIN_BLOCK_CHARS // 2:
-                    log.debug("block %d of %s shows %d chars; skipped", i, html, len(walk["chars"]))
-                    continue
-                png = out_dir / f"{stem}-{i:04d}.png"
-                page.screenshot(
-                    path=str(png),
-                    clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
-                    animations="disabled",
-                    caret="hide",
-                )
-                if want != (x0, y0, x1, y1):  # the padding reaches past the viewport
-                    _pad_png(png, (x0 - want[0], y0 - want[1]), (want[2] - x1, want[3] - y1),
-                             scale, bg_rgb)  # fmt: skip
-                chars = _device_chars(walk["chars"], want[:2], scale, _png_size(png))
-                shots.append(Shot(png, _join(walk["chars"]), chars))
-        log.info(
-            "%d paragraph shots of %s (%d blocks) in %s %dpx%s in %.2f s",
-            len(shots),
-            html,
-            n,
-            font_family,
-            font_px,
-            " dark" if dark else "",
-            time.perf_counter() - t0,
-        )
+        for i in order:
+            if len(shots) >= max_shots:
+                break
+            el = self.page.query_selector(f'[data-pageocr-cand="{i}"]')
+            if el is None:
+                continue
+            shot = self._shoot(el, i, Path(f"{stem}-{i:04d}.png"))
+            if shot is not None:
+                shots.append(shot)
         return shots
+
+    def _shoot(self, el, i: int, png: Path) -> Shot | None:
+        """Block ``i`` (its element ``el``) isolated, scrolled into view and shot to
+        ``png``, padded with the background where the padding reaches past the viewport;
+        None when it is skipped."""
+        _w, h = el.evaluate(_ISOLATE_JS)
+        Browser._settle(self.page)
+        need = math.ceil(h + 2 * self.pad_px + 2)
+        if need > self.height:
+            self.height = need
+            self.page.set_viewport_size({"width": int(self.width), "height": self.height})
+        left, top, right, bottom = el.evaluate(_SCROLL_TO_JS, self.pad_px)
+        if left < -0.5 or right > self.width + 0.5:
+            log.debug("block %d of %s is wider than the viewport; skipped", i, self.html)
+            return None
+        pad = self.pad_px
+        want = (
+            math.floor(left - pad),
+            math.floor(top - pad),
+            math.ceil(right + pad),
+            math.ceil(bottom + pad),
+        )
+        x0, y0 = max(0, want[0]), max(0, want[1])
+        x1, y1 = min(int(self.width), want[2]), min(self.height, want[3])
+        walk = el.evaluate(_WALK_JS, {"region": [x0, y0, x1, y1], "cut": False, "occlusion": True})
+        if len(walk["chars"]) < MIN_BLOCK_CHARS // 2:
+            log.debug("block %d of %s shows %d chars; skipped", i, self.html, len(walk["chars"]))
+            return None
+        self.page.screenshot(
+            path=str(png),
+            clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
+            animations="disabled",
+            caret="hide",
+        )
+        if want != (x0, y0, x1, y1):  # the padding reaches past the viewport
+            _pad_png(png, (x0 - want[0], y0 - want[1]), (want[2] - x1, want[3] - y1),
+                     self.scale, self.background)  # fmt: skip
+        chars = _device_chars(walk["chars"], want[:2], self.scale, _png_size(png))
+        return Shot(png, _join(walk["chars"]), chars)
 
 
 def print_pdf(

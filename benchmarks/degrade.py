@@ -109,6 +109,23 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
     portrait = h >= w
     out_h, out_w = (long_side, int(long_side * 0.75)) if portrait else (int(long_side * 0.75),
                                                                          long_side)  # fmt: skip
+    hom = _photo_homography((h, w), (out_h, out_w), rng)
+    img = _on_desk(paper, hom, (out_h, out_w), rng)
+    img = img * _lighting((out_h, out_w), long_side, rng)[..., None]
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 1.3))
+    img = img + rng.normal(0, rng.uniform(3, 8), img.shape).astype(np.float32)
+    out = _jpeg(np.clip(img, 0, 255).astype(np.uint8), int(rng.integers(70, 88)))
+    return out, hom.astype(np.float64)
+
+
+def _photo_homography(
+    page_shape: tuple[int, int], out_shape: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
+    """float64 (3, 3) from a page of ``page_shape`` (H, W) to a photo of ``out_shape``:
+    the page filling 78-92 % of it, off centre, turned by up to 4 degrees, its top
+    edge farther from the camera, its corners jittered."""
+    h, w = page_shape
+    out_h, out_w = out_shape
     fill = float(rng.uniform(0.78, 0.92))
     scale = min(out_w / w, out_h / h) * fill
     cx, cy = out_w / 2 + rng.uniform(-0.04, 0.04) * out_w, out_h / 2
@@ -122,7 +139,16 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
     dst[0, 0] += keystone
     dst[1, 0] -= keystone
     dst += rng.uniform(-0.015, 0.015, dst.shape).astype(np.float32) * [out_w, out_h]
-    hom = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+
+
+def _on_desk(
+    paper: np.ndarray, hom: np.ndarray, out_shape: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
+    """float32 (H', W', 3): the page (``paper``, float32 (H, W, 3)) warped by ``hom``
+    onto a desk of a random colour and texture, ``out_shape`` (H', W')."""
+    out_h, out_w = out_shape
+    h, w = paper.shape[:2]
     desk_colour = rng.uniform(40, 140, 3).astype(np.float32)
     texture = 0.75 + 0.5 * _smooth_field((out_h, out_w), rng, 12)[..., None]
     desk = desk_colour * texture
@@ -130,7 +156,13 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))  # fmt: skip
     mask = cv2.warpPerspective(np.ones((h, w), np.float32), hom, (out_w, out_h),
                                flags=cv2.INTER_LINEAR)[..., None]  # fmt: skip
-    img = warped + (1 - mask) * desk
+    return warped + (1 - mask) * desk
+
+
+def _lighting(out_shape: tuple[int, int], long_side: int, rng: np.random.Generator) -> np.ndarray:
+    """float64 (H', W') light falling on the photo of ``out_shape``: a gradient down to
+    75-95 %, and a soft shadow over one side of a random line, 35-65 % of the light."""
+    out_h, out_w = out_shape
     yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
     theta = rng.uniform(0, 2 * np.pi)
     grad = np.cos(theta) * xx / out_w + np.sin(theta) * yy / out_h
@@ -142,11 +174,7 @@ def photo(page: np.ndarray, seed: int, long_side: int = 2000) -> tuple[np.ndarra
     px, py = rng.uniform(0.3, 0.7) * out_w, rng.uniform(0.3, 0.7) * out_h
     side = (np.cos(phi) * (xx - px) + np.sin(phi) * (yy - py)) / (0.04 * long_side)
     shadow = 1.0 - (1.0 - dark) / (1.0 + np.exp(-side))
-    img = img * (light * shadow)[..., None]
-    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 1.3))
-    img = img + rng.normal(0, rng.uniform(3, 8), img.shape).astype(np.float32)
-    out = _jpeg(np.clip(img, 0, 255).astype(np.uint8), int(rng.integers(70, 88)))
-    return out, hom.astype(np.float64)
+    return light * shadow
 
 
 def degrade_scan(img: Image.Image, seed: int) -> Image.Image:

@@ -245,42 +245,9 @@ def build_cmd(
         raise typer.BadParameter("web and webprint-dev both make webprint pages: build apart")
     vs = [v.strip() for v in variants.split(",") if v.strip()]
     out.mkdir(parents=True, exist_ok=True)
-    pdfs = {k: v for k, v in corpus.PDF_SOURCES.items() if k in names}
     try:
-        if "xelatex" in names:
-            with con.status("typesetting manpages-zh text with xelatex + ctex"):
-                pdfs["xelatex"] = tuple(corpus.build_xelatex(out / "typeset", seed))
-        if "web" in names:
-            with con.status("printing HTML documentation with Chromium"):
-                from benchmarks import web
-
-                pdfs["webprint"] = tuple(web.print_docs(out / "printed", seed))
-        dev_only = "webprint-dev" in names
-        if dev_only:
-            with con.status("printing HTML documentation for development with Chromium"):
-                from benchmarks import web
-
-                pkgs = [p.strip() for p in dev_packages.split(",") if p.strip()]
-                pdfs["webprint"] = tuple(
-                    web.print_dev_docs(out / "printed", seed, dev_prints, pkgs)
-                )
-        pages = []
-        pins = {} if choose_afresh else corpus.read_pins()
-        for source, paths in pdfs.items():
-            dev_prints_here = dev_only and source == "webprint"
-            cands = corpus.candidate_pages(source, paths, by_doc=True if dev_prints_here else None)
-            if dev_prints_here and any(c.split != "dev" for c in cands):
-                raise corpus.CorpusError("webprint-dev: a test page among the dev prints")
-            if source in pins and not dev_prints_here:
-                chosen, missing = corpus.pinned(cands, pins[source])
-                if missing:
-                    con.print(f"[yellow]{source}: {len(missing)} pinned pages not found "
-                              f"(e.g. {missing[0]}): this corpus is not the published one; "
-                              "--choose picks afresh[/yellow]")  # fmt: skip
-            else:
-                chosen = corpus.choose(cands, per_split, seed)
-            con.print(f"{source}: {len(cands)} candidate pages, {len(chosen)} chosen")
-            pages += chosen
+        pdfs = _pdf_sources(names, out, seed, dev_prints, dev_packages, con)
+        pages = _choose_pages(pdfs, "webprint-dev" in names, per_split, seed, choose_afresh, con)
         entries = _render_all(pages, out, seed, vs, con)
         if "web" in names:
             from benchmarks import web
@@ -292,6 +259,64 @@ def build_cmd(
         raise typer.Exit(2) from None
     path = corpus.write_manifest(entries, out)
     con.print(f"{len(entries)} images ({len(pages)} PDF pages) in {out}; manifest {path}")
+
+
+def _pdf_sources(
+    names: list[str], out: Path, seed: int, dev_prints: int, dev_packages: str, con
+) -> dict[str, tuple[str, ...]]:
+    """The PDFs of each source named: the packages' own, and those made here (typeset
+    with xelatex, printed by Chromium: the web prints or the further dev prints)."""
+    pdfs = {k: v for k, v in corpus.PDF_SOURCES.items() if k in names}
+    if "xelatex" in names:
+        with con.status("typesetting manpages-zh text with xelatex + ctex"):
+            pdfs["xelatex"] = tuple(corpus.build_xelatex(out / "typeset", seed))
+    if "web" in names:
+        with con.status("printing HTML documentation with Chromium"):
+            from benchmarks import web
+
+            pdfs["webprint"] = tuple(web.print_docs(out / "printed", seed))
+    if "webprint-dev" in names:
+        with con.status("printing HTML documentation for development with Chromium"):
+            from benchmarks import web
+
+            pkgs = [p.strip() for p in dev_packages.split(",") if p.strip()]
+            pdfs["webprint"] = tuple(web.print_dev_docs(out / "printed", seed, dev_prints, pkgs))
+    return pdfs
+
+
+def _choose_pages(
+    pdfs: dict[str, tuple[str, ...]],
+    dev_only: bool,
+    per_split: int,
+    seed: int,
+    choose_afresh: bool,
+    con,
+) -> list[corpus.PdfPage]:
+    """The pages of each source's PDFs to render: the pinned ones unless
+    ``choose_afresh`` (or for the dev prints, ``dev_only``), else ``per_split`` of each
+    split chosen with ``seed``.
+
+    Raises:
+        corpus.CorpusError: a dev print has a test page.
+    """
+    pages = []
+    pins = {} if choose_afresh else corpus.read_pins()
+    for source, paths in pdfs.items():
+        dev_prints_here = dev_only and source == "webprint"
+        cands = corpus.candidate_pages(source, paths, by_doc=True if dev_prints_here else None)
+        if dev_prints_here and any(c.split != "dev" for c in cands):
+            raise corpus.CorpusError("webprint-dev: a test page among the dev prints")
+        if source in pins and not dev_prints_here:
+            chosen, missing = corpus.pinned(cands, pins[source])
+            if missing:
+                con.print(f"[yellow]{source}: {len(missing)} pinned pages not found "
+                          f"(e.g. {missing[0]}): this corpus is not the published one; "
+                          "--choose picks afresh[/yellow]")  # fmt: skip
+        else:
+            chosen = corpus.choose(cands, per_split, seed)
+        con.print(f"{source}: {len(cands)} candidate pages, {len(chosen)} chosen")
+        pages += chosen
+    return pages
 
 
 @docs_app.command("pin")
@@ -374,6 +399,22 @@ def run_cmd(
     names = [n.strip() for n in engines.split(",") if n.strip()]
     if bad := [n for n in names if n not in NAMES]:
         raise typer.BadParameter(f"unknown engine(s) {', '.join(bad)}; use {','.join(NAMES)}")
+    entries = _run_entries(folder, split, sources, variants, limit, cached_by, con)
+    engs, missing = make_engines(names, in_process, model=model)
+    for n, why in missing.items():
+        con.print(f"[yellow]skipping {n}: {why}[/yellow]")
+    if not entries or not engs:
+        con.print("[red]nothing to read[/red]")
+        raise typer.Exit(1)
+    t0 = time.time()
+    results = _read_with_progress(entries, engs, folder, tag, names if fresh else ("pageocr",), con)
+    report(results, folder, split, tag, con, time.time() - t0)
+
+
+def _run_entries(folder: Path, split: str, sources: str, variants: str, limit: int,
+                 cached_by: str, con) -> list[corpus.Entry]:  # fmt: skip
+    """The images of the corpus in ``folder`` that ``docs run`` reads (:func:`_select`;
+    with ``cached_by``, only those that engine's cache holds); exit 2 without a corpus."""
     try:
         entries = _select(corpus.read_manifest(folder), split, sources, variants, limit)
     except corpus.CorpusError as err:
@@ -382,22 +423,20 @@ def run_cmd(
     if cached_by:
         held = load_cache(folder, cached_by)
         entries = [e for e in entries if e.id in held]
-    engs, missing = make_engines(names, in_process, model=model)
-    for n, why in missing.items():
-        con.print(f"[yellow]skipping {n}: {why}[/yellow]")
-    if not entries or not engs:
-        con.print("[red]nothing to read[/red]")
-        raise typer.Exit(1)
+    return entries
+
+
+def _read_with_progress(entries: Sequence[corpus.Entry], engs, folder: Path, tag: str,
+                        fresh: Sequence[str], con) -> list[Result]:  # fmt: skip
+    """:func:`read_entries` under a progress bar of the reads."""
     from rich.progress import Progress
 
-    t0 = time.time()
     with Progress(console=con) as prog:
         task = prog.add_task("reading", total=len(entries) * len(engs))
-        results = read_entries(entries, engs, folder, tag,
-                               fresh=names if fresh else ("pageocr",),
+        results = read_entries(entries, engs, folder, tag, fresh=fresh,
                                progress=lambda r: prog.advance(task))  # fmt: skip
         prog.update(task, completed=len(entries) * len(engs))
-    report(results, folder, split, tag, con, time.time() - t0)
+    return results
 
 
 def report(results: Sequence[Result], folder: Path, split: str, tag: str, con,

@@ -196,12 +196,34 @@ def ablate_cmd(
     Example: python -m benchmarks rules ablate runs/docs runs/docs-web --split dev
     """
     from rich.console import Console
-    from rich.progress import Progress
 
     from ocr_pipeline import Reader
 
     con = Console(width=max(Console().width, 240))  # the tables are wide
     reader = Reader(model)
+    corpora = _decode_corpora(folders, split, reader, cache, con)
+    with con.status("applying the tables"):
+        if one:
+            gains, base = add_one(corpora, reader.apply_rules)
+        else:
+            gains, base = ablate(corpora, reader.apply_rules, ALL_RULES if every else RULES)
+    chars = {n: sum(len("".join(p.truth.split())) for p in corpora[n]) for n in corpora}
+    con.print(_gains_table(gains, base, chars, split, one, every))
+    for by in ("variant", "source"):
+        con.print(rich_table(f"{split}: gain per {by}", *_breakdown(gains, corpora, by)))
+    if out is not None:
+        data = {"split": split, "errors": base, "chars": chars,
+                "gains": [g.__dict__ | {"total": g.total} for g in gains]}  # fmt: skip
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        con.print(f"wrote {out}")
+
+
+def _decode_corpora(folders: list[Path], split: str, reader, cache: Path | None,
+                    con) -> dict[str, list[Page]]:  # fmt: skip
+    """The ``split`` pages of each corpus decoded (:func:`decode_pages`), by folder name,
+    under a progress bar; from and into ``cache`` when given. Exit 2 without a corpus."""
+    from rich.progress import Progress
+
     corpora: dict[str, list[Page]] = {}
     try:
         total = sum(e.split == split for f in folders for e in corpus.read_manifest(f))
@@ -213,13 +235,14 @@ def ablate_cmd(
         for f in folders:
             sub = cache / f.resolve().name if cache else None
             corpora[f.name] = decode_pages(f, split, reader, sub, lambda: prog.advance(task))
-    with con.status("applying the tables"):
-        if one:
-            gains, base = add_one(corpora, reader.apply_rules)
-        else:
-            gains, base = ablate(corpora, reader.apply_rules, ALL_RULES if every else RULES)
-    names = list(corpora)
-    chars = {n: sum(len("".join(p.truth.split())) for p in corpora[n]) for n in names}
+    return corpora
+
+
+def _gains_table(gains: list[Gain], base: dict[str, int], chars: dict[str, int], split: str,
+                 one: bool, every: bool):  # fmt: skip
+    """The table of each rule's gain per corpus (``chars``: each corpus's characters),
+    titled with the errors of the table measured against (``base``)."""
+    names = list(chars)
     header = ["rule", "scope"] + [f"{n} gain" for n in names] + ["total", "pages changed"]
     rows = [[g.rule, g.scope] + [f"{g.by_corpus[n]:+d}" for n in names]
             + [f"{g.total:+d}", str(g.pages)] for g in gains]  # fmt: skip
@@ -231,11 +254,4 @@ def ablate_cmd(
             f"{n} {base[n]} of {chars[n]} ({base[n] / max(chars[n], 1):.2%})" for n in names
         )
     )
-    con.print(rich_table(title, header, rows))
-    for by in ("variant", "source"):
-        con.print(rich_table(f"{split}: gain per {by}", *_breakdown(gains, corpora, by)))
-    if out is not None:
-        data = {"split": split, "errors": base, "chars": chars,
-                "gains": [g.__dict__ | {"total": g.total} for g in gains]}  # fmt: skip
-        out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        con.print(f"wrote {out}")
+    return rich_table(title, header, rows)

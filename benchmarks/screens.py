@@ -36,6 +36,8 @@ from benchmarks.engines import tesseract_version
 from benchmarks.manpages import CHARSET_SPEC
 from benchmarks.pages import (
     Item,
+    PageResult,
+    Summary,
     engines_or_exit,
     markdown_table,
     parse_engines,
@@ -221,17 +223,8 @@ def screens_cmd(
 
     Example: python -m benchmarks screens --images 40 -o runs/bench-screens
     """
-    from recognizer.charset import Charset
-
     names = parse_engines(engines)
-    faces = [f for f in FACES if Path(f[1]).is_file()]
-    if not faces or not Path(FALLBACK_FACE).is_file():
-        raise typer.BadParameter("no Chinese faces or no DejaVu Sans: install fonts-noto-cjk, "
-                                 "fonts-wqy-zenhei, fonts-dejavu-core")  # fmt: skip
-    allowed = set(Charset.from_spec(CHARSET_SPEC).chars)
-    lines = candidate_lines(messages(locale_dir), allowed)
-    if not lines:
-        raise typer.BadParameter(f"no zh_CN messages in {locale_dir}")
+    faces, lines = _faces_and_lines(locale_dir)
     con = console()
     chosen = choose_screens(images, seed, lines, faces)
     with con.status("rendering screens"):
@@ -241,16 +234,55 @@ def screens_cmd(
     items = [Item(s.label, p, p.with_suffix(".txt")) for s, p in zip(chosen, paths, strict=True)]
     results = run_engines(items, engines_or_exit(names, model, tesseract_threads, in_process,
                                                    con), con)  # fmt: skip
+    tables = _summaries(results, chosen, paths)
+    for title, sums in zip(("by face", "by size", "all screens"), tables, strict=True):
+        con.print(summary_table(f"screens {title}: CER (whitespace ignored), s/image", sums))
+    note = (f"{len(chosen)} screens of zh_CN program messages, seed {seed}"
+            f"{', pageocr in process' if in_process else ''}; "
+            f"{tesseract_version() or 'tesseract not found'}")  # fmt: skip
+    _write_results(out, note, chosen, paths, tables, results)
+    con.print(f"wrote {out}/results.md and {out}/results.json")
+
+
+def _faces_and_lines(locale_dir: Path) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """The installed faces of :data:`FACES` and the message lines of the catalogues in
+    ``locale_dir`` that the charset can spell; a usage error (exit 2) without either."""
+    from recognizer.charset import Charset
+
+    faces = [f for f in FACES if Path(f[1]).is_file()]
+    if not faces or not Path(FALLBACK_FACE).is_file():
+        raise typer.BadParameter("no Chinese faces or no DejaVu Sans: install fonts-noto-cjk, "
+                                 "fonts-wqy-zenhei, fonts-dejavu-core")  # fmt: skip
+    allowed = set(Charset.from_spec(CHARSET_SPEC).chars)
+    lines = candidate_lines(messages(locale_dir), allowed)
+    if not lines:
+        raise typer.BadParameter(f"no zh_CN messages in {locale_dir}")
+    return faces, lines
+
+
+def _summaries(
+    results: Sequence[PageResult], chosen: Sequence[Screen], paths: Sequence[Path]
+) -> tuple[list[Summary], list[Summary], list[Summary]]:
+    """The results pooled by face (each screen's variant), by size and over all."""
     size_of = {str(p): s.size for s, p in zip(chosen, paths, strict=True)}
     by_face = summarize(results)
     by_size = summarize(sorted((replace(r, variant=f"{size_of[r.image]:02d} px") for r in results),
                                key=lambda r: r.variant))  # fmt: skip
     overall = summarize(replace(r, variant="all") for r in results)
-    for title, sums in (("by face", by_face), ("by size", by_size), ("all screens", overall)):
-        con.print(summary_table(f"screens {title}: CER (whitespace ignored), s/image", sums))
-    note = (f"{len(chosen)} screens of zh_CN program messages, seed {seed}"
-            f"{', pageocr in process' if in_process else ''}; "
-            f"{tesseract_version() or 'tesseract not found'}")  # fmt: skip
+    return by_face, by_size, overall
+
+
+def _write_results(
+    out: Path,
+    note: str,
+    chosen: Sequence[Screen],
+    paths: Sequence[Path],
+    tables: tuple[list[Summary], list[Summary], list[Summary]],
+    results: Sequence[PageResult],
+) -> None:
+    """Write ``results.md`` (the tables by face, by size and over all) and ``results.json``
+    (the screens, the summaries and every result) into ``out``."""
+    by_face, by_size, overall = tables
     md = f"# python -m benchmarks screens\n\n{note}.\n" + "".join(
         f"\n## {title}\n\n{markdown_table(sums)}"
         for title, sums in (("By face", by_face), ("By size", by_size), ("All", overall))
@@ -262,4 +294,3 @@ def screens_cmd(
             "summary": [asdict(s) for s in by_face + by_size + overall],
             "results": [asdict(r) for r in results]}  # fmt: skip
     (out / "results.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
-    con.print(f"wrote {out}/results.md and {out}/results.json")

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import typer
 
@@ -23,9 +23,13 @@ import typer
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if TYPE_CHECKING:
-    from ocr_pipeline.images import Page
+    import numpy as np
+
+    from ocr_pipeline.batch import ReadOptions
+    from ocr_pipeline.images import Page, PageRanges
     from ocr_pipeline.pipeline import PageResult
     from ocr_pipeline.reader import Reader
+    from recognizer.train import TrainConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -292,8 +296,32 @@ def train(
 
     Example: pageocr train --config configs/default.toml
     """
-    from recognizer.train import Interrupted, TrainConfig, TrainingDiverged, load_config
+    from recognizer.train import Interrupted, TrainingDiverged
     from recognizer.train import train as run_training
+
+    cfg = _train_config(config, resume, data, out)
+    overrides = {
+        "data": data,
+        "run_dir": str(out) if out else None,
+        "model": model,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "eval_every": eval_every,
+        "init": str(init) if init else None,
+        "real": str(real) if real else None,
+        "real_share": real_share,
+    }
+    _configure(cfg, overrides, resume is not None, mixed_precision)
+    _run_training(cfg, run_training, Interrupted, TrainingDiverged)
+
+
+def _train_config(
+    config: Path | None, resume: Path | None, data: str | None, out: Path | None
+) -> TrainConfig:
+    """The configuration to start from: the run's to resume, else the config file's, else
+    one of ``data`` and ``out``; fail (exit 2) when there is none or it cannot be read."""
+    from recognizer.train import TrainConfig, load_config
 
     if resume is not None:
         if not (resume / "config.json").is_file():
@@ -311,19 +339,15 @@ def train(
         if data is None or out is None:
             fail("give --config, --resume, or both --data and --out")
         cfg = TrainConfig(data=data, run_dir=str(out))
-    overrides = {
-        "data": data,
-        "run_dir": str(out) if out else None,
-        "model": model,
-        "steps": steps,
-        "batch_size": batch_size,
-        "lr": lr,
-        "eval_every": eval_every,
-        "init": str(init) if init else None,
-        "real": str(real) if real else None,
-        "real_share": real_share,
-    }
-    if resume is not None:
+    return cfg
+
+
+def _configure(
+    cfg: TrainConfig, overrides: dict[str, Any], resumed: bool, mixed_precision: bool
+) -> None:
+    """Set on ``cfg`` the options given (not None) and check it, failing (exit 2) on a bad
+    value or, when ``resumed``, on a setting other than the run's length."""
+    if resumed:
         # A run keeps its data, model and optimiser settings; only its length (and how
         # often it evaluates) may change, e.g. to train an existing run for longer.
         resumable = ("steps", "eval_every")
@@ -340,7 +364,6 @@ def train(
         fail(str(err))
     if mixed_precision:
         cfg.mixed_precision = True
-    _run_training(cfg, run_training, Interrupted, TrainingDiverged)
 
 
 #: Columns of a training evaluation's table: metrics row key, heading, format.
@@ -553,114 +576,129 @@ MAX_PIXELS_OPT = typer.Option(
 )
 
 
+READ_FILES_ARG = typer.Argument(
+    ...,
+    readable=False,  # the loader says "permission denied" with exit 1, as for others
+    help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
+    "PDFs (not its sub-folders'), in name order; - reads standard input.",
+)
+READ_FORMAT_OPT = typer.Option(
+    "text",
+    "--format",
+    "-f",
+    help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
+    "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
+)
+READ_OUTPUT_OPT = typer.Option(
+    None,
+    "--output",
+    "-o",
+    metavar="FILE|FOLDER/",
+    help="A file: everything read goes there, replaced only when the run has read a "
+    "page. A folder (one that exists, or a name ending in /): one file per input, named "
+    "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
+    "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
+    "file is there, made from the input as it is now with the same options.",
+)
+JOBS_OPT = typer.Option(
+    1,
+    "--jobs",
+    "-j",
+    min=1,
+    help="With -o FOLDER/: worker processes reading inputs side by side, each loading "
+    "the model once.",
+)
+QUIET_NAMES_OPT = typer.Option(
+    False,
+    "--quiet-names",
+    help="Text read from several inputs without the line '==> NAME <==' (NAME page N "
+    "for a PDF's pages) before each input's pages.",
+)
+OVERLAY_OPT = typer.Option(
+    None,
+    help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
+    ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
+    "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
+    "without its extension, with it when two inputs share a name; stdin for -).",
+)
+PAGE_TIMEOUT_OPT = typer.Option(
+    None,
+    "--page-timeout",
+    min=0.001,
+    metavar="SECONDS",
+    help="Time a page may take to read: a page that takes longer is left out and "
+    "reported (exit 1); the input's other pages and the other inputs are read. "
+    "With -o FOLDER/ --jobs 2+, a worker stuck 30 s past it in one call is killed "
+    "and its input failed. Default: no limit.",
+)
+RULES_OPT = typer.Option(
+    "default",
+    "--rules",
+    metavar="PROFILE",
+    help="The corrections made after reading: default; manpage, every rule, those "
+    "written for manual pages' text too (roff's ``quotes'', --options, D()MAIN) "
+    "that cost characters elsewhere (docs/bench/rules.md); none.",
+)
+MARK_DOUBTFUL_OPT = typer.Option(
+    False,
+    "--mark-doubtful",
+    help="Text: write each character read with a confidence under --doubtful-below as "
+    "U+FFFD (json, tsv and hocr give every character's confidence).",
+)
+DOUBTFUL_BELOW_OPT = typer.Option(
+    DOUBTFUL_BELOW,  # formats.DOUBTFUL_BELOW, not imported: numpy stays out of start-up
+    "--doubtful-below",
+    min=0.0,
+    max=1.0,
+    help="The confidence --mark-doubtful marks under (0.4: 89% of the characters read "
+    "wrong, 0.6% of those read right on rendered pages).",
+)
+SCRIPT_OPT = typer.Option(
+    "auto",
+    "--script",
+    help="auto: the forms the model reads; simplified / traditional: the classes of the "
+    "other script taken out (the shipped model knows simplified forms only).",
+)
+LAYOUT_OPT = typer.Option(
+    "horizontal",
+    "--layout",
+    help="horizontal (the default); vertical: columns read right to left; auto: a page "
+    "set in vertical columns is found (not yet the default: it took a tilted scan of "
+    "horizontal text for vertical).",
+)
+CONVERT_OPT = typer.Option(
+    None,
+    "--convert",
+    metavar="s2t|t2s",
+    help="Convert the text read to traditional (s2t) or simplified (t2s) with OpenCC "
+    "(pip install 'pageocr[convert]'); never done unless asked.",
+)
+
+
 @app.command()
 def read(
-    files: list[Path] = typer.Argument(
-        ...,
-        readable=False,  # the loader says "permission denied" with exit 1, as for others
-        help="Images (PNG, JPEG, TIFF, WebP, BMP, GIF, PNM) or PDFs; a folder: its images and "
-        "PDFs (not its sub-folders'), in name order; - reads standard input.",
-    ),
-    fmt: str = typer.Option(
-        "text",
-        "--format",
-        "-f",
-        help="text, json, tsv, hocr, or pdf: each page's image with the text, invisible, "
-        "over it (a searchable PDF; with -o, or to a stdout that is not a terminal).",
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        metavar="FILE|FOLDER/",
-        help="A file: everything read goes there, replaced only when the run has read a "
-        "page. A folder (one that exists, or a name ending in /): one file per input, named "
-        "after it (scan.pdf -> scan.txt, .json, .tsv, .hocr, .pdf), and "
-        "pageocr-summary.jsonl (a record per input); a re-run skips the inputs whose "
-        "file is there, made from the input as it is now with the same options.",
-    ),
-    jobs: int = typer.Option(
-        1,
-        "--jobs",
-        "-j",
-        min=1,
-        help="With -o FOLDER/: worker processes reading inputs side by side, each loading "
-        "the model once.",
-    ),
+    files: list[Path] = READ_FILES_ARG,
+    fmt: str = READ_FORMAT_OPT,
+    output: str | None = READ_OUTPUT_OPT,
+    jobs: int = JOBS_OPT,
     redo: bool = typer.Option(
         False, "--redo", help="With -o FOLDER/: read again the inputs already done."
     ),
-    quiet_names: bool = typer.Option(
-        False,
-        "--quiet-names",
-        help="Text read from several inputs without the line '==> NAME <==' (NAME page N "
-        "for a PDF's pages) before each input's pages.",
-    ),
-    overlay: Path | None = typer.Option(
-        None,
-        help="Draw the boxes and characters on the page to this image NAME.png (or .jpg, "
-        ".tif, .webp, .bmp); when the run reads several pages (several inputs, or a PDF or "
-        "TIFF of several pages), page N of input SRC goes to NAME-SRC-N.png beside it (SRC "
-        "without its extension, with it when two inputs share a name; stdin for -).",
-    ),
+    quiet_names: bool = QUIET_NAMES_OPT,
+    overlay: Path | None = OVERLAY_OPT,
     dpi: int = typer.Option(200, min=36, max=1200, help="Rasterisation resolution for PDFs."),
     pages: str | None = typer.Option(None, help="Pages of PDFs / TIFFs to read, e.g. 1,3-5."),
     top: int = typer.Option(3, "--top", "-k", min=1, help="Alternatives per character (json)."),
     max_pixels: int | None = MAX_PIXELS_OPT,
-    page_timeout: float | None = typer.Option(
-        None,
-        "--page-timeout",
-        min=0.001,
-        metavar="SECONDS",
-        help="Time a page may take to read: a page that takes longer is left out and "
-        "reported (exit 1); the input's other pages and the other inputs are read. "
-        "With -o FOLDER/ --jobs 2+, a worker stuck 30 s past it in one call is killed "
-        "and its input failed. Default: no limit.",
-    ),
-    rules: str = typer.Option(
-        "default",
-        "--rules",
-        metavar="PROFILE",
-        help="The corrections made after reading: default; manpage, every rule, those "
-        "written for manual pages' text too (roff's ``quotes'', --options, D()MAIN) "
-        "that cost characters elsewhere (docs/bench/rules.md); none.",
-    ),
+    page_timeout: float | None = PAGE_TIMEOUT_OPT,
+    rules: str = RULES_OPT,
     model: Path | None = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
-    mark_doubtful: bool = typer.Option(
-        False,
-        "--mark-doubtful",
-        help="Text: write each character read with a confidence under --doubtful-below as "
-        "U+FFFD (json, tsv and hocr give every character's confidence).",
-    ),
-    doubtful_below: float = typer.Option(
-        DOUBTFUL_BELOW,  # formats.DOUBTFUL_BELOW, not imported: numpy stays out of start-up
-        "--doubtful-below",
-        min=0.0,
-        max=1.0,
-        help="The confidence --mark-doubtful marks under (0.4: 89% of the characters read "
-        "wrong, 0.6% of those read right on rendered pages).",
-    ),
-    script: str = typer.Option(
-        "auto",
-        "--script",
-        help="auto: the forms the model reads; simplified / traditional: the classes of the "
-        "other script taken out (the shipped model knows simplified forms only).",
-    ),
-    layout: str = typer.Option(
-        "horizontal",
-        "--layout",
-        help="horizontal (the default); vertical: columns read right to left; auto: a page "
-        "set in vertical columns is found (not yet the default: it took a tilted scan of "
-        "horizontal text for vertical).",
-    ),
-    convert: str | None = typer.Option(
-        None,
-        "--convert",
-        metavar="s2t|t2s",
-        help="Convert the text read to traditional (s2t) or simplified (t2s) with OpenCC "
-        "(pip install 'pageocr[convert]'); never done unless asked.",
-    ),
+    mark_doubtful: bool = MARK_DOUBTFUL_OPT,
+    doubtful_below: float = DOUBTFUL_BELOW_OPT,
+    script: str = SCRIPT_OPT,
+    layout: str = LAYOUT_OPT,
+    convert: str | None = CONVERT_OPT,
 ) -> None:
     """Read the text of screenshots, scans and PDFs; each page is written as soon as it is read.
 
@@ -673,21 +711,9 @@ def read(
     or:      pageocr read scans/ -o texts/ --jobs 2     (re-run to finish a stopped batch)
     """
     from ocr_pipeline.batch import ReadOptions
-    from ocr_pipeline.formats import ALL_FORMATS
-    from ocr_pipeline.images import MAX_PIXELS, InputError, parse_pages
-    from ocr_pipeline.rules import PROFILES
+    from ocr_pipeline.images import MAX_PIXELS
 
-    if fmt not in ALL_FORMATS:
-        fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
-    if rules not in PROFILES:
-        fail(f"--rules must be one of {', '.join(PROFILES)}")
-    _check_script(script, convert, mark_doubtful and fmt != "text")
-    if layout not in ("auto", "horizontal", "vertical"):
-        fail("--layout must be one of auto, horizontal, vertical")
-    try:
-        page_list = parse_pages(pages)
-    except InputError as err:
-        fail(str(err))
+    page_list = _check_read_options(fmt, rules, script, convert, layout, mark_doubtful, pages)
     opts = ReadOptions(
         fmt=fmt,
         dpi=dpi,
@@ -703,7 +729,50 @@ def read(
         layout=layout,
         doubtful=doubtful_below if mark_doubtful else None,
     )
-    inputs, input_errors = _inputs(files)
+    if not _read_inputs(files, output, opts, jobs, redo, overlay, names=not quiet_names):
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _check_read_options(
+    fmt: str,
+    rules: str,
+    script: str,
+    convert: str | None,
+    layout: str,
+    mark_doubtful: bool,
+    pages: str | None,
+) -> PageRanges | None:
+    """Fail (exit 2) on a bad --format, --rules, --script, --convert, --layout or
+    --pages (in that order); return the pages to read (None: all)."""
+    from ocr_pipeline.formats import ALL_FORMATS
+    from ocr_pipeline.images import InputError, parse_pages
+    from ocr_pipeline.rules import PROFILES
+
+    if fmt not in ALL_FORMATS:
+        fail(f"--format must be one of {', '.join(ALL_FORMATS)}")
+    if rules not in PROFILES:
+        fail(f"--rules must be one of {', '.join(PROFILES)}")
+    _check_script(script, convert, mark_doubtful and fmt != "text")
+    if layout not in ("auto", "horizontal", "vertical"):
+        fail("--layout must be one of auto, horizontal, vertical")
+    try:
+        return parse_pages(pages)
+    except InputError as err:
+        fail(str(err))
+
+
+def _read_inputs(
+    paths: list[Path],
+    output: str | None,
+    opts: ReadOptions,
+    jobs: int,
+    redo: bool,
+    overlay: Path | None,
+    names: bool,
+) -> bool:
+    """Read ``paths`` into ``-o``'s folder (a file each) or file, or stdout; then report
+    the folders that held nothing to read. True if every input was read."""
+    inputs, input_errors = _inputs(paths)
     if output is not None and _is_folder(output):
         ok = _read_to_folder(inputs, Path(output), opts, jobs, redo, overlay)
     else:
@@ -711,11 +780,10 @@ def read(
             fail("--jobs and --redo read into a folder: give -o FOLDER/")
         out = None if output is None else Path(output)
         with _term_interrupts():  # kill: the temporary file of -o FILE is removed
-            ok = _read_to_stream(inputs, out, opts, overlay, names=not quiet_names)
+            ok = _read_to_stream(inputs, out, opts, overlay, names=names)
     for message in input_errors:
         typer.echo(f"pageocr: error: {message}", err=True)
-    if input_errors or not ok:
-        raise typer.Exit(EXIT_INPUT)
+    return ok and not input_errors
 
 
 def _check_script(script: str, convert: str | None, doubtful_not_text: bool) -> None:
@@ -1109,10 +1177,28 @@ def segment(
     Example: pageocr segment shot.png -o crops/ --debug cuts.png
     then:    pageocr classify crops/ --framing asis
     """
-    from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
-    from ocr_pipeline.outputs import OutputError, check_file, check_folder
-    from segmentation.crops import MODES, Mode
+    from ocr_pipeline.outputs import OutputError
+    from segmentation.crops import Mode
     from segmentation.segment import crops, segment_page
+
+    _check_segment_options(mode, out, force, debug)
+    pg = _segment_page_image(image, page, dpi, max_pixels)
+    seg = segment_page(pg.gray)
+    try:
+        images = crops(seg, size=size, mode=cast("Mode", mode))  # one of MODES (checked)
+        n = _write_crops(out, seg, images, force, image, page, mode, size)
+        if debug is not None:
+            _write_debug(debug, seg)
+    except OutputError as err:
+        fail(str(err))
+    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+
+
+def _check_segment_options(mode: str, out: Path, force: bool, debug: Path | None) -> None:
+    """Fail (exit 2) on an unknown --mode, or a crop folder or --debug image that cannot
+    be written (a used folder without ``force``), before any work."""
+    from ocr_pipeline.outputs import OutputError, check_file, check_folder
+    from segmentation.crops import MODES
 
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}")
@@ -1123,6 +1209,13 @@ def segment(
             check_file(debug, image=True)
     except OutputError as err:
         fail(str(err))
+
+
+def _segment_page_image(image: Path, page: int, dpi: int, max_pixels: int | None) -> Page:
+    """Page ``page`` of ``image``, its note warned about; fail (exit 1) when it cannot be
+    read."""
+    from ocr_pipeline.images import MAX_PIXELS, InputError, load_pages
+
     try:
         pg = next(
             iter(load_pages(image, dpi=dpi, pages=[page], max_pixels=max_pixels or MAX_PIXELS))
@@ -1131,15 +1224,7 @@ def segment(
         fail(str(err), EXIT_INPUT)
     if pg.note:
         warn(f"{image}: {pg.note}")
-    seg = segment_page(pg.gray)
-    try:
-        images = crops(seg, size=size, mode=cast("Mode", mode))  # one of MODES (checked)
-        n = _write_crops(out, seg, images, force, image, page, mode, size)
-        if debug is not None:
-            _write_debug(debug, seg)
-    except OutputError as err:
-        fail(str(err))
-    typer.echo(f"{n} characters in {len(seg.lines)} lines written to {out}")
+    return pg
 
 
 #: The files ``pageocr segment`` writes in its folder.
@@ -1260,33 +1345,17 @@ def export(
     """
     import json
 
-    import numpy as np
-
-    from recognizer import dataset
     from recognizer.export import ExportError, export_run
 
     if not (run_dir / "config.json").is_file():
         fail(f"{run_dir} is not a run folder (no config.json)")
     data_dir = data or Path(json.loads((run_dir / "config.json").read_text())["data"])
-
-    def crops(split: str, n: int):
-        try:
-            xs = [x.numpy() for x, _ in dataset.load(data_dir, split, 256).take(-(-n // 256))]
-        except dataset.DatasetError as err:
-            fail(str(err))
-        return np.concatenate(xs)[:n]
-
     if check_split not in ("val", "test-heldout"):
         fail(f"--check-split must be val or test-heldout, not {check_split!r}")
-    sample = crops(check_split, samples)
-    calibration = crops("val", CALIBRATION_CROPS)
+    sample = _dataset_crops(data_dir, check_split, samples)
+    calibration = _dataset_crops(data_dir, "val", CALIBRATION_CROPS)
     if from_checkpoint:
-        from recognizer.train import model_from_checkpoint
-
-        try:
-            model_from_checkpoint(run_dir)
-        except ValueError as err:
-            fail(str(err))
+        _model_from_checkpoint(run_dir)
     try:
         res = export_run(run_dir, out, sample, tuple(precision), representative=calibration)
     except ExportError as err:
@@ -1297,6 +1366,31 @@ def export(
             f"max probability difference {p.max_prob_diff:.2e}"
         )
     typer.echo(f"exported to {out}")
+
+
+def _dataset_crops(data_dir: Path, split: str, n: int) -> np.ndarray:
+    """The first ``n`` crops of a dataset's split: float32 (n, S, S, 1) in 0..255 (fewer
+    if the split has fewer); fail (exit 2) when it cannot be read."""
+    import numpy as np
+
+    from recognizer import dataset
+
+    try:
+        xs = [x.numpy() for x, _ in dataset.load(data_dir, split, 256).take(-(-n // 256))]
+    except dataset.DatasetError as err:
+        fail(str(err))
+    return np.concatenate(xs)[:n]
+
+
+def _model_from_checkpoint(run_dir: Path) -> None:
+    """Write the model of a run's latest checkpoint into the run folder (for a run that
+    did not finish), failing (exit 2) when there is none to use."""
+    from recognizer.train import model_from_checkpoint
+
+    try:
+        model_from_checkpoint(run_dir)
+    except ValueError as err:
+        fail(str(err))
 
 
 @app.command(

@@ -9,7 +9,7 @@ table; the functions here know nothing of results or of the order they run in.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -74,26 +74,47 @@ def fix_width_forms(
         if forms is None:
             continue
         base, wide = forms
-        left = _neighbour(chars, range(i - 1, -1, -1))
-        right = _neighbour(chars, range(i + 1, len(chars)))
-        sides = [c for c in (left, right) if c is not None]
-        ascii_context = bool(sides) and all(c.isascii() for c in sides)
-        if len(sides) == 1 and line_has_hanzi:
-            ascii_context = False
+        ascii_context, latin_text = _width_context(chars, i, line_has_hanzi)
         full = not ascii_context
-        latin_text = len(sides) == 2 and ascii_context and not line_has_hanzi
         if boxes is not None and line_height > 0 and len(chars) > 1 and not latin_text:
-            gap_left, gap_right = _gaps(boxes, i, line_height)
-            if gap_left is not None and gap_right is not None:
-                open_side = gap_left if base == "(" else gap_right
-                full = open_side >= FULLWIDTH_OPEN or min(gap_left, gap_right) >= FULLWIDTH_CENTRED
-            else:
-                known = gap_left if gap_right is None else gap_right
-                assert known is not None  # two or more boxes: a neighbour on one side
-                margin = ascii_margin[i] if ascii_margin is not None else 0.0
-                full = line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
+            full = _full_by_gaps(boxes, i, line_height, base, line_has_hanzi, ascii_margin)
         out[i] = wide if full else base
     return out
+
+
+def _width_context(chars: list[str], i: int, line_has_hanzi: bool) -> tuple[bool, bool]:
+    """Whether the script around mark ``i`` is ASCII (its neighbours are, and it is not
+    at an end of a line with hanzi), and whether it stands between Latin text in a
+    line without hanzi."""
+    left = _neighbour(chars, range(i - 1, -1, -1))
+    right = _neighbour(chars, range(i + 1, len(chars)))
+    sides = [c for c in (left, right) if c is not None]
+    ascii_context = bool(sides) and all(c.isascii() for c in sides)
+    if len(sides) == 1 and line_has_hanzi:
+        ascii_context = False
+    latin_text = len(sides) == 2 and ascii_context and not line_has_hanzi
+    return ascii_context, latin_text
+
+
+def _full_by_gaps(
+    boxes: np.ndarray,
+    i: int,
+    line_height: float,
+    base: str,
+    line_has_hanzi: bool,
+    ascii_margin: list[float] | None,
+) -> bool:
+    """Whether mark ``i`` (ASCII form ``base``) is full width by the gaps around its box
+    (``boxes`` int (N, 4), N >= 2); at a line's end, by its one gap and the
+    recogniser's preference (``ascii_margin``)."""
+    gap_left, gap_right = _gaps(boxes, i, line_height)
+    if gap_left is not None and gap_right is not None:
+        open_side = gap_left if base == "(" else gap_right
+        return open_side >= FULLWIDTH_OPEN or min(gap_left, gap_right) >= FULLWIDTH_CENTRED
+    known = gap_left if gap_right is None else gap_right
+    assert known is not None  # two or more boxes: a neighbour on one side
+    margin = ascii_margin[i] if ascii_margin is not None else 0.0
+    return line_has_hanzi and not (margin > ASCII_PREFERRED and known < ASCII_HUG)
 
 
 #: Full-width symbols, which Chinese text seldom uses: ASCII unless centred in a cell.
@@ -552,35 +573,45 @@ def pair_brackets(
     def at_end(n: int, i: int) -> bool:
         return i == len(out[n]) - 1 or out[n][i + 1] in BLANK_BEFORE
 
-    def settle(
-        order, opens: dict[str, str], closes: dict[str, str], wide_open: str, edge, partner_edge
-    ) -> None:
-        """One pass in reading order (or against it, where closing brackets open):
-        ``opens`` maps each bracket that opens a pair in this direction to its
-        partner, ``wide_open`` is the full-width one of them."""
-        stack: list[tuple[int, int]] = []
-        for n, i in order:
-            ch = out[n][i]
-            bar = (n, i) in bars and ch in BAR_LIKE
-            if ch in opens:
-                stack.append((n, i))
-            elif stack and (ch in closes or bar):
-                pn, pi = stack.pop()
-                if out[pn][pi] in BAR_LIKE:  # two worn brackets, or a worn one and its partner
-                    out[pn][pi] = wide_open
-                    out[n][i] = opens[wide_open] if bar or edge(n, i) else out[n][i]
-                elif bar:
-                    out[n][i] = opens[wide_open]
-                    if partner_edge(pn, pi):
-                        out[pn][pi] = FULLWIDTH.get(out[pn][pi], out[pn][pi])
-                elif edge(n, i):
-                    out[n][i] = opens[out[pn][pi]]
-            elif bar:  # nothing open: it may open a pair itself
-                stack.append((n, i))
-
-    settle(spots, BRACKETS, OPENING_OF, "（", at_end, at_start)
-    settle(reversed(spots), OPENING_OF, BRACKETS, "）", at_start, at_end)
+    _settle_brackets(out, bars, spots, BRACKETS, OPENING_OF, "（", at_end, at_start)
+    _settle_brackets(out, bars, reversed(spots), OPENING_OF, BRACKETS, "）", at_start, at_end)
     return out
+
+
+def _settle_brackets(
+    out: list[list[str]],
+    bars: frozenset[tuple[int, int]],
+    order: Iterable[tuple[int, int]],
+    opens: dict[str, str],
+    closes: dict[str, str],
+    wide_open: str,
+    edge: Callable[[int, int], bool],
+    partner_edge: Callable[[int, int], bool],
+) -> None:
+    """One pass of :func:`pair_brackets` over ``out`` (changed in place), in reading
+    order (or against it, where closing brackets open): ``opens`` maps each bracket
+    that opens a pair in this direction to its partner, ``wide_open`` is the
+    full-width one of them; ``edge`` and ``partner_edge`` tell whether a bracket at
+    (line, index) shows only its hugging side, for a bracket and for its partner."""
+    stack: list[tuple[int, int]] = []
+    for n, i in order:
+        ch = out[n][i]
+        bar = (n, i) in bars and ch in BAR_LIKE
+        if ch in opens:
+            stack.append((n, i))
+        elif stack and (ch in closes or bar):
+            pn, pi = stack.pop()
+            if out[pn][pi] in BAR_LIKE:  # two worn brackets, or a worn one and its partner
+                out[pn][pi] = wide_open
+                out[n][i] = opens[wide_open] if bar or edge(n, i) else out[n][i]
+            elif bar:
+                out[n][i] = opens[wide_open]
+                if partner_edge(pn, pi):
+                    out[pn][pi] = FULLWIDTH.get(out[pn][pi], out[pn][pi])
+            elif edge(n, i):
+                out[n][i] = opens[out[pn][pi]]
+        elif bar:  # nothing open: it may open a pair itself
+            stack.append((n, i))
 
 
 def fix_lookalikes(chars: list[str]) -> list[str]:

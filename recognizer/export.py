@@ -114,38 +114,19 @@ def export_run(
         ExportError: a missing model, a failed conversion, or agreement below the bar.
     """
     import keras
-    import tensorflow as tf
 
     model_path = run_dir / "model.keras"
     if not model_path.is_file():
         raise ExportError(f"{run_dir} has no model.keras; finish training first")
     info = json.loads((run_dir / "model.json").read_text(encoding="utf-8"))
     model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = out / "saved_model"
-    if saved.exists():
-        shutil.rmtree(saved)
-    model.export(str(saved), verbose=False)
-    (saved / "model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
-    ref = np.concatenate(
-        [model(sample[i : i + BATCH], training=False).numpy() for i in range(0, len(sample), BATCH)]
-    )
+    saved = _export_saved_model(model, info, out)
+    ref = _keras_logits(model, sample)
+    rep = representative if representative is not None else sample
     results = {}
     for precision in precisions:
-        conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
-        if precision in ("int8", "int8full"):
-            conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        if precision == "int8full":
-            rep = representative if representative is not None else sample
-            conv.representative_dataset = _representative(rep)
-        elif precision not in ("fp32", "int8"):
-            raise ExportError(f"unknown precision {precision!r}")
         path = out / f"model-{precision}.tflite"
-        flat = conv.convert()
-        path.write_bytes(flat)
-        path.with_suffix(".json").write_text(
-            json.dumps(sidecar(info, precision, flat), ensure_ascii=False), encoding="utf-8"
-        )
+        _write_tflite(_converter(saved, precision, rep), info, precision, path)
         p = parity(ref, tflite_logits(path, sample))
         results[precision] = p
         if p.agreement < min_agreement:
@@ -153,3 +134,50 @@ def export_run(
                 f"{path.name}: top-1 agrees with Keras on only {p.agreement:.2%} of {p.n} crops"
             )
     return results
+
+
+def _export_saved_model(model, info: dict, out: Path) -> Path:
+    """Write ``model`` as ``out/saved_model`` (replacing an earlier one) with its fp32
+    sidecar; return its folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "saved_model"
+    if saved.exists():
+        shutil.rmtree(saved)
+    model.export(str(saved), verbose=False)
+    (saved / "model.json").write_text(json.dumps(sidecar(info, "fp32"), ensure_ascii=False))
+    return saved
+
+
+def _keras_logits(model, x: np.ndarray) -> np.ndarray:
+    """The Keras model's logits (N, C) of crops ``x`` float32 (N, S, S, 1), in batches."""
+    return np.concatenate(
+        [model(x[i : i + BATCH], training=False).numpy() for i in range(0, len(x), BATCH)]
+    )
+
+
+def _converter(saved: Path, precision: str, representative: np.ndarray):
+    """The TFLite converter of the SavedModel in ``saved`` to ``precision``; int8full
+    calibrates on ``representative`` (float32 crops (N, S, S, 1), 0..255).
+
+    Raises:
+        ExportError: an unknown precision.
+    """
+    import tensorflow as tf
+
+    conv = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+    if precision in ("int8", "int8full"):
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision == "int8full":
+        conv.representative_dataset = _representative(representative)
+    elif precision not in ("fp32", "int8"):
+        raise ExportError(f"unknown precision {precision!r}")
+    return conv
+
+
+def _write_tflite(conv, info: dict, precision: str, path: Path) -> None:
+    """Convert, and write the model to ``path`` and its sidecar beside it (.json)."""
+    flat = conv.convert()
+    path.write_bytes(flat)
+    path.with_suffix(".json").write_text(
+        json.dumps(sidecar(info, precision, flat), ensure_ascii=False), encoding="utf-8"
+    )

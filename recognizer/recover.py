@@ -115,20 +115,7 @@ def load_into(model, path: str | os.PathLike, calibration: np.ndarray, widen: in
     Raises:
         RecoverError: the ops and the layers do not match in number or shape.
     """
-    import keras
-
-    ops = folded(path)
-    kinds = (keras.layers.Conv2D, keras.layers.Dense)
-    weighted = [layer for layer in model.layers if isinstance(layer, kinds)]
-    if len(ops) != len(weighted):
-        raise RecoverError(f"{path}: {len(ops)} weighted ops, the model has {len(weighted)} layers")
-    # Export folds the model's input rescaling (0..255 -> 0..1) into the first kernel.
-    scale = np.float32(1.0)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Rescaling):
-            scale = np.float32(layer.scale)
-    ops[0] = Folded(ops[0].op, ops[0].kernel / scale, ops[0].bias)
-    ops[-1] = widened(ops[-1], widen)
+    weighted, ops = _weighted_ops(model, path, widen)
     norms: list = []
     for layer, f in zip(weighted, ops, strict=True):
         if tuple(layer.kernel.shape) != f.kernel.shape:
@@ -149,6 +136,40 @@ def load_into(model, path: str | os.PathLike, calibration: np.ndarray, widen: in
         norm.moving_mean.assign(np.zeros_like(f.bias))
         norm.moving_variance.assign(np.full_like(f.bias, 1.0 - norm.epsilon))
         norms.append((layer, norm, f.bias))
+    _calibrate_norms(model, norms, calibration)
+
+
+def _weighted_ops(model, path: str | os.PathLike, widen: int) -> tuple[list, list[Folded]]:
+    """The model's conv and dense layers and the ``.tflite``'s ops to load into them, one
+    each: the first kernel with the model's input rescaling taken back out (export folds
+    it in), the last op widened by ``widen`` classes.
+
+    Raises:
+        RecoverError: not as many ops as layers.
+    """
+    import keras
+
+    ops = folded(path)
+    kinds = (keras.layers.Conv2D, keras.layers.Dense)
+    weighted = [layer for layer in model.layers if isinstance(layer, kinds)]
+    if len(ops) != len(weighted):
+        raise RecoverError(f"{path}: {len(ops)} weighted ops, the model has {len(weighted)} layers")
+    # Export folds the model's input rescaling (0..255 -> 0..1) into the first kernel.
+    scale = np.float32(1.0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Rescaling):
+            scale = np.float32(layer.scale)
+    ops[0] = Folded(ops[0].op, ops[0].kernel / scale, ops[0].bias)
+    ops[-1] = widened(ops[-1], widen)
+    return weighted, ops
+
+
+def _calibrate_norms(model, norms: list, calibration: np.ndarray) -> None:
+    """Re-parameterise each batch normalisation of ``norms`` ((layer, norm, bias), each
+    still the identity plus ``bias``) to normalise with the statistics of its layer's
+    outputs on ``calibration`` (float32 (N, S, S, 1), 0..255) and undo it."""
+    import keras
+
     # The pre-normalisation outputs of every layer at once (exact, since each BN is
     # the identity plus the bias in inference mode), then each BN re-parameterised to
     # normalise with those statistics and undo it: in inference mode still x + b.

@@ -139,6 +139,28 @@ def _split_kerned(
         _, faint_labels = cv2.connectedComponents((joined | span).astype(np.uint8), connectivity=8)
         for k in tall:
             link[k] = int(faint_labels[labels == ids[k]][0])
+    groups = _kern_groups(stats, tall, link, height)
+    if len(groups) < 2:
+        return [(0, w, *whole)]
+    return _glyph_ranges(groups, stats, w, whole)
+
+
+def _kern_groups(
+    stats: np.ndarray, tall: list[int], link: dict[int, int], height: int
+) -> list[list[Any]]:
+    """The tall components of a span gathered into glyphs, left to right: a component
+    joins the glyph before it when their x-ranges overlap by more than ``KERN_OVERLAP``
+    of the line height or when they are linked (touch in fainter ink).
+
+    Args:
+        stats: int32 (n, 5), the span's component stats (background left out).
+        tall: indices into ``stats`` of the components tall or wide enough to split at.
+        link: per component of ``tall``, its label in the fainter ink (or itself).
+        height: the line height, pixels.
+
+    Returns:
+        [x0, x1, links] per glyph: its column range and the links of its components.
+    """
     comps = sorted((int(stats[k, 0]), int(stats[k, 0] + stats[k, 2]), link[k]) for k in tall)
     groups: list[list[Any]] = [[comps[0][0], comps[0][1], {comps[0][2]}]]  # [x0, x1, links]
     for a, b, k in comps[1:]:
@@ -148,8 +170,15 @@ def _split_kerned(
             last[2].add(k)
         else:
             groups.append([a, b, {k}])
-    if len(groups) < 2:
-        return [(0, w, *whole)]
+    return groups
+
+
+def _glyph_ranges(
+    groups: list[list[Any]], stats: np.ndarray, w: int, whole: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """(start, end, top, bottom) per glyph of :func:`_kern_groups` (changed in place):
+    the ranges widened to cover the span's ``w`` columns, each with the rows of the
+    components (``stats``, int32 (n, 5)) that lie mostly inside it, else ``whole``."""
     # every column belongs to some range: small marks join the range they fall in
     groups[0][0], groups[-1][1] = 0, w
     for left, right in zip(groups[:-1], groups[1:]):
@@ -158,7 +187,7 @@ def _split_kerned(
     out = []
     for a, b, _ in groups:
         # rows of the components that lie mostly inside this range
-        inside = [k for k in range(n) if a <= stats[k, 0] + stats[k, 2] / 2 < b]
+        inside = [k for k in range(len(stats)) if a <= stats[k, 0] + stats[k, 2] / 2 < b]
         top = min(int(stats[k, 1]) for k in inside) if inside else whole[0]
         bottom = max(int(stats[k, 1] + stats[k, 3]) for k in inside) if inside else whole[1]
         out.append((a, b, top, bottom))

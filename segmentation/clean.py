@@ -146,36 +146,14 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     if not text.any():
         return None
     text_h = max(_weighted_median_height(comps[text], mask.shape[0]), 4.0)
+    text, long = _long_components(comps, text, text_h)
     w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
-    # no glyph is this long and sparse: a tight table whose rules touch its text is one
-    # piece of glyph-like shape and fill (a 96-dpi table was read as rows of 厂: 34%
-    # CER); a picture is as long but denser, and stays whole
-    fill = comps[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
-    text &= (np.maximum(w, h) < GLYPH_MAX * text_h) | (fill >= GRID_FILL)
-    long = ~text & (np.maximum(w, h) >= RULE_LENGTH * text_h)
-    # specks of a scan's noise are glyph-shaped too, but no glyph beside a rule makes it
-    # a dash: a header's rule on a photocopy stayed text ("一一一厂一一")
-    glyphs = comps[text & (np.maximum(w, h) >= 0.3 * text_h)]
-    for i in np.flatnonzero(long & (h <= np.maximum(3, 0.25 * text_h))):
-        long[i] = not _in_text_line(comps[i], glyphs, text_h)
     glyph = np.concatenate([[False], text & (np.maximum(w, h) >= 0.5 * text_h)])
     glyph_px = np.take(glyph, labels, mode="clip")
     if not long.any():
         wide = _wide_rules(mask, text_h, glyph_px, np.zeros(mask.shape, bool))
         return Rules(wide, np.zeros(mask.shape[1], bool)) if wide.any() else None
-    lut = np.concatenate([[0], long]).astype(np.uint8)
-    art = np.take(lut, labels, mode="clip")
-    across = _opened(art, (round(RULE_LENGTH * text_h), 1))
-    grid = np.bincount(labels[across > 0], minlength=len(comps) + 1) > 0
-    bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
-    art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
-    down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
-    # the sides of a cell's own frame are only as tall as its row
-    frames = np.take(grid.astype(np.uint8), labels, mode="clip")
-    down |= _frame_sides(_opened(frames, (1, round(FRAME_SIDE * text_h))), across, text_h)
-    # a vertical rule is thin: a band as tall as a rule is long (a navigation bar's
-    # edge with its text) is no grid's rule in every one of its columns
-    down &= ~_opened(down, (max(3, round(0.5 * text_h)), 1))
+    across, down, grid = _rule_runs(labels, comps, long, text_h)
     rules = (across > 0) | (down > 0)
     wide = _wide_rules(mask, text_h, glyph_px, rules)
     # a rule's blurred edges are no glyph's either (a scan's header rule left "''''")
@@ -298,6 +276,67 @@ def _cell_gaps(ink: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray
         if sum(bool(r[:, :a].any() and r[:, b:].any()) for r in rows) >= CELL_ROWS:
             cuts.append((a + b) // 2)
     return np.asarray(cuts, int)
+
+
+def _long_components(
+    comps: np.ndarray, text: np.ndarray, text_h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which components are text and which are long enough to hold rules.
+
+    Args:
+        comps: int32 (N, 5) component stats (background row left out).
+        text: bool (N,), the glyph-shaped components (:func:`_text_like`).
+        text_h: the text height, pixels.
+
+    Returns:
+        ``text`` without the long sparse ones no glyph is, and bool (N,) the components
+        that hold rules.
+    """
+    w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
+    # no glyph is this long and sparse: a tight table whose rules touch its text is one
+    # piece of glyph-like shape and fill (a 96-dpi table was read as rows of 厂: 34%
+    # CER); a picture is as long but denser, and stays whole
+    fill = comps[:, cv2.CC_STAT_AREA] / np.maximum(w * h, 1)
+    text = text & ((np.maximum(w, h) < GLYPH_MAX * text_h) | (fill >= GRID_FILL))
+    long = ~text & (np.maximum(w, h) >= RULE_LENGTH * text_h)
+    # specks of a scan's noise are glyph-shaped too, but no glyph beside a rule makes it
+    # a dash: a header's rule on a photocopy stayed text ("一一一厂一一")
+    glyphs = comps[text & (np.maximum(w, h) >= 0.3 * text_h)]
+    for i in np.flatnonzero(long & (h <= np.maximum(3, 0.25 * text_h))):
+        long[i] = not _in_text_line(comps[i], glyphs, text_h)
+    return text, long
+
+
+def _rule_runs(
+    labels: np.ndarray, comps: np.ndarray, long: np.ndarray, text_h: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The horizontal and vertical rule runs in the long components.
+
+    Args:
+        labels: int32 (H, W) component labels, 0 for the background.
+        comps: int32 (N, 5) their stats (background row left out).
+        long: bool (N,), the components that hold rules (:func:`_long_components`).
+        text_h: the text height, pixels.
+
+    Returns:
+        ``across`` and ``down``, uint8 (H, W), non-zero on horizontal and vertical
+        rules; ``grid``, bool (N + 1,) by label, the components with horizontal rules.
+    """
+    w = comps[:, cv2.CC_STAT_WIDTH]
+    lut = np.concatenate([[0], long]).astype(np.uint8)
+    art = np.take(lut, labels, mode="clip")
+    across = _opened(art, (round(RULE_LENGTH * text_h), 1))
+    grid = np.bincount(labels[across > 0], minlength=len(comps) + 1) > 0
+    bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
+    art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
+    down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
+    # the sides of a cell's own frame are only as tall as its row
+    frames = np.take(grid.astype(np.uint8), labels, mode="clip")
+    down |= _frame_sides(_opened(frames, (1, round(FRAME_SIDE * text_h))), across, text_h)
+    # a vertical rule is thin: a band as tall as a rule is long (a navigation bar's
+    # edge with its text) is no grid's rule in every one of its columns
+    down &= ~_opened(down, (max(3, round(0.5 * text_h)), 1))
+    return across, down, grid
 
 
 def _frame_sides(runs: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
