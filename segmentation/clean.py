@@ -168,7 +168,7 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     columns, tables = _inner_columns(joined, across > 0, grid_down, text_h)
     rows = table_rows(joined, across > 0, tables)
     # a table whose cells' sides a print, a scan or a photo lost: its rules alone
-    more, more_rows = _gutter_columns(np.asarray(mask) > 0, rules, across > 0, text_h)
+    more, more_rows = _gutter_columns(np.asarray(mask) > 0, rules, across > 0, text_h, down > 0)
     return Rules(rules, columns | more, np.where(rows >= 0, rows, more_rows))
 
 
@@ -211,15 +211,17 @@ def _ruled_tables(across: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
             for t in tables if len(t) >= TABLE_RULES]  # fmt: skip
 
 
-def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, text_h: float
-                    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, text_h: float,
+                    down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The gaps between the cells of ruled tables, found as blank strips down the
     tables (:func:`_ruled_tables`, :func:`_cell_gaps`) rather than as vertical rules:
     bool (W,) their middle columns, and :func:`table_rows` of those tables (int32 (H,)).
 
     Args:
         mask: bool (H, W) the page's ink; rules: bool (H, W) its rules' pixels;
-        across: bool (H, W) its horizontal rules; text_h: the text height.
+        across: bool (H, W) its horizontal rules; text_h: the text height;
+        down: bool (H, W) its vertical rules: a table with one from its top to its
+            bottom is a grid whose rules already give its columns, and is left to them.
     """
     out = np.zeros(mask.shape[1], bool)
     paint = np.zeros(mask.shape, np.int32)
@@ -230,7 +232,7 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
         boxes = [b for b in boxes if b not in over]
         boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
     for k, ((x0, top, x1, bottom), n) in enumerate(boxes, start=1):
-        if n < ROW_RULES:
+        if n < ROW_RULES or _spanned(down[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h):
             continue
         cuts = _cell_gaps(mask[top:bottom, x0:x1] & ~rules[top:bottom, x0:x1],
                           across[top:bottom, x0:x1], text_h)  # fmt: skip
@@ -239,6 +241,21 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
             paint[top:bottom, x0:x1] = k
             ids.append(k)
     return out, table_rows(paint, across, np.asarray(ids, int))
+
+
+def _spanned(down: np.ndarray, across: np.ndarray, text_h: float) -> bool:
+    """Whether a vertical rule inside a table (``down``, bool (H, W); not at its sides)
+    runs on through one of its horizontal rules (``across``, bool (H, W)): a grid whose
+    rules already give its columns (a LaTeX table), where a frame per cell, as Chromium
+    prints them, has sides one row tall."""
+    h, w = down.shape
+    side = round(text_h)
+    ys = np.flatnonzero(across.any(axis=1))
+    for x in side + np.flatnonzero(down[:, side : w - side].sum(axis=0) >= 2 * text_h):
+        for a, b in runs(down[:, x]):
+            if b - a >= 2 * text_h and ((ys > a + 2) & (ys < b - 3)).any():
+                return True
+    return False
 
 
 def _overlap(a: Box, b: Box) -> bool:
