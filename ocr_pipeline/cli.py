@@ -92,11 +92,12 @@ def _charset(spec: str):
         fail(str(err))
 
 
-def _faces(font: list[Path] | None, heldout: list[str] | None):
+def _faces(font: list[Path] | None, heldout: list[str] | None, regional: bool = False):
     from recognizer.fonts import DEFAULT_HELDOUT, FontError, discover
 
     try:
-        faces = discover(font, heldout=tuple(heldout) if heldout else DEFAULT_HELDOUT)
+        held = tuple(heldout) if heldout else DEFAULT_HELDOUT
+        faces = discover(font, heldout=held, regional=regional)
     except FontError as err:
         fail(str(err))
     if not faces:
@@ -201,16 +202,24 @@ def synth(
         help="Draw the classes of a named set FACTOR times as often (repeatable), "
         "e.g. ascii+punct=8.",
     ),
+    regional: bool = typer.Option(
+        False,
+        "--regional",
+        help="Also render in the Taiwan / Hong Kong faces (Noto CJK TC/HK, AR PL UMing/UKai "
+        "TW/HK), which draw only the traditional tier: the charset's characters of trad "
+        "outside tgscc and gb2312 (說 這 體); mainland faces still draw all they cover.",
+    ),
 ) -> None:
     """Render a synthetic dataset of characters into TFRecord shards (re-runs resume).
 
     Example: pageocr synth -o data/synth --train 1000000
     """
+    from recognizer.charset import traditional_tier
     from recognizer.dataset import DatasetError, Plan, synthesize
     from recognizer.fonts import FontError
 
     cs = _charset(charset)
-    faces = _faces(font, heldout)
+    faces = _faces(font, heldout, regional)
     if preview is not None:
         from recognizer.preview import contact_sheet
 
@@ -238,6 +247,7 @@ def synth(
                 plan,
                 workers=workers,
                 on_shard=lambda split, n: progress.advance(task, n),
+                regional_chars=traditional_tier() if regional else None,
             )
         except (DatasetError, FontError) as err:
             fail(str(err))
