@@ -184,6 +184,23 @@ def _faces_progress(total: int):
         yield progress
 
 
+SYNTH_PREVIEW_OPT = typer.Option(
+    None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
+)
+SYNTH_BOOST_OPT = typer.Option(
+    None,
+    metavar="SET=FACTOR",
+    help="Draw the classes of a named set FACTOR times as often (repeatable), e.g. ascii+punct=8.",
+)
+SYNTH_REGIONAL_OPT = typer.Option(
+    False,
+    "--regional",
+    help="Also render in the Taiwan / Hong Kong faces (Noto CJK TC/HK, AR PL UMing/UKai "
+    "TW/HK), which draw only the traditional tier: the charset's characters of trad "
+    "outside tgscc and gb2312 (說 這 體); mainland faces still draw all they cover.",
+)
+
+
 @app.command()
 def synth(
     out: Path = typer.Option(Path("data/synth"), "--out", "-o", help="Dataset folder."),
@@ -197,30 +214,16 @@ def synth(
     charset: str = CHARSET_OPT,
     font: list[Path] | None = FONT_OPT,
     heldout: list[str] | None = HELDOUT_OPT,
-    preview: Path | None = typer.Option(
-        None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
-    ),
-    boost: list[str] | None = typer.Option(
-        None,
-        metavar="SET=FACTOR",
-        help="Draw the classes of a named set FACTOR times as often (repeatable), "
-        "e.g. ascii+punct=8.",
-    ),
-    regional: bool = typer.Option(
-        False,
-        "--regional",
-        help="Also render in the Taiwan / Hong Kong faces (Noto CJK TC/HK, AR PL UMing/UKai "
-        "TW/HK), which draw only the traditional tier: the charset's characters of trad "
-        "outside tgscc and gb2312 (說 這 體); mainland faces still draw all they cover.",
-    ),
+    preview: Path | None = SYNTH_PREVIEW_OPT,
+    boost: list[str] | None = SYNTH_BOOST_OPT,
+    regional: bool = SYNTH_REGIONAL_OPT,
 ) -> None:
     """Render a synthetic dataset of characters into TFRecord shards (re-runs resume).
 
     Example: pageocr synth -o data/synth --train 1000000
     """
     from recognizer.charset import traditional_tier
-    from recognizer.dataset import DatasetError, Plan, synthesize
-    from recognizer.fonts import FontError
+    from recognizer.dataset import Plan
 
     cs = _charset(charset)
     faces = _faces(font, heldout, regional)
@@ -239,10 +242,19 @@ def synth(
         seed=seed,
         boost=tuple(_boost(b) for b in boost or ()),
     )
+    _render_dataset(out, cs, faces, plan, workers, traditional_tier() if regional else None)
+    typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
+
+
+def _render_dataset(out: Path, cs, faces, plan, workers: int, regional_chars: str | None) -> None:
+    """``synthesize`` the dataset with a progress bar; its errors end the command."""
     from rich.progress import Progress
 
+    from recognizer.dataset import DatasetError, synthesize
+    from recognizer.fonts import FontError
+
     with Progress(*Progress.get_default_columns(), "{task.completed} images") as progress:
-        task = progress.add_task("rendering", total=train + val + test)
+        task = progress.add_task("rendering", total=sum(plan.counts.values()))
         try:
             synthesize(
                 out,
@@ -251,11 +263,10 @@ def synth(
                 plan,
                 workers=workers,
                 on_shard=lambda split, n: progress.advance(task, n),
-                regional_chars=traditional_tier() if regional else None,
+                regional_chars=regional_chars,
             )
         except (DatasetError, FontError) as err:
             fail(str(err))
-    typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
 
 
 def _boost(text: str) -> tuple[str, float]:

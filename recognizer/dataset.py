@@ -281,6 +281,16 @@ def synthesize(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     table = FaceTable.build(faces, charset, regional_chars)
+    _check_splits(table, charset, plan)
+    write_meta(root, charset, table, plan, aug, regional_chars)
+    todo = _shards_to_render(root, plan, on_shard)
+    _render_shards(root, todo, (table, charset.chars, plan, aug), workers, on_shard)
+    return {s: plan.counts[s] for s in plan.counts}
+
+
+def _check_splits(table: FaceTable, charset: Charset, plan: Plan) -> None:
+    """Raise DatasetError for an unknown split or one no face can draw; warn of the
+    characters a split's faces do not cover."""
     for split in plan.counts:
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
@@ -288,7 +298,13 @@ def synthesize(
             raise DatasetError(f"no {split} faces cover any character of the charset")
         if plan.counts[split]:
             _warn_undrawn(table, charset, split)
-    write_meta(root, charset, table, plan, aug, regional_chars)
+
+
+def _shards_to_render(
+    root: Path, plan: Plan, on_shard: Callable[[str, int], None] | None
+) -> list[tuple[str, int]]:
+    """(split, shard index) of the shards not on disk yet; ``on_shard`` is told of the
+    others."""
     todo = []
     for split in plan.counts:
         for k in range(plan.shards(split)):
@@ -297,12 +313,23 @@ def synthesize(
                     on_shard(split, min(plan.shard_size, plan.counts[split] - k * plan.shard_size))
             else:
                 todo.append((split, k))
+    return todo
+
+
+def _render_shards(
+    root: Path,
+    todo: list[tuple[str, int]],
+    initargs: tuple,
+    workers: int,
+    on_shard: Callable[[str, int], None] | None,
+) -> None:
+    """Render the shards ``todo`` in ``workers`` processes (each set up with
+    ``initargs``: the face table, the classes, the plan and the augmentation), at most
+    two each in flight, and write each as it comes back."""
+    plan = initargs[2]
     ctx = get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=max(1, workers),
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(table, charset.chars, plan, aug),
+        max_workers=max(1, workers), mp_context=ctx, initializer=_init_worker, initargs=initargs
     ) as pool:
         pending = {}
         queue = iter(todo)
@@ -321,7 +348,6 @@ def synthesize(
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending[pool.submit(render_shard, *nxt)] = nxt
-    return {s: plan.counts[s] for s in plan.counts}
 
 
 # --- reading ------------------------------------------------------------------
