@@ -96,11 +96,12 @@ def _charset(spec: str):
         fail(str(err))
 
 
-def _faces(font: list[Path] | None, heldout: list[str] | None):
+def _faces(font: list[Path] | None, heldout: list[str] | None, regional: bool = False):
     from recognizer.fonts import DEFAULT_HELDOUT, FontError, discover
 
     try:
-        faces = discover(font, heldout=tuple(heldout) if heldout else DEFAULT_HELDOUT)
+        held = tuple(heldout) if heldout else DEFAULT_HELDOUT
+        faces = discover(font, heldout=held, regional=regional)
     except FontError as err:
         fail(str(err))
     if not faces:
@@ -183,6 +184,23 @@ def _faces_progress(total: int):
         yield progress
 
 
+SYNTH_PREVIEW_OPT = typer.Option(
+    None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
+)
+SYNTH_BOOST_OPT = typer.Option(
+    None,
+    metavar="SET=FACTOR",
+    help="Draw the classes of a named set FACTOR times as often (repeatable), e.g. ascii+punct=8.",
+)
+SYNTH_REGIONAL_OPT = typer.Option(
+    False,
+    "--regional",
+    help="Also render in the Taiwan / Hong Kong faces (Noto CJK TC/HK, AR PL UMing/UKai "
+    "TW/HK), which draw only the traditional tier: the charset's characters of trad "
+    "outside tgscc and gb2312 (說 這 體); mainland faces still draw all they cover.",
+)
+
+
 @app.command()
 def synth(
     out: Path = typer.Option(Path("data/synth"), "--out", "-o", help="Dataset folder."),
@@ -196,25 +214,19 @@ def synth(
     charset: str = CHARSET_OPT,
     font: list[Path] | None = FONT_OPT,
     heldout: list[str] | None = HELDOUT_OPT,
-    preview: Path | None = typer.Option(
-        None, help="Instead of a dataset, draw a contact sheet of samples to this PNG."
-    ),
-    boost: list[str] | None = typer.Option(
-        None,
-        metavar="SET=FACTOR",
-        help="Draw the classes of a named set FACTOR times as often (repeatable), "
-        "e.g. ascii+punct=8.",
-    ),
+    preview: Path | None = SYNTH_PREVIEW_OPT,
+    boost: list[str] | None = SYNTH_BOOST_OPT,
+    regional: bool = SYNTH_REGIONAL_OPT,
 ) -> None:
     """Render a synthetic dataset of characters into TFRecord shards (re-runs resume).
 
     Example: pageocr synth -o data/synth --train 1000000
     """
-    from recognizer.dataset import DatasetError, Plan, synthesize
-    from recognizer.fonts import FontError
+    from recognizer.charset import traditional_tier
+    from recognizer.dataset import Plan
 
     cs = _charset(charset)
-    faces = _faces(font, heldout)
+    faces = _faces(font, heldout, regional)
     if preview is not None:
         from recognizer.preview import contact_sheet
 
@@ -230,10 +242,19 @@ def synth(
         seed=seed,
         boost=tuple(_boost(b) for b in boost or ()),
     )
+    _render_dataset(out, cs, faces, plan, workers, traditional_tier() if regional else None)
+    typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
+
+
+def _render_dataset(out: Path, cs, faces, plan, workers: int, regional_chars: str | None) -> None:
+    """``synthesize`` the dataset with a progress bar; its errors end the command."""
     from rich.progress import Progress
 
+    from recognizer.dataset import DatasetError, synthesize
+    from recognizer.fonts import FontError
+
     with Progress(*Progress.get_default_columns(), "{task.completed} images") as progress:
-        task = progress.add_task("rendering", total=train + val + test)
+        task = progress.add_task("rendering", total=sum(plan.counts.values()))
         try:
             synthesize(
                 out,
@@ -242,10 +263,10 @@ def synth(
                 plan,
                 workers=workers,
                 on_shard=lambda split, n: progress.advance(task, n),
+                regional_chars=regional_chars,
             )
         except (DatasetError, FontError) as err:
             fail(str(err))
-    typer.echo(f"dataset in {out}: train {train}, val {val}, test-heldout {test}")
 
 
 def _boost(text: str) -> tuple[str, float]:
@@ -520,7 +541,7 @@ def evaluate_cmd(
     ),
     limit: int | None = typer.Option(None, help="Stop after this many examples."),
 ) -> None:
-    """Top-1 / top-5 of a model on a dataset split, per face and script, with confusions.
+    """Top-1 / top-5 of a model on a dataset split, per face, script and tier, with confusions.
 
     Example: pageocr eval --data data/synth32 --split test-heldout -o runs/eval
     """
@@ -538,12 +559,9 @@ def evaluate_cmd(
     d = rep.as_dict()
     con = Console()
     con.print(f"{split}: n={d['n']} top-1 {d['top1']:.4%} top-5 {d['top5']:.4%}")
-    scripts = Table(title="per script")
-    for col in ("script", "n", "top-1", "top-5"):
-        scripts.add_column(col, justify="left" if col == "script" else "right")
-    for s, m in d["by_script"].items():
-        scripts.add_row(s, str(m["n"]), f"{m['top1']:.2%}", f"{m['top5']:.2%}")
-    con.print(scripts)
+    con.print(_rates_table("per script", "script", d["by_script"]))
+    if set(d["by_tier"]) - {"level-1", "ascii", "punct"}:  # a charset beyond GB2312 level 1
+        con.print(_rates_table(TIERS_TITLE, "tier", d["by_tier"]))
     table = Table(title="per face")
     table.add_column("face")
     for s in ("hanzi", "ascii", "punct"):
@@ -564,6 +582,24 @@ def evaluate_cmd(
     if out is not None:
         write_report(rep, out)
         con.print(f"wrote {out}/metrics.json and {out}/mistakes.png")
+
+
+TIERS_TITLE = (
+    "per tier (level-1: GB2312 level 1; level-2: the rest of GB2312 and tgscc 1-2; "
+    "level-3: the rest of tgscc; traditional: the rest of trad)"
+)
+
+
+def _rates_table(title: str, first: str, rows: dict):
+    """A table of n, top-1 and top-5 per key of ``rows`` (Report.by_script / by_tier)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in (first, "n", "top-1", "top-5"):
+        table.add_column(col, justify="left" if col == first else "right")
+    for key, m in rows.items():
+        table.add_row(key, str(m["n"]), f"{m['top1']:.2%}", f"{m['top5']:.2%}")
+    return table
 
 
 MAX_PIXELS_OPT = typer.Option(

@@ -219,6 +219,49 @@ def _read_file(path: Path) -> str:
     return chars
 
 
+#: The tiers ``tier_of`` sorts a large charset's characters into, in order.
+TIERS = ("level-1", "level-2", "level-3", "traditional", "hanzi-other", "ascii", "punct")
+
+
+@functools.cache
+def _tiers() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for tier, chars in (
+        ("level-1", _named("gb2312-1")),
+        ("level-2", _named("gb2312") + tgscc()[: TGSCC_LEVELS[1]]),
+        ("level-3", tgscc()),
+        ("traditional", _named("trad")),
+    ):
+        for ch in chars:
+            out.setdefault(ch, tier)
+    return out
+
+
+def tier_of(ch: str) -> str:
+    """The tier of a character in a large charset's evaluation (:data:`TIERS`).
+
+    ``level-1``: GB2312 level 1 (today's model's hanzi); ``level-2``: the rest of GB2312
+    and of 通用规范汉字表 levels 1-2; ``level-3``: the rest of 通用规范汉字表;
+    ``traditional``: the rest of ``trad`` (:func:`traditional_tier`); ``hanzi-other``:
+    any other ideograph; then ``ascii`` and ``punct`` as :func:`script_of`.
+
+    >>> [tier_of(c) for c in "说婷卬說A，"]
+    ['level-1', 'level-2', 'level-3', 'traditional', 'ascii', 'punct']
+    """
+    tier = _tiers().get(ch)
+    if tier is not None:
+        return tier
+    script = script_of(ch)
+    return "hanzi-other" if script == "hanzi" else script
+
+
+@functools.cache
+def traditional_tier() -> str:
+    """The characters of ``trad`` outside the mainland sets (``tgscc`` and ``gb2312``),
+    in ``trad``'s order: the forms only traditional text uses (說, 這, 體)."""
+    return "".join(ch for ch, tier in _tiers().items() if tier == "traditional")
+
+
 def script_of(ch: str) -> str:
     """Coarse class of a character: 'hanzi', 'ascii' or 'punct' (anything else).
 

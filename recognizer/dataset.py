@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from recognizer.charset import Charset
-from recognizer.fonts import Face, coverage
+from recognizer.fonts import Face, coverage, is_regional
 from recognizer.render import Augment, render
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,17 @@ class FaceTable:
     covered: list[np.ndarray]  # per face: int32 ids of the chars it draws
 
     @classmethod
-    def build(cls, faces: Sequence[Face], charset: Charset) -> FaceTable:
+    def build(
+        cls, faces: Sequence[Face], charset: Charset, regional_chars: str | None = None
+    ) -> FaceTable:
+        """Each face's coverage of ``charset``; a regional face (fonts.is_regional)
+        draws only ``regional_chars`` of it when given."""
         kept, covered = [], []
+        only = set(regional_chars) if regional_chars is not None else None
         for f in faces:
             chars = coverage(f, charset)
+            if only is not None and is_regional(f):
+                chars = "".join(c for c in chars if c in only)
             if chars:
                 kept.append(f)
                 covered.append(np.array([charset.index(c) for c in chars], np.int32))
@@ -156,7 +163,14 @@ def render_shard(split: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 # --- writing ------------------------------------------------------------------
 
 
-def write_meta(root: Path, charset: Charset, table: FaceTable, plan: Plan, aug: Augment) -> None:
+def write_meta(
+    root: Path,
+    charset: Charset,
+    table: FaceTable,
+    plan: Plan,
+    aug: Augment,
+    regional_chars: str | None = None,
+) -> None:
     meta = {
         "format": 1,
         "charset": json.loads(charset.to_json()),
@@ -164,6 +178,8 @@ def write_meta(root: Path, charset: Charset, table: FaceTable, plan: Plan, aug: 
         "augment": asdict(aug),
         "faces": [asdict(f) | {"covered": int(len(c))} for f, c in zip(table.faces, table.covered)],
     }
+    if regional_chars is not None:  # absent otherwise, as datasets made before it
+        meta["regional_chars"] = regional_chars
     path = root / META
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
@@ -243,6 +259,7 @@ def synthesize(
     aug: Augment = Augment(),
     workers: int = 2,
     on_shard: Callable[[str, int], None] | None = None,
+    regional_chars: str | None = None,
 ) -> dict[str, int]:
     """Write (or complete) a dataset.
 
@@ -254,13 +271,26 @@ def synthesize(
         aug: augmentation settings.
         workers: rendering processes.
         on_shard: called with (split, examples) after each shard is written or skipped.
+        regional_chars: the only characters the regional faces among ``faces``
+            (fonts.is_regional) draw, e.g. charset.traditional_tier(); None: all they
+            cover. Recorded in meta.json.
 
     Returns:
         Examples per split now on disk.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    table = FaceTable.build(faces, charset)
+    table = FaceTable.build(faces, charset, regional_chars)
+    _check_splits(table, charset, plan)
+    write_meta(root, charset, table, plan, aug, regional_chars)
+    todo = _shards_to_render(root, plan, on_shard)
+    _render_shards(root, todo, (table, charset.chars, plan, aug), workers, on_shard)
+    return {s: plan.counts[s] for s in plan.counts}
+
+
+def _check_splits(table: FaceTable, charset: Charset, plan: Plan) -> None:
+    """Raise DatasetError for an unknown split or one no face can draw; warn of the
+    characters a split's faces do not cover."""
     for split in plan.counts:
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
@@ -268,7 +298,13 @@ def synthesize(
             raise DatasetError(f"no {split} faces cover any character of the charset")
         if plan.counts[split]:
             _warn_undrawn(table, charset, split)
-    write_meta(root, charset, table, plan, aug)
+
+
+def _shards_to_render(
+    root: Path, plan: Plan, on_shard: Callable[[str, int], None] | None
+) -> list[tuple[str, int]]:
+    """(split, shard index) of the shards not on disk yet; ``on_shard`` is told of the
+    others."""
     todo = []
     for split in plan.counts:
         for k in range(plan.shards(split)):
@@ -277,12 +313,23 @@ def synthesize(
                     on_shard(split, min(plan.shard_size, plan.counts[split] - k * plan.shard_size))
             else:
                 todo.append((split, k))
+    return todo
+
+
+def _render_shards(
+    root: Path,
+    todo: list[tuple[str, int]],
+    initargs: tuple,
+    workers: int,
+    on_shard: Callable[[str, int], None] | None,
+) -> None:
+    """Render the shards ``todo`` in ``workers`` processes (each set up with
+    ``initargs``: the face table, the classes, the plan and the augmentation), at most
+    two each in flight, and write each as it comes back."""
+    plan = initargs[2]
     ctx = get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=max(1, workers),
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(table, charset.chars, plan, aug),
+        max_workers=max(1, workers), mp_context=ctx, initializer=_init_worker, initargs=initargs
     ) as pool:
         pending = {}
         queue = iter(todo)
@@ -301,7 +348,6 @@ def synthesize(
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending[pool.submit(render_shard, *nxt)] = nxt
-    return {s: plan.counts[s] for s in plan.counts}
 
 
 # --- reading ------------------------------------------------------------------

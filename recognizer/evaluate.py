@@ -1,4 +1,4 @@
-"""Evaluation: top-1 / top-5 on a dataset split, per face and per script, confusions, mistakes.
+"""Evaluation: top-1 / top-5 on a dataset split, per face, script and tier, confusions, mistakes.
 
 ``evaluate`` takes any callable from a batch of crops to probabilities, so the
 Keras model during training and the shipped LiteRT model are measured by the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.charset import Charset, script_of
+from recognizer.charset import TIERS, Charset, script_of, tier_of
 from recognizer.runtime import top_ids
 
 
@@ -50,6 +50,8 @@ class Report:
     top1: int = 0
     top5: int = 0
     per_face: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    #: ``{tier}_n``, ``{tier}_top1``, ``{tier}_top5`` over charset.TIERS
+    per_tier: Counter = field(default_factory=Counter)
     confusions: Counter = field(default_factory=Counter)
     mistakes: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
 
@@ -67,6 +69,7 @@ class Report:
             "top1": self.top1 / max(self.total, 1),
             "top5": self.top5 / max(self.total, 1),
             "by_script": self.by_script(),
+            "by_tier": self.by_tier(),
             "per_face": faces,
             "confusions": [[t, p, n] for (t, p), n in self.confusions.most_common(30)],
         }
@@ -83,6 +86,20 @@ class Report:
             }
             for s in ("hanzi", "ascii", "punct")
             if tot[f"{s}_n"]
+        }
+
+    def by_tier(self) -> dict[str, dict[str, float]]:
+        """Top-1 / top-5 per tier of a large charset (charset.tier_of: level-1, level-2,
+        level-3, traditional, ascii, punct), over the tiers the split holds."""
+        c = self.per_tier
+        return {
+            t: {
+                "n": c[f"{t}_n"],
+                "top1": c[f"{t}_top1"] / c[f"{t}_n"],
+                "top5": c[f"{t}_top5"] / c[f"{t}_n"],
+            }  # fmt: skip
+            for t in TIERS
+            if c[f"{t}_n"]
         }
 
 
@@ -102,7 +119,8 @@ def evaluate(
         data: dataset folder.
         split: split name.
         charset: the model's charset; dataset labels are mapped through characters,
-            so a model and a dataset with different charsets can still be compared.
+            so a model and a dataset with different charsets can still be compared (a
+            class the model lacks counts as missed, under its own script and tier).
         batch_size: crops per call.
         limit: stop after this many examples.
         keep_mistakes: how many wrong crops to keep for the contact sheet.
@@ -119,14 +137,16 @@ def evaluate(
         probs = predict(x.numpy())
         top5 = top_ids(probs, 5)
         truth = remap[y.numpy()]
-        for img, t, tops, f in zip(x.numpy(), truth, top5, fid.numpy()):
-            ch = charset.chars[t] if t >= 0 else "?"
-            s = script_of(ch)
+        for img, label, t, tops, f in zip(x.numpy(), y.numpy(), truth, top5, fid.numpy()):
+            ch = data_chars[label]
             hit1, hit5 = tops[0] == t, t in tops
-            c = rep.per_face[face_names[f]]
-            c[f"{s}_n"] += 1
-            c[f"{s}_top1"] += int(hit1)
-            c[f"{s}_top5"] += int(hit5)
+            for c, key in (
+                (rep.per_face[face_names[f]], script_of(ch)),
+                (rep.per_tier, tier_of(ch)),
+            ):
+                c[f"{key}_n"] += 1
+                c[f"{key}_top1"] += int(hit1)
+                c[f"{key}_top5"] += int(hit5)
             rep.total += 1
             rep.top1 += int(hit1)
             rep.top5 += int(hit5)

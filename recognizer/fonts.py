@@ -35,6 +35,12 @@ DEFAULT_HELDOUT = ("LXGW WenKai", "AR PL SungtiL GB", "WenQuanYi Zen Hei", "Libe
 _SKIP_FAMILY_SUFFIXES = (" JP", " KR", " TC", " HK", " TW", " MBE")
 _SKIP_FAMILY_WORDS = ("Math",)
 
+#: The regional faces ``discover(regional=True)`` keeps: Taiwan and Hong Kong glyph
+#: shapes (Noto CJK TC / HK, AR PL UMing / UKai TW / HK), in which traditional
+#: documents are printed. Not JP / KR (other scripts' shapes) nor TW MBE (the TW
+#: face again, with a few more characters).
+REGIONAL_SUFFIXES = (" TC", " HK", " TW")
+
 _LATIN_MODERN_KEPT = ("Latin Modern Roman", "Latin Modern Sans", "Latin Modern Mono")
 
 DEFAULT_FONT_DIRS = (
@@ -110,6 +116,11 @@ def split_of(family: str, heldout: Sequence[str]) -> str:
     return "heldout" if any(family.startswith(h) for h in heldout) else "train"
 
 
+def is_regional(face: Face) -> bool:
+    """A Taiwan or Hong Kong face (:data:`REGIONAL_SUFFIXES`), skipped by default."""
+    return face.family.endswith(REGIONAL_SUFFIXES)
+
+
 def _wanted(face: Face) -> bool:
     if face.family.endswith(_SKIP_FAMILY_SUFFIXES):
         return False
@@ -151,6 +162,7 @@ def discover(
     paths: Iterable[str | os.PathLike] | None = None,
     heldout: Sequence[str] = DEFAULT_HELDOUT,
     select_all: bool = False,
+    regional: bool = False,
 ) -> list[Face]:
     """Faces found in the given files/directories (default: the system's fonts).
 
@@ -158,6 +170,7 @@ def discover(
         paths: font files or directories; None for fontconfig's directories.
         heldout: family-name prefixes to put in the held-out split.
         select_all: keep regional variants and other faces skipped by default.
+        regional: keep the Taiwan and Hong Kong faces (:func:`is_regional`) too.
 
     Returns:
         Faces sorted by family, style. Unreadable files are skipped with a warning
@@ -174,7 +187,7 @@ def discover(
                 raise
             log.warning("skipping %s", err)
     if not select_all:
-        faces = [f for f in faces if _wanted(f)]
+        faces = [f for f in faces if _wanted(f) or (regional and is_regional(f))]
     return sorted(faces, key=lambda f: (f.family, f.style, f.path, f.index))
 
 

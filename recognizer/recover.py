@@ -15,7 +15,10 @@ A network with more classes than the ``.tflite`` (``widen``, e.g. the reject cla
 :data:`recognizer.charset.REJECT` appended to a model without it) gets the old classes'
 weights and, for each new class, a zero kernel column and a bias :data:`WIDEN_BELOW`
 below the lowest old bias: the new class starts unlikely on every crop, and the
-network computes the old one's ranking of the old classes.
+network computes the old one's ranking of the old classes. A network over another
+charset (``classes``: for each of its classes, the ``.tflite``'s class of the same
+character or -1) gets the shared classes' kernel columns and biases, and keeps its own
+initialisation for the others.
 """
 
 from __future__ import annotations
@@ -99,7 +102,35 @@ def widened(f: Folded, extra: int) -> Folded:
     return Folded(f.op, kernel, np.concatenate([f.bias.astype(np.float32), low]))
 
 
-def load_into(model, path: str | os.PathLike, calibration: np.ndarray, widen: int = 0) -> None:
+def remapped(f: Folded, classes: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> Folded:
+    """A last layer over another charset: ``kernel`` (in, C) and ``bias`` (C,) (the new
+    layer's own initialisation) with each class ``c`` whose ``classes[c] >= 0`` given
+    column and bias ``classes[c]`` of ``f``.
+
+    >>> old = Folded("FULLY_CONNECTED", np.array([[1.0, 2.0]], np.float32), np.array([3.0, 4.0]))
+    >>> new = remapped(old, np.array([1, -1, 0]), np.zeros((1, 3)), np.full(3, 9.0))
+    >>> new.kernel.tolist(), new.bias.tolist()
+    ([[2.0, 0.0, 1.0]], [4.0, 9.0, 3.0])
+    """
+    classes = np.asarray(classes)
+    if classes.max(initial=-1) >= f.kernel.shape[1] or kernel.shape[0] != f.kernel.shape[0]:
+        raise RecoverError(
+            f"cannot map classes onto a {f.op} kernel {f.kernel.shape} from a layer {kernel.shape}"
+        )
+    kernel, bias = np.array(kernel, np.float32), np.array(bias, np.float32)
+    shared = classes >= 0
+    kernel[:, shared] = f.kernel[:, classes[shared]]
+    bias[shared] = f.bias[classes[shared]]
+    return Folded(f.op, kernel, bias)
+
+
+def load_into(
+    model,
+    path: str | os.PathLike,
+    calibration: np.ndarray,
+    widen: int = 0,
+    classes: np.ndarray | None = None,
+) -> None:
     """Give ``model`` the weights of the exported ``path``.
 
     Args:
@@ -111,11 +142,17 @@ def load_into(model, path: str | os.PathLike, calibration: np.ndarray, widen: in
             measure each layer's output statistics for the batch normalisations.
         widen: classes the model has beyond the ``.tflite``'s, appended after them
             (see :func:`widened`).
+        classes: int (C,) for a model over another charset: for each of its classes,
+            the ``.tflite``'s class of the same character, or -1 to keep the model's
+            own initialisation (see :func:`remapped`).
 
     Raises:
         RecoverError: the ops and the layers do not match in number or shape.
     """
     weighted, ops = _weighted_ops(model, path, widen)
+    if classes is not None:
+        last = weighted[-1]
+        ops[-1] = remapped(ops[-1], classes, np.asarray(last.kernel), np.asarray(last.bias))
     norms: list = []
     for layer, f in zip(weighted, ops, strict=True):
         if tuple(layer.kernel.shape) != f.kernel.shape:

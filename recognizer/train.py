@@ -53,9 +53,10 @@ class TrainConfig:
     mixed_precision: bool = False
     deterministic: bool = False
     #: Start from this model's weights (a run folder or a .keras file of the same
-    #: network and classes, or an exported .tflite of it such as the shipped
+    #: network, or an exported .tflite of it such as the shipped
     #: recognizer/models/synth.tflite) instead of a random initialisation:
-    #: fine-tuning.
+    #: fine-tuning. Over another charset, the classes both hold start from its
+    #: logits (by character), the others from a fresh initialisation.
     init: str = ""
     #: Crops cut from real pages by the segmenter (.npz, see dataset.real_crops)
     #: mixed into every batch: ``real_share`` of each batch comes from them.
@@ -135,7 +136,9 @@ def _init_weights(
 ) -> None:
     """Copy the weights of ``source`` (a run folder, a .keras file, or an exported
     .tflite whose batch normalisations are measured on ``data``'s val split) into
-    ``model``."""
+    ``model``. When ``source``'s classes (saved beside its weights) differ from
+    ``charset``, every layer but ``logits`` is copied, and the logits of the classes
+    both hold are copied by character; the others keep ``model``'s initialisation."""
     path = Path(source)
     if path.suffix == ".tflite":
         _init_from_tflite(model, source, data, charset)
@@ -145,50 +148,94 @@ def _init_weights(
     if not path.is_file():
         raise InitError(f"{source}: no model.keras to start from")
     other = keras.saving.load_model(path, safe_mode=True, compile=False)
+    old = _saved_charset(path.parent / "charset.json") or _saved_charset(path.with_suffix(".json"))
+    classes = _class_map(old, charset, source)
     shapes = [tuple(w.shape) for w in model.weights]
-    if other.name != model.name or [tuple(w.shape) for w in other.weights] != shapes:
+    if other.name != model.name or (
+        classes is None and [tuple(w.shape) for w in other.weights] != shapes
+    ):
         raise InitError(
             f"{source} is a {other.name} with output {other.output_shape}; this run trains "
             f"a {model.name} with output {model.output_shape}"
         )
-    model.set_weights(other.get_weights())
+    if classes is None:
+        model.set_weights(other.get_weights())
+    else:
+        _copy_by_layer(model, other, classes, source)
     log.info("weights initialised from %s", path)
+
+
+def _saved_charset(path: Path) -> Charset | None:
+    """The charset of a run's ``charset.json`` or a model's ``model.json``, if there."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Charset.from_json(json.dumps(data.get("charset", data), ensure_ascii=False))
+
+
+def _class_map(old: Charset | None, new: Charset | None, source: str):
+    """For each class of ``new``, the class of ``old`` with the same character or -1:
+    int (C,); None when either is unknown or they are the same."""
+    import numpy as np
+
+    if old is None or new is None or old.chars == new.chars:
+        return None
+    classes = np.array([old.index(c) if c in old else -1 for c in new.chars], np.int64)
+    if not (classes >= 0).any():
+        raise InitError(f"{source} shares no class with this run's charset")
+    log.info("%d of %d classes start from %s's", int((classes >= 0).sum()), len(new), source)
+    return classes
+
+
+def _copy_by_layer(model, other, classes, source: str) -> None:
+    """Copy ``other``'s layers into ``model``'s in order, ``logits`` by class (see
+    recover.remapped)."""
+    from recognizer.recover import Folded, remapped
+
+    mine = [layer for layer in model.layers if layer.weights]
+    theirs = [layer for layer in other.layers if layer.weights]
+    if len(mine) != len(theirs):
+        raise InitError(f"{source} has {len(theirs)} weighted layers, this run's model {len(mine)}")
+    for a, b in zip(mine, theirs):
+        if a.name == "logits" and b.name == "logits":
+            kernel, bias = b.get_weights()
+            f = remapped(Folded("FULLY_CONNECTED", kernel, bias), classes, *a.get_weights())
+            a.set_weights([f.kernel, f.bias])
+        elif [tuple(w.shape) for w in a.weights] == [tuple(w.shape) for w in b.weights]:
+            a.set_weights(b.get_weights())
+        else:
+            raise InitError(f"{source}: layer {b.name} does not fit this run's {a.name}")
 
 
 def _init_from_tflite(model, source: str, data: str, charset: Charset | None = None) -> None:
     """Recover the weights of an exported model (recognizer.recover), its batch
-    normalisations measured on 2,048 crops of the val split."""
+    normalisations measured on 2,048 crops of the val split; a ``charset`` that extends
+    the model's gets the new classes started unlikely (recover.widened), another one
+    the shared classes' logits by character."""
     import numpy as np
 
     from recognizer import dataset
     from recognizer.recover import RecoverError, load_into
+    from recognizer.runtime import ModelError, ModelInfo
 
     if not Path(source).is_file():
         raise InitError(f"{source}: no such file")
+    try:
+        old: Charset | None = ModelInfo.read(Path(source)).charset
+    except ModelError:
+        old = None  # no sidecar: load_into checks the shapes
+    widen, classes = 0, None
+    if old is not None and charset is not None and charset.chars.startswith(old.chars):
+        widen = len(charset) - len(old)
+    else:
+        classes = _class_map(old, charset, source)
     batches = dataset.load(data, "val", 256).take(8)
     calibration = np.concatenate([x.numpy() for x, _ in batches])
-    widen = _widen(source, charset)
     try:
-        load_into(model, source, calibration, widen)
+        load_into(model, source, calibration, widen, classes)
     except (RecoverError, ValueError) as err:
         raise InitError(f"{source} cannot seed a {model.name}: {err}") from None
     log.info("weights recovered from %s%s", source, f", {widen} class(es) added" if widen else "")
-
-
-def _widen(source: str, charset: Charset | None) -> int:
-    """Classes of ``charset`` beyond those of the ``.tflite`` ``source``, which must be
-    its first ones (0 if ``charset`` is None)."""
-    from recognizer.runtime import ModelError, ModelInfo
-
-    if charset is None:
-        return 0
-    try:
-        old = ModelInfo.read(Path(source)).charset.chars
-    except ModelError:
-        return 0  # no sidecar: load_into checks the shapes
-    if not charset.chars.startswith(old):
-        raise InitError(f"{source}'s classes are not the first classes of this run's charset")
-    return len(charset) - len(old)
 
 
 def _extra_pools(cfg: TrainConfig, charset: Charset, size: int, n_real: int, n_rej: int) -> dict:

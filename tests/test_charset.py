@@ -242,3 +242,24 @@ def test_shipped_tables_name_their_sources():
 )
 def test_script_of_extensions(ch, hanzi):
     assert (script_of(ch) == "hanzi") is hanzi
+
+
+def test_tiers_of_the_large_charset():
+    """Each class of tgscc+trad+ascii+punct+punct-t in one tier; level-1 is GB2312
+    level 1 (today's model's hanzi), traditional the forms outside the mainland sets."""
+    from collections import Counter
+
+    from recognizer.charset import TIERS, tier_of, traditional_tier
+
+    cs = Charset.from_spec("tgscc+trad+ascii+punct+punct-t")
+    counts = Counter(tier_of(c) for c in cs.chars)
+    assert set(counts) <= set(TIERS)
+    assert counts == {"level-1": 3754, "level-2": 3092, "level-3": 1277, "traditional": 3003,
+                      "ascii": 94, "punct": 62}  # fmt: skip
+    mainland = set(Charset.from_spec("tgscc+gb2312").chars)
+    trad = traditional_tier()
+    assert len(trad) == 3003 and not set(trad) & mainland
+    assert set(trad) == {c for c in cs.chars if tier_of(c) == "traditional"}
+    assert [tier_of(c) for c in "啊硷婷卬說𠀀A，"] == [
+        "level-1", "level-1", "level-2", "level-3", "traditional", "hanzi-other", "ascii", "punct"
+    ]  # fmt: skip

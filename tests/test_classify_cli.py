@@ -405,6 +405,24 @@ def test_eval_command(tmp_path, exported, tiny_data):
     assert metrics["n"] == 80 and list(metrics["per_face"]) == ["LXGW WenKai Regular"]
 
 
+def test_eval_command_prints_tiers_for_a_charset_beyond_level_1(
+    tmp_path, exported, tiny_data, monkeypatch
+):
+    import recognizer.evaluate
+
+    tier = {"永": "traditional", "三": "level-3"}
+    monkeypatch.setattr(recognizer.evaluate, "tier_of", lambda ch: tier.get(ch, "level-1"))
+    result = invoke("eval", "--data", tiny_data, "--model", exported.tflite, "-o",
+                    tmp_path / "r", env={"COLUMNS": "200"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "per tier" in result.stdout
+    rows = [ln.split() for ln in result.stdout.splitlines() if ln.split()[:1] == ["│"]]
+    tiers = [r[1] for r in rows if r[1] in ("level-1", "level-3", "traditional")]
+    assert tiers == ["level-1", "level-3", "traditional"]
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text(encoding="utf-8"))
+    assert sum(m["n"] for m in metrics["by_tier"].values()) == 80
+
+
 def test_training_evaluations_print_as_a_table():
     """What train prints after each evaluation: headings and percentages, not a dict."""
     from rich.console import Console

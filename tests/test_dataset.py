@@ -251,3 +251,41 @@ def test_synth_refuses_a_bad_boost(tmp_path, arg):
     assert res.exit_code != 0
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert not (tmp_path / "d").exists()
+
+
+def test_regional_faces_draw_only_the_regional_characters(tmp_path, tiny_charset, faces):
+    """synthesize(regional_chars=...): a regional face draws only those characters of the
+    charset, the mainland faces all they cover; meta.json records them."""
+    from dataclasses import replace as swap
+
+    tc = swap(faces[0], family="Noto Sans CJK TC")  # the subset font, named as a TC face
+    root = tmp_path / "regional"
+    plan = replace(tiny_plan(), counts={"train": 400})
+    synthesize(root, tiny_charset, [faces[0], tc], plan, workers=1, regional_chars="永川")
+    meta = read_meta(root)
+    assert meta["regional_chars"] == "永川"
+    assert [f["covered"] for f in meta["faces"]] == [4, 1]
+    _, labels, face_ids = _read_split(root, "train")
+    assert set(labels[face_ids == 1].tolist()) == {tiny_charset.index("永")}
+    assert set(labels[face_ids == 0].tolist()) == set(range(4))
+    assert 0.1 < float(np.mean(face_ids == 1)) < 0.2  # 永's draws shared by two faces: 1/8
+
+
+def test_meta_without_regional_faces_has_no_regional_chars(tiny_data):
+    assert "regional_chars" not in read_meta(tiny_data)
+
+
+def test_synth_regional_records_the_traditional_tier(tmp_path):
+    from conftest import FIXTURES
+    from typer.testing import CliRunner
+
+    from ocr_pipeline.cli import app
+    from recognizer.charset import traditional_tier
+
+    out, chars = tmp_path / "d", tmp_path / "chars.txt"
+    chars.write_text(TINY_CHARS, encoding="utf-8")
+    args = ["synth", "-o", str(out), "--font", str(FIXTURES), "--charset", str(chars), "--train",
+            "20", "--val", "0", "--test", "0", "--workers", "1", "--regional"]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert read_meta(out)["regional_chars"] == traditional_tier()

@@ -70,6 +70,25 @@ def test_discover_finds_the_fixture_faces_sorted():
     ]
 
 
+def test_discover_keeps_taiwan_and_hong_kong_faces_only_when_asked(monkeypatch):
+    """--regional: TC / HK / TW faces are kept, JP / KR / TW MBE still skipped."""
+    import recognizer.fonts as fonts
+
+    names = ["Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Serif CJK HK", "AR PL UMing TW",
+             "AR PL UMing TW MBE", "Noto Sans CJK JP", "Noto Sans CJK KR"]  # fmt: skip
+    monkeypatch.setattr(
+        fonts, "read_faces", lambda path, heldout: [fonts.Face(str(path), 0, n, "R") for n in names]
+    )
+    plain = [f.family for f in fonts.discover([NOTO])]
+    regional = [f.family for f in fonts.discover([NOTO], regional=True)]
+    assert plain == ["Noto Sans CJK SC"]
+    assert regional == ["AR PL UMing TW", "Noto Sans CJK SC", "Noto Sans CJK TC",
+                        "Noto Serif CJK HK"]  # fmt: skip
+    assert [fonts.is_regional(fonts.Face("", 0, n, "")) for n in names] == [
+        False, True, True, True, False, False, False
+    ]  # fmt: skip
+
+
 def test_discover_skips_bad_files_in_a_folder(tmp_path):
     shutil.copy(NOTO, tmp_path / "good.otf")
     (tmp_path / "broken.ttf").write_text("garbage")

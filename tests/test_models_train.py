@@ -255,6 +255,69 @@ def test_init_starts_from_another_runs_weights(tmp_path, tiny_data):
         _init_weights(model, str(tmp_path / "nowhere"), keras)
 
 
+#: Another charset for init tests: 永 二 一 shared with TINY_CHARS (一二三永), 五 六 new.
+OTHER_CHARS = "永二五一六"
+
+
+def _logits(model, x):
+    return np.asarray(model(x, training=False))
+
+
+def _new_rows_kept(model, fresh_kernel, fresh_bias):
+    """The classes only OTHER_CHARS holds keep the fresh logits layer's columns."""
+    new = [i for i, c in enumerate(OTHER_CHARS) if c not in TINY_CHARS]
+    kernel, bias = model.get_layer("logits").get_weights()
+    return np.array_equal(kernel[:, new], fresh_kernel[:, new]) and np.array_equal(
+        bias[new], fresh_bias[new]
+    )
+
+
+def test_init_over_another_charset_copies_the_shared_classes(trained_run, val_batch):
+    """A run over another charset starts from a run folder's weights: every layer but
+    logits as it was, the shared classes' logits by character, the new ones fresh."""
+    import keras
+
+    from recognizer.charset import Charset
+    from recognizer.train import InitError, _init_weights
+
+    x = val_batch[0]
+    source = keras.saving.load_model(trained_run.run_dir / "model.keras", compile=False)
+    model = registry.build_model("tiny", len(OTHER_CHARS))
+    fresh = model.get_layer("logits").get_weights()
+    _init_weights(model, str(trained_run.run_dir), keras, charset=Charset(OTHER_CHARS))
+    got, want = _logits(model, x), _logits(source, x)
+    for i, ch in enumerate(OTHER_CHARS):
+        if ch in TINY_CHARS:
+            np.testing.assert_allclose(got[:, i], want[:, TINY_CHARS.index(ch)], atol=1e-5)
+    assert _new_rows_kept(model, *fresh)
+    with pytest.raises(InitError, match="shares no class"):
+        _init_weights(model, str(trained_run.run_dir), keras, charset=Charset("五六七八九"))
+
+
+def test_init_over_another_charset_from_a_tflite(exported, tiny_data, val_batch):
+    """The same from an exported .tflite (weights recovered, charset from its sidecar):
+    the shared classes' log-probabilities among themselves are the .tflite's."""
+    import keras
+
+    from recognizer.charset import Charset
+    from recognizer.runtime import Predictor
+    from recognizer.train import _init_weights
+
+    x = val_batch[0]
+    model = registry.build_model("tiny", len(OTHER_CHARS))
+    fresh = model.get_layer("logits").get_weights()
+    _init_weights(model, str(exported.tflite), keras, str(tiny_data), Charset(OTHER_CHARS))
+    mine = [i for i, c in enumerate(OTHER_CHARS) if c in TINY_CHARS]
+    theirs = [TINY_CHARS.index(OTHER_CHARS[i]) for i in mine]
+    got = _logits(model, x)[:, mine]
+    want = np.log(Predictor(exported.tflite, runtime="litert").predict(x)[:, theirs])
+    # logits and log-probabilities differ by a constant per crop
+    np.testing.assert_allclose(
+        got - got.mean(1, keepdims=True), want - want.mean(1, keepdims=True), atol=2e-2
+    )
+    assert _new_rows_kept(model, *fresh)
+
+
 def test_cli_fine_tunes_from_init(tmp_path, tiny_data):
     from typer.testing import CliRunner
 

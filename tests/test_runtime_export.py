@@ -304,7 +304,26 @@ def test_evaluate_maps_labels_through_characters(tiny_data, val_batch):
     assert rep.total == 80
     assert rep.top1 / rep.total == pytest.approx(share["永"])
     assert rep.top5 / rep.total == pytest.approx(1 - share["一"])  # 一 is not in the model
-    assert rep.confusions[("?", "永")] == round(share["一"] * 80)
+    # the character the model lacks is named, and counted (missed) in its script and tier
+    assert rep.confusions[("一", "永")] == round(share["一"] * 80)
+    d = rep.as_dict()
+    assert d["by_script"]["hanzi"]["n"] == d["by_tier"]["level-1"]["n"] == 80
+    assert d["by_tier"]["level-1"]["top1"] == pytest.approx(share["永"])
+
+
+def test_report_by_tier():
+    """Tiers in charset.TIERS order, only those the split holds."""
+    from collections import Counter
+
+    from recognizer.evaluate import Report
+
+    counts = {"traditional_n": 4, "traditional_top1": 1, "traditional_top5": 3,
+              "level-1_n": 2, "level-1_top1": 2, "level-1_top5": 2}  # fmt: skip
+    rep = Report(per_tier=Counter(counts))
+    assert rep.by_tier() == {
+        "level-1": {"n": 2, "top1": 1.0, "top5": 1.0},
+        "traditional": {"n": 4, "top1": 0.25, "top5": 0.75},
+    }
 
 
 def test_shipped_models_by_name(tmp_path, monkeypatch):
