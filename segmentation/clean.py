@@ -185,11 +185,13 @@ CELL_GAP = 0.3
 ROW_RULES = 4
 
 
-def _ruled_tables(across: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
+def _ruled_tables(across: np.ndarray, ink: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
     """(x0, y0, x1, y1) boxes of the stacks of :data:`TABLE_RULES` or more horizontal
     rules (``across``, bool (H, W)) over one another, each at most :data:`TABLE_ROW` text
-    heights below the last, with the number of their rules; a rule is all of its row's
-    pieces (a photo breaks them)."""
+    heights below the last with glyphs (``ink``, bool (H, W), :func:`_glyph_pixels`)
+    between them when they are a text height apart or more, with the number of their rules; a
+    rule is all of its row's pieces (a photo breaks them). A page header's rule over
+    blank space is no table's (a tilted photocopy's table took its page header in)."""
     found = []
     for y0, y1 in runs(across.any(axis=1)):
         cols = across[y0:y1].any(axis=0)
@@ -198,11 +200,13 @@ def _ruled_tables(across: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
             found.append((y0, y1, int(xs[0]), int(xs[-1]) + 1))
     tables: list[list[tuple[int, int, int, int]]] = []
     for rule in found:
-        for t in tables:
+        for t in sorted(tables, key=lambda t: -t[-1][1]):  # the nearest rule above first
             last = t[-1]
-            overlap = min(rule[3], last[3]) - max(rule[2], last[2])
-            if (overlap >= TABLE_EDGE * max(rule[3] - rule[2], last[3] - last[2])
-                    and rule[0] - last[1] <= TABLE_ROW * text_h):  # fmt: skip
+            a, b = max(rule[2], last[2]), min(rule[3], last[3])
+            gap = rule[0] - last[1]
+            if (b - a >= TABLE_EDGE * max(rule[3] - rule[2], last[3] - last[2])
+                    and gap <= TABLE_ROW * text_h
+                    and (gap < text_h or ink[last[1] : rule[0], a:b].any())):  # fmt: skip
                 t.append(rule)
                 break
         else:
@@ -227,15 +231,16 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
     paint = np.zeros(mask.shape, np.int32)
     ids = []
     boxes: list[tuple[Box, int]] = []
-    for box, n in _ruled_tables(across, text_h):  # a table's boxes that overlap are one
+    # a table's boxes that overlap are one
+    glyphs = _glyph_pixels(mask & ~rules, text_h)
+    for box, n in _ruled_tables(across, glyphs, text_h):
         over = [b for b in boxes if _overlap(b[0], box)]
         boxes = [b for b in boxes if b not in over]
         boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
     for k, ((x0, top, x1, bottom), n) in enumerate(boxes, start=1):
         if n < ROW_RULES or _spanned(down[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h):
             continue
-        cuts = _cell_gaps(mask[top:bottom, x0:x1] & ~rules[top:bottom, x0:x1],
-                          across[top:bottom, x0:x1], text_h)  # fmt: skip
+        cuts = _cell_gaps(glyphs[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h)
         out[x0 + cuts] = True
         if cuts.size:
             paint[top:bottom, x0:x1] = k
@@ -267,25 +272,30 @@ def _overlap(a: Box, b: Box) -> bool:
 CELL_ROWS = 2
 
 
-def _cell_gaps(ink: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
-    """int (K,): the middle columns of the strips down a table (``ink``, bool (H, W), its
-    rules out; ``across``, bool (H, W), its horizontal rules) at least :data:`CELL_GAP`
-    text heights wide and away from its sides where no glyph is, with glyphs on both
-    sides in :data:`CELL_ROWS` of its rows or more. A scan's specks and the bits of a
-    cell's frame left beside its text (thin upright or flat pieces) do not count; the
-    word spaces of a single line between rules (a code block, a caption) are no gaps."""
+def _glyph_pixels(ink: np.ndarray, text_h: float) -> np.ndarray:
+    """bool (H, W): the pixels of ``ink`` (bool (H, W)) that belong to glyphs, not to a
+    scan's specks or to the bits of a cell's frame left beside its text (thin upright or
+    flat pieces)."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     speck = stats[:, cv2.CC_STAT_AREA] < (0.15 * text_h) ** 2
     side = ((w <= 3) & (h >= 0.5 * text_h)) | ((h <= 3) & (w >= 0.5 * text_h))
     glyph = ~(speck | side)
     glyph[0] = False
-    glyphs = glyph[labels]
+    return glyph[labels]
+
+
+def _cell_gaps(glyphs: np.ndarray, across: np.ndarray, text_h: float) -> np.ndarray:
+    """int (K,): the middle columns of the strips down a table (``glyphs``, bool (H, W),
+    :func:`_glyph_pixels`; ``across``, bool (H, W), its horizontal rules) at least
+    :data:`CELL_GAP` text heights wide and away from its sides where no glyph is, with
+    glyphs on both sides in :data:`CELL_ROWS` of its rows or more: the word spaces of a
+    single line between rules (a code block, a caption) are no gaps."""
     blank = ~glyphs.any(axis=0)
     rules = runs(across.any(axis=1))
     rows = [glyphs[a[1] : b[0]] for a, b in zip(rules, rules[1:], strict=False)]
     margin = round(0.5 * text_h)
-    width = ink.shape[1]
+    width = glyphs.shape[1]
     cuts = []
     for a, b in runs(blank):
         if a < margin or b > width - margin or b - a < CELL_GAP * text_h:

@@ -1109,3 +1109,21 @@ def test_prose_between_rules_is_no_table():
     for line in page.chars:
         x0, x1 = min(b[0] for _, b in line), max(b[2] for _, b in line)
         assert not rules.table_columns[x0:x1].any()
+
+
+def test_a_page_headers_rule_over_blank_space_is_no_tables():
+    """Rules stacked within reach of one another are one table only where glyphs lie
+    between them: a page header's rule over the blank space above a table stays out of
+    it (a tilted photocopy's table took its page header in, +34 errors on a dev page)."""
+    from segmentation.clean import _ruled_tables
+
+    text_h = 10.0
+    across = np.zeros((200, 300), bool)
+    for y in (10, 60, 90, 120, 150):
+        across[y, 20:280] = True
+    glyphs = np.zeros_like(across)
+    for y in (70, 100, 130):  # a glyph in each of the table's rows
+        glyphs[y : y + 8, 40:48] = True
+    assert [box for box, _ in _ruled_tables(across, glyphs, text_h)] == [(20, 60, 280, 151)]
+    glyphs[30:38, 40:48] = True  # text between the first two rules: one table of five
+    assert _ruled_tables(across, glyphs, text_h) == [((20, 10, 280, 151), 5)]
