@@ -461,6 +461,16 @@ def write_manifest(entries: Sequence[Entry], out: Path) -> Path:
     return path
 
 
+def in_split(entry_split: str, split: str) -> bool:
+    """Whether an entry of ``entry_split`` is read when ``split`` is asked for (``all``:
+    every entry).
+
+    >>> in_split("dev", "dev"), in_split("test", "dev"), in_split("test", "all")
+    (True, False, True)
+    """
+    return split == "all" or entry_split == split
+
+
 def read_manifest(folder: Path) -> list[Entry]:
     """The entries of a built corpus.
 

@@ -356,7 +356,7 @@ def _render_all(pages, out: Path, seed: int, vs: Sequence[str], con) -> list[cor
 
 
 def _select(entries, split: str, sources: str, variants: str, limit: int) -> list:
-    keep = [e for e in entries if split == "all" or e.split == split]
+    keep = [e for e in entries if corpus.in_split(e.split, split)]
     if sources:
         keep = [e for e in keep if e.source in sources.split(",")]
     if variants:

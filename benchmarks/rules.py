@@ -74,7 +74,7 @@ def decode_pages(
     """Decode the split's images of a corpus, or load them from ``cache``."""
     pages = []
     for e in corpus.read_manifest(folder):
-        if e.split != split:
+        if not corpus.in_split(e.split, split):
             continue
         path = cache / f"{e.id.replace('/', '__')}.pickle" if cache else None
         if path is not None and path.is_file():
@@ -180,7 +180,7 @@ def _breakdown(gains: Sequence[Gain], corpora: dict[str, list[Page]], by: str):
 @rules_app.command("ablate")
 def ablate_cmd(
     folders: list[Path] = typer.Argument(..., help="Built corpora (runs/docs runs/docs-web)."),
-    split: str = typer.Option("dev", help="The split: dev (test only for a closing note)."),
+    split: str = typer.Option("dev", help="The split: dev (test only for a closing note), or all."),
     cache: Path = typer.Option(None, help="Keep the decoded pages here and reuse them "
                                "(delete it when the model or the decoder changes)."),
     out: Path = typer.Option(None, "--out", "-o", help="Also write the gains as JSON here."),
@@ -226,7 +226,8 @@ def _decode_corpora(folders: list[Path], split: str, reader, cache: Path | None,
 
     corpora: dict[str, list[Page]] = {}
     try:
-        total = sum(e.split == split for f in folders for e in corpus.read_manifest(f))
+        entries = [e for f in folders for e in corpus.read_manifest(f)]
+        total = sum(corpus.in_split(e.split, split) for e in entries)
     except corpus.CorpusError as err:
         con.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None

@@ -73,3 +73,10 @@ def test_pinned_pages_come_back_and_a_missing_one_is_reported(tmp_path):
     chosen, missing = corpus.pinned(cands[:5], pins["debref"])
     assert [p.page for p in chosen] == [2] and missing == [("d", 8, "test")]
     assert corpus.read_pins(tmp_path / "none.json") == {}
+
+
+def test_the_split_all_takes_every_entry():
+    """`--split all` reads every page in `docs run` and in `rules ablate` alike (ablate read
+    none: it compared the split's name literally)."""
+    assert corpus.in_split("dev", "dev") and corpus.in_split("test", "all")
+    assert not corpus.in_split("test", "dev")
