@@ -231,6 +231,9 @@ def aligned_confidences(truth: str, page) -> list[tuple[str, str, float]]:
 def doubtful_cmd(
     size: int = typer.Option(28, help="Character size in pixels."),
     thresholds: str = typer.Option("0.3,0.4,0.5,0.6,0.7,0.8,0.9"),
+    model: Path | None = typer.Option(
+        None, "--model", "-m", help="A shipped model's name, a .tflite or an export folder."
+    ),
 ) -> None:
     """Confidences of right and wrong characters on pages of DOUBTFUL_TEXTS rendered in
     DOUBTFUL_FACES, and what each threshold of ``--mark-doubtful`` would mark."""
@@ -239,7 +242,7 @@ def doubtful_cmd(
     from ocr_pipeline.reader import Reader
     from recognizer.fonts import discover
 
-    reader = Reader()
+    reader = Reader(model)
     charset = reader.predictor.charset
     faces = {f.family: f for f in discover(select_all=True) if f.style in ("Regular", "Light")}
     rows: list[tuple[str, bool, bool, float]] = []  # text, in charset, right, confidence

@@ -55,6 +55,9 @@ def render_vertical(text: str, family: str, out: Path, size: int = 28) -> Path:
 def vertical_cmd(
     faces: str = typer.Option(",".join(VERTICAL_FACES), help="Comma-separated families."),
     keep: Path | None = typer.Option(None, help="Keep the screenshots in this folder."),
+    model: Path | None = typer.Option(
+        None, "--model", "-m", help="A shipped model's name, a .tflite or an export folder."
+    ),
 ) -> None:
     """Read Chromium's vertical-rl pages; print found-vertical, order, CER per face."""
     import cv2
@@ -62,7 +65,7 @@ def vertical_cmd(
     from ocr_pipeline import Reader
     from ocr_pipeline.vertical import is_vertical
 
-    reader = Reader(layout="auto")
+    reader = Reader(model, layout="auto")
     folder = Path(keep or tempfile.mkdtemp(prefix="pageocr-vertical-"))
     folder.mkdir(parents=True, exist_ok=True)
     truth = "".join(VERTICAL_TEXT.split())
