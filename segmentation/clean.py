@@ -224,16 +224,16 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
     Args:
         mask: bool (H, W) the page's ink; rules: bool (H, W) its rules' pixels;
         across: bool (H, W) its horizontal rules; text_h: the text height;
-        down: bool (H, W) its vertical rules: a table with one from its top to its
-            bottom is a grid whose rules already give its columns, and is left to them.
+        down: bool (H, W) its vertical rules: a table with one running on through its
+            horizontal rules is a grid whose rules already give its columns, and is left
+            to them (:func:`_spanned`).
     """
     out = np.zeros(mask.shape[1], bool)
     paint = np.zeros(mask.shape, np.int32)
     ids = []
     boxes: list[tuple[Box, int]] = []
-    # a table's boxes that overlap are one
     glyphs = _glyph_pixels(mask & ~rules, text_h)
-    for box, n in _ruled_tables(across, glyphs, text_h):
+    for box, n in _ruled_tables(across, glyphs, text_h):  # boxes that overlap are one
         over = [b for b in boxes if _overlap(b[0], box)]
         boxes = [b for b in boxes if b not in over]
         boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
