@@ -10,6 +10,7 @@ before the specks (:func:`find_rules`) and taken out of the ink.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import NamedTuple
 
@@ -158,7 +159,8 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     wide = _wide_rules(mask, text_h, glyph_px, rules)
     # a rule's blurred edges are no glyph's either (a scan's header rule left "''''")
     rules = cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    rules &= (np.asarray(mask) > 0) & ~glyph_px
+    ink = np.asarray(mask) > 0
+    rules &= ink & ~glyph_px
     rules |= wide
     if not rules.any():
         return None
@@ -168,7 +170,7 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     columns, tables = _inner_columns(joined, across > 0, grid_down, text_h)
     rows = table_rows(joined, across > 0, tables)
     # a table whose cells' sides a print, a scan or a photo lost: its rules alone
-    more, more_rows = _gutter_columns(np.asarray(mask) > 0, rules, across > 0, text_h, down > 0)
+    more, more_rows = _gutter_columns(ink, rules, across > 0, text_h, down > 0)
     return Rules(rules, columns | more, np.where(rows >= 0, rows, more_rows))
 
 
@@ -229,6 +231,8 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
             to them (:func:`_spanned`).
     """
     out = np.zeros(mask.shape[1], bool)
+    if len(runs(across.any(axis=1))) < ROW_RULES:  # no table to cut: spare the labelling
+        return out, np.full(mask.shape[0], -1, np.int32)
     paint = np.zeros(mask.shape, np.int32)
     ids = []
     boxes: list[tuple[Box, int]] = []
@@ -293,7 +297,7 @@ def _cell_gaps(glyphs: np.ndarray, across: np.ndarray, text_h: float) -> np.ndar
     single line between rules (a code block, a caption) are no gaps."""
     blank = ~glyphs.any(axis=0)
     rules = runs(across.any(axis=1))
-    rows = [glyphs[a[1] : b[0]] for a, b in zip(rules, rules[1:], strict=False)]
+    rows = [glyphs[a[1] : b[0]] for a, b in itertools.pairwise(rules)]
     margin = round(0.5 * text_h)
     width = glyphs.shape[1]
     cuts = []
