@@ -103,6 +103,24 @@ img, input, textarea, select { color: transparent !important; text-shadow: none 
 ::placeholder { color: transparent !important; }
 """
 
+#: Chromium prints the bullets of lists (disc, circle, square markers) as shapes, not as
+#: text, so a printed page's text layer lacks the bullets drawn on it.  Before printing,
+#: such markers become the character "•", which the text layer then holds.
+_BULLETS_AS_TEXT_JS = r"""
+() => {
+  let n = 0;
+  for (const li of document.querySelectorAll('li')) {
+    const s = getComputedStyle(li);
+    if (s.display === 'list-item' && s.listStyleImage === 'none'
+        && ['disc', 'circle', 'square'].includes(s.listStyleType)) {
+      li.style.listStyleType = '"\\2022\\00a0\\00a0"';
+      n += 1;
+    }
+  }
+  return n;
+}
+"""
+
 #: The character walk: ``(root, o) => {chars, cut}``.  Every non-whitespace code point
 #: of every text node under ``root`` that is drawn: its rect (CSS px, relative to the
 #: viewport) and whether whitespace stood before it in the DOM since the last drawn
@@ -569,6 +587,9 @@ class Browser:
     ) -> Path:
         """Chromium's print-to-PDF of a local page, backgrounds and images included.
 
+        The bullets of lists are printed as the character "•" (:data:`_BULLETS_AS_TEXT_JS`),
+        so that the PDF's text layer, the truth of its pages, holds every mark drawn.
+
         Args:
             html: the page (a local file).
             out: the PDF to write (its folder is made).
@@ -584,6 +605,7 @@ class Browser:
         out.parent.mkdir(parents=True, exist_ok=True)
         with self._load(html, 1024, 768, 1.0) as page:
             self._settle(page)
+            page.evaluate(_BULLETS_AS_TEXT_JS)
             m = f"{margin_mm}mm"
             page.pdf(
                 path=str(out),

@@ -169,3 +169,5 @@ def test_print_pdf_text_layer(browser, page, tmp_path):
     text = _squash(doc[0].get_textpage().get_text_range())
     for part in (LINE1, LINE2, PROSE):
         assert _squash(part) in text
+    # the list's bullet, which Chromium would print as a shape, is text the layer holds
+    assert "•行中" in text
