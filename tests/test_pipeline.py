@@ -484,6 +484,28 @@ def test_fullwidth_symbols_need_a_cell():
 
 
 @pytest.mark.parametrize(
+    "advance, want",
+    [
+        (39, "维护。(参看"),  # 1.3 cells from 。 to 参: an ASCII ( in the blank half of 。's
+        (45, "维护。（参看"),  # 1.5 cells: a full-width （ tucked into it (xeCJK)
+        (60, "维护。（参看"),  # 2 cells: a full-width （ in a cell of its own (Chromium)
+    ],
+)
+def test_a_bracket_after_a_full_width_mark_follows_the_advance(advance, want):
+    # hanzi every 30 px (line height 30); 。 at the left of its cell; the bracket's
+    # gap to 。 is over half a line height in every case, so its own gaps cannot tell
+    x = 60 + advance
+    boxes = np.array([[0, 0, 28, 30], [30, 0, 58, 30], [60, 20, 68, 28],
+                      [x - 8, 2, x - 2, 32], [x, 0, x + 28, 30],
+                      [x + 30, 0, x + 58, 30]])  # fmt: skip
+    got = "".join(fix_width_forms(list("维护。(参看"), boxes, 30))
+    assert got == want
+    from ocr_pipeline.corrections import pair_brackets
+
+    assert pair_brackets([list(got)])[0] == list(want)  # no partner: left as read
+
+
+@pytest.mark.parametrize(
     "gap, margin, want",
     [
         (1, 0.3, "如下:"),  # read as ASCII, hugging its neighbour
