@@ -4,11 +4,14 @@ of level-2 characters, set by Chromium, read by pageocr (one or more models), Te
 engine (issue 22).
 
 * Traditional pages: the DESCRIPTION (描述) section of zh_TW man pages of Debian's
-  manpages-zh (``/usr/share/man/zh_TW/man1``), the ones with the most prose, roff markup
-  stripped, about 600-1200 characters a page, in traditional faces.
+  manpages-zh (``/usr/share/man/zh_TW/man1``), the ones with the most hanzi of prose,
+  roff markup stripped, about 600-1200 characters a page, in traditional faces.
 * Level-2 pages: :data:`LEVEL2_TEXTS`, names and places written for this benchmark (the
-  level-2 text of ``python -m benchmarks charsets doubtful`` and more), in simplified
-  faces.
+  level-2 text of ``python -m benchmarks charsets doubtful`` and more; about a fifth of
+  their hanzi are level 2), in simplified faces.
+
+One face of each kind, WenQuanYi Zen Hei, is held out from pageocr's training; the
+others (Noto CJK, AR PL UMing) are training faces, which the report marks.
 
 The truth of a page is the text Chromium drew on its screenshot
 (:meth:`benchmarks.browser.Browser.screenshot_page`); CER ignores whitespace.
@@ -44,12 +47,15 @@ from benchmarks.engines import (
 from benchmarks.manpages import read_manpage, roff_paragraphs
 from benchmarks.scoring import Score, hanzi_only, score
 from benchmarks.tables import console, rich_table
+from recognizer.fonts import DEFAULT_HELDOUT
 
 TRAD_MAN_DIR = Path("/usr/share/man/zh_TW/man1")
-#: Faces of the traditional pages, one a page in turn.
-TRAD_FACES = ("Noto Sans CJK TC", "AR PL UMing TW", "Noto Serif CJK TC")
+#: Faces of the traditional pages, one a page in turn; WenQuanYi Zen Hei is one of the
+#: families held out from training (``recognizer.fonts.DEFAULT_HELDOUT``), the others
+#: are training faces.
+TRAD_FACES = ("Noto Sans CJK TC", "AR PL UMing TW", "WenQuanYi Zen Hei")
 #: Faces of the level-2 pages: each face sets all of :data:`LEVEL2_TEXTS` on one page.
-LEVEL2_FACES = ("Noto Sans CJK SC", "Noto Serif CJK SC")
+LEVEL2_FACES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
 #: Titles (in part) of the section a traditional page is taken from.
 DESCRIPTION_TITLES = ("描述", "DESCRIPTION")
 
@@ -376,7 +382,8 @@ def report(shots: Sequence[Rendered], results: Sequence[Result], times: dict[str
         n2, nh = level2_share(s.truth)
         rel = os.path.relpath(s.image.resolve(), out.parent.resolve())
         n_chars = len("".join(s.truth.split()))
-        lines.append(f"- [{s.image.name}]({rel}): {s.page.source}, {s.page.face}, "
+        held = " (held out from training)" if s.page.face in DEFAULT_HELDOUT else ""
+        lines.append(f"- [{s.image.name}]({rel}): {s.page.source}, {s.page.face}{held}, "
                      f"{n_chars} characters, {nh} hanzi, {n2} of level 2")  # fmt: skip
     lines += ["", markdown(table_rows(results)), "Wall time per engine (all pages):", ""]
     lines += [f"- {eng}: {sec:.1f} s" for eng, sec in times.items()]
