@@ -15,6 +15,7 @@ from benchmarks.pages import pages_cmd, pool_cmd
 from benchmarks.pdflayer import pdflayer_cmd
 from benchmarks.rules import rules_app
 from benchmarks.screens import screens_cmd
+from benchmarks.scripts import scripts_cmd
 from benchmarks.speed import render_cmd, speed_cmd
 from benchmarks.timings import timings_cmd
 from benchmarks.vertical import vertical_cmd
@@ -32,6 +33,7 @@ app.command("screens")(screens_cmd)
 app.command("speed")(speed_cmd)
 app.command("render")(render_cmd)
 app.command("vertical")(vertical_cmd)
+app.command("scripts")(scripts_cmd)
 
 if __name__ == "__main__":
     app()

@@ -108,11 +108,12 @@ def pageocr_in_process(model: Path | None = None, rules: str = "default") -> Eng
     return Engine("pageocr", ("in-process",), reader=read)
 
 
-def tesseract_engine(threads: int = 0) -> tuple[Engine | None, str]:
-    """Tesseract 5 with ``chi_sim``, or None and the reason it cannot run.
+def tesseract_engine(threads: int = 0, lang: str = "chi_sim") -> tuple[Engine | None, str]:
+    """Tesseract 5 with ``lang`` (``chi_sim``), or None and the reason it cannot run.
 
     Args:
         threads: OMP_THREAD_LIMIT for Tesseract; 0 keeps its default (all cores).
+        lang: the traineddata read with (``chi_tra`` for traditional Chinese).
     """
     exe = shutil.which("tesseract")
     if exe is None:
@@ -121,10 +122,11 @@ def tesseract_engine(threads: int = 0) -> tuple[Engine | None, str]:
         langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as err:
         return None, f"tesseract does not run: {err}"
-    if "chi_sim" not in (langs.stdout + langs.stderr).split():
-        return None, "tesseract has no chi_sim data (apt-get install tesseract-ocr-chi-sim)"
+    if lang not in (langs.stdout + langs.stderr).split():
+        package = "tesseract-ocr-" + lang.replace("_", "-")
+        return None, f"tesseract has no {lang} data (apt-get install {package})"
     env = (("OMP_THREAD_LIMIT", str(threads)),) if threads > 0 else ()
-    return Engine("tesseract", (exe, "{image}", "stdout", "-l", "chi_sim"), env=env), ""
+    return Engine("tesseract", (exe, "{image}", "stdout", "-l", lang), env=env), ""
 
 
 def tesseract_version() -> str:
