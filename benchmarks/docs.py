@@ -58,22 +58,26 @@ def in_truth_order(truth: str, hyp: str, n: int = 3) -> str:
 
     >>> in_truth_order("一二三四\n五六七八", "五六七八\n一二三四")
     '一二三四\n五六七八'
+    >>> in_truth_order("一二三\n四五六\n一二三", "四五六\n一二三\n一二三")  # each copy once
+    '一二三\n四五六\n一二三'
     """
     t = "".join(truth.split())
     grams: dict[str, list[int]] = {}
     for i in range(len(t) - n + 1):
         grams.setdefault(t[i : i + n], []).append(i)
-    placed, last = [], -1.0
+    placed, last, taken = [], -1.0, set()
     for k, line in enumerate(hyp.splitlines()):
         s = "".join(line.split())
         votes: dict[int, int] = {}
         for i in range(len(s) - n + 1):
             for p in grams.get(s[i : i + n], ()):
                 votes[p - i] = votes.get(p - i, 0) + 1
-        if votes:  # the start most n-grams agree on; of those, the nearest after the last
-            best = max(votes.values())
-            pos = float(min((o for o, v in votes.items() if v == best),
-                            key=lambda o: (o < last, abs(o - last))))  # fmt: skip
+        if votes:  # the start most n-grams agree on; of those, one no line took yet
+            best = max(votes.values())  # (a line the truth holds twice), nearest after the last
+            tied = [o for o, v in votes.items() if v == best]
+            free = [o for o in tied if o not in taken] or tied
+            pos = float(min(free, key=lambda o: (o < last, abs(o - last))))
+            taken.add(int(pos))
         else:
             pos = last + 1e-3
         placed.append((pos, k, line))

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks import corpus, degrade
-from benchmarks.docs import class_counts
+from benchmarks.docs import class_counts, in_truth_order
 from benchmarks.scoring import cer
 from segmentation.page import find_page, flatten_page
 
@@ -168,6 +168,15 @@ def test_class_counts_split_hanzi_latin_and_marks():
     assert counts["latin"] == (1, 4)
     assert counts["punct"] == (2, 2)  # ， read , and 。 missing
     assert counts["all"][1] == 8
+
+
+def test_a_line_the_truth_holds_twice_is_placed_once_at_each():
+    # a web page's navigation bar, above and below the text; the reader read the side
+    # bar first, so both bars come after lines placed at the end of the truth
+    nav, body, side = "上一页首页下一页", "正文的第一行文字", "侧栏目录索引一二"
+    truth = "\n".join([nav, body, nav, side])
+    assert in_truth_order(truth, "\n".join([side, nav, body, nav])) == truth
+    assert class_counts(truth, "\n".join([side, nav, body, nav]))["all"] == (0, 32)
 
 
 def test_reserved_packages_are_refused():
