@@ -35,6 +35,14 @@ NOISE_FACTOR = 6.0
 BLOCK_FILL = 0.72
 #: ... and is darker than the paper around it by this share of the paper's level.
 BLOCK_STEP = 0.35
+#: A light block (a web page's grey navigation band, a shaded box) is darker than the
+#: paper by at least this share of the paper's level ...
+LIGHT_STEP = 0.06
+#: ... and steps down at its outline: the paper just outside it has come this share of
+#: the way back up already (a shade of uneven light fades out instead).
+LIGHT_EDGE = 0.75
+#: ... and covers at most this share of the page (a band, a box; not a shadow's half).
+LIGHT_AREA = 0.25
 #: Longest side of the copy used to estimate polarity and background.
 _WORK_SIDE = 600
 #: Up to this many pixels, the background's statistics use every pixel.
@@ -156,18 +164,38 @@ def _read_blocks(g: np.ndarray, ink: np.ndarray, small: np.ndarray | None = None
     small = _downscale(g) if small is None else small
     scale = small.shape[0] / g.shape[0]
     level, dark = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    for box in _solid_boxes(dark, g.shape, scale):
+        _read_block(g, ink, box, level)
+    # light blocks: a grey band darker than the paper but lighter than Otsu's level,
+    # which the background's wide max filter made a slab of ink with the text lost in it
+    light = float(percentile(small, 90)) * (1.0 - LIGHT_STEP)
+    if light > level:
+        pale = ((small < light) & (small > level)).astype(np.uint8)
+        for box in _solid_boxes(pale, g.shape, scale):
+            x0, y0, x1, y1 = box
+            if median(g[y0:y1, x0:x1]) > level:  # dark blocks were read above
+                _read_block(g, ink, box, light)
+
+
+def _solid_boxes(dark: np.ndarray, shape: tuple[int, ...], scale: float) -> list[tuple]:
+    """Boxes (x0, y0, x1, y1) at full resolution (``shape``) of the components of
+    ``dark`` (uint8 (h, w), a copy shrunk by ``scale``) that fill ``BLOCK_FILL`` of their
+    box and are at least 40 x 16 pixels at full resolution."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     solid = (area >= BLOCK_FILL * w * h) & (w >= 40 * scale) & (h >= 16 * scale)
+    boxes = []
     for i in np.flatnonzero(solid):
         x0, y0 = max(int(x[i] / scale) - 2, 0), max(int(y[i] / scale) - 2, 0)
-        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + 2, g.shape[1])
-        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + 2, g.shape[0])
-        _read_block(g, ink, (x0, y0, x1, y1), level)
+        x1 = min(int(np.ceil((x[i] + w[i]) / scale)) + 2, shape[1])
+        y1 = min(int(np.ceil((y[i] + h[i]) / scale)) + 2, shape[0])
+        boxes.append((x0, y0, x1, y1))
+    return boxes
 
 
 def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float) -> None:
-    """:func:`_read_blocks` for one block's box (x0, y0, x1, y1) of the page."""
+    """:func:`_read_blocks` for one block's box (x0, y0, x1, y1) of the page, darker
+    than ``level``."""
     x0, y0, x1, y1 = box
     g, ink = page[y0:y1, x0:x1], page_ink[y0:y1, x0:x1]
     dark = (g <= level).astype(np.uint8)
@@ -191,15 +219,25 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
     ring[y0 - ry : y1 - ry, x0 - rx : x1 - rx] = False
     around = float(median(surround[ring])) if ring.any() else 255.0
     shade = float(median(g[inside & (dark > 0)]))
-    if around - shade < BLOCK_STEP * around:
+    if around - shade < LIGHT_STEP * around:
         return
+    pale = around - shade < BLOCK_STEP * around
+    if pale:  # a light block: small, a sharp step at its outline
+        ring = (cv2.dilate(outline, np.ones((5, 5), np.uint8)) > 0) & ~inside
+        if w * h > LIGHT_AREA * page.size or not ring.any():
+            return  # a lid's shadow over half a scan
+        if median(g[ring]) - shade < LIGHT_EDGE * (around - shade):
+            return  # a shade of uneven light, fading out
     square = np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)
     inner = cv2.erode(outline, square) > 0
     local = g.copy()
     local[~inner] = int(shade)
     text = ink_image(local, blocks=False)
     wide = w >= 2 * h  # a code block, a button; not a photo's blurred dense hanzi
-    if wide and np.count_nonzero(text[inner] >= INK_THRESHOLD) >= TEXT_SHARE * inner.sum():
+    has_text = np.count_nonzero(text[inner] >= INK_THRESHOLD) >= TEXT_SHARE * inner.sum()
+    if pale and not has_text:
+        return  # a grey margin beside a web page's column: left as it was
+    if wide and has_text:
         # a block with text: its edge, blurred out past the outline by a scan, is no ink
         # either (a scanned code block's rim, turned with the page, left dashes over and
         # under its lines, which were read with them)

@@ -256,6 +256,25 @@ def test_light_text_on_a_dark_block_is_ink(para, shade):
     assert _matched(seg, page) == sum(len(line) for line in page.chars)
 
 
+@pytest.mark.parametrize("band", [200, 214])
+def test_text_on_a_light_grey_band_is_ink(para, band):
+    """A grey band across a page (a web page's navigation bar, a shaded box), darker
+    than the paper but far lighter than the text: the band is paper, its text ink. The
+    background's max filter, wider than the band, had made all of it a slab of ink."""
+    page, _ = para
+    h, w = page.image.shape
+    image = np.full((h, 1600), 255, np.uint8)  # a wide page: the filter is 48 px wide
+    image[:, :w] = page.image
+    truth = image < 128
+    _, y0, _, y1 = page.line_boxes[3]
+    y0, y1 = y0 - 8, y1 + 8  # a band 43 px high
+    paper = image[y0:y1].astype(np.float32) / 255  # 1 on paper, 0 on ink
+    image[y0:y1] = np.rint(paper * band + (1 - paper) * 85).astype(np.uint8)
+    assert mask_iou(binarize(image)[y0:y1], truth[y0:y1]) > 0.8
+    seg = segment_page(image)
+    assert _matched(seg, page) == sum(len(line) for line in page.chars)
+
+
 def test_uneven_light_is_not_a_block(para):
     page, _ = para
     h, w = page.image.shape
