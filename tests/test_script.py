@@ -119,6 +119,22 @@ def test_out_of_set_characters_are_never_silent(tmp_path):
     assert DOUBTFUL_MARK not in plain
 
 
+def test_the_larger_model_reads_issue_22s_sentences(tmp_path):
+    """``-m zh11k`` (通用规范汉字表 and traditional forms) reads the characters the default
+    model has no class for (婷 嗯, and 張 說 這 體 as drawn, not simplified), marking none
+    of them doubtful."""
+    png, lines = _issue22_page(tmp_path)
+    charset = Reader(model="zh11k").predictor.charset
+    assert all(c in charset for line in lines for c in line)
+    result = runner.invoke(app, ["read", str(png), "-m", "zh11k", "--mark-doubtful"])
+    assert result.exit_code == 0, result.output
+    got = result.stdout.split("\n")[:-1]
+    pairs = list(zip(lines, got, strict=True))
+    wrong = sum(sum(a != b for a, b in zip(w, g, strict=False)) + abs(len(w) - len(g))
+                for w, g in pairs)  # fmt: skip
+    assert wrong <= 1, got  # of 23 characters
+
+
 @pytest.mark.parametrize("fmt", ["json", "tsv", "hocr", "pdf"])
 def test_cli_mark_doubtful_wants_the_text_format(tmp_path, fmt):
     result = runner.invoke(app, ["read", str(PARAGRAPH), "--mark-doubtful", "--format", fmt,
