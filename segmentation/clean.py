@@ -187,19 +187,27 @@ CELL_GAP = 0.3
 ROW_RULES = 4
 
 
-def _ruled_tables(across: np.ndarray, ink: np.ndarray, text_h: float) -> list[tuple[Box, int]]:
+def _ruled_tables(across: np.ndarray, ink: np.ndarray, text_h: float,
+                  pieces: np.ndarray | None = None) -> list[tuple[Box, int]]:  # fmt: skip
     """(x0, y0, x1, y1) boxes of the stacks of :data:`TABLE_RULES` or more horizontal
     rules (``across``, bool (H, W)) over one another, each at most :data:`TABLE_ROW` text
     heights below the last with glyphs (``ink``, bool (H, W), :func:`_glyph_pixels`)
     between them when they are a text height apart or more, with the number of their rules; a
-    rule is all of its row's pieces (a photo breaks them). A page header's rule over
-    blank space is no table's (a tilted photocopy's table took its page header in)."""
+    rule is all of its row's pieces (a photo breaks them), and reaches as far as the
+    rule pixels (``pieces``, bool (H, W)) in its rows run on from it with gaps under
+    :data:`CELL_GAP` text heights: a narrow first column's own cell frames, too short to
+    be rules alone, are the table's too. A page header's rule over blank space is no
+    table's (a tilted photocopy's table took its page header in)."""
     found = []
     for y0, y1 in runs(across.any(axis=1)):
         cols = across[y0:y1].any(axis=0)
         xs = np.flatnonzero(cols)
         if xs.size >= RULE_LENGTH * text_h:
-            found.append((y0, y1, int(xs[0]), int(xs[-1]) + 1))
+            x0, x1 = int(xs[0]), int(xs[-1]) + 1
+            if pieces is not None:
+                row = np.asarray(pieces[y0:y1].any(axis=0) | cols)
+                x0, x1 = _reach(row, x0, x1, CELL_GAP * text_h)
+            found.append((y0, y1, x0, x1))
     tables: list[list[tuple[int, int, int, int]]] = []
     for rule in found:
         for t in sorted(tables, key=lambda t: -t[-1][1]):  # the nearest rule above first
@@ -215,6 +223,18 @@ def _ruled_tables(across: np.ndarray, ink: np.ndarray, text_h: float) -> list[tu
             tables.append([rule])
     return [((min(r[2] for r in t), t[0][0], max(r[3] for r in t), t[-1][1]), len(t))
             for t in tables if len(t) >= TABLE_RULES]  # fmt: skip
+
+
+def _reach(row: np.ndarray, x0: int, x1: int, gap: float) -> tuple[int, int]:
+    """[x0, x1) widened over ``row`` (bool (W,)) while its set pixels follow on with
+    blank gaps under ``gap`` pixels."""
+    for a, b in runs(row)[::-1]:
+        if a < x0 and x0 - b < gap:
+            x0 = a
+    for a, b in runs(row):
+        if b > x1 and a - x1 < gap:
+            x1 = b
+    return x0, x1
 
 
 def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, text_h: float,
@@ -237,7 +257,7 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
     ids = []
     boxes: list[tuple[Box, int]] = []
     glyphs = _glyph_pixels(mask & ~rules, text_h)
-    for box, n in _ruled_tables(across, glyphs, text_h):  # boxes that overlap are one
+    for box, n in _ruled_tables(across, glyphs, text_h, rules):  # boxes that overlap are one
         over = [b for b in boxes if _overlap(b[0], box)]
         boxes = [b for b in boxes if b not in over]
         boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
@@ -279,7 +299,12 @@ CELL_ROWS = 2
 def _glyph_pixels(ink: np.ndarray, text_h: float) -> np.ndarray:
     """bool (H, W): the pixels of ``ink`` (bool (H, W)) that belong to glyphs, not to a
     scan's specks or to the bits of a cell's frame left beside its text (thin upright or
-    flat pieces)."""
+    flat pieces). Upright runs 1.5 text heights tall or more are no glyph's strokes: they
+    are taken out first, so that a cell's side that its text touches (a narrow column's
+    double frame at 96 dpi) does not make one glyph of the cell."""
+    tall = cv2.morphologyEx(ink.view(np.uint8), cv2.MORPH_OPEN,
+                            np.ones((max(3, round(1.5 * text_h)), 1), np.uint8)) > 0  # fmt: skip
+    ink = ink & ~tall
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     speck = stats[:, cv2.CC_STAT_AREA] < (0.15 * text_h) ** 2

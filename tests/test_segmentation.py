@@ -1146,3 +1146,32 @@ def test_a_page_headers_rule_over_blank_space_is_no_tables():
     assert [box for box, _ in _ruled_tables(across, glyphs, text_h)] == [(20, 60, 280, 151)]
     glyphs[30:38, 40:48] = True  # text between the first two rules: one table of five
     assert _ruled_tables(across, glyphs, text_h) == [((20, 10, 280, 151), 5)]
+
+
+def test_a_narrow_first_columns_cell_frames_belong_to_the_table():
+    """Debian Reference prints tables whose first column is a few hanzi wide, each cell
+    in its own frame: that column's top and bottom edges are too short to be rules
+    alone, and at 96 dpi its text touches the cell's sides. The table reaches over
+    them (the frames' pieces in the rules' rows), and a side is no glyph even where the
+    text touches it, so the blank strip between the columns is found (a dev page:
+    124 -> 78 errors of 229)."""
+    from segmentation.clean import _glyph_pixels, _ruled_tables
+
+    text_h = 10.0
+    across = np.zeros((200, 300), bool)
+    pieces = np.zeros_like(across)
+    for y in (10, 50, 90, 130):
+        across[y, 70:280] = True  # the wide column's frame edges: rules
+        pieces[y, 20:68] = True  # the narrow column's: 4.8 text heights, 2 px apart
+    glyphs = np.zeros_like(across)
+    for y in (20, 60, 100):
+        glyphs[y : y + 8, 30:60] = True
+        glyphs[y : y + 8, 100:130] = True
+    assert [box for box, _ in _ruled_tables(across, glyphs, text_h)] == [(70, 10, 280, 131)]
+    wider = _ruled_tables(across, glyphs, text_h, pieces)
+    assert [box for box, _ in wider] == [(20, 10, 280, 131)]
+    ink = np.zeros_like(across)
+    ink[10:131, 64:66] = True  # the narrow cell's right side, two pixels wide
+    ink[20:28, 50:64] = True  # a glyph touching it
+    got = _glyph_pixels(ink, text_h)
+    assert got[20:28, 50:64].all() and not got[10:131, 64:66].any()
