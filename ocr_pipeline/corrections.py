@@ -132,7 +132,7 @@ def _full_after_mark(chars: list[str], boxes: np.ndarray, i: int, line_height: f
     hanzi cells (:data:`AFTER_MARK_FULL`); ``boxes`` int (N, 4)."""
     steps = [boxes[k + 1][0] - boxes[k][0] for k in range(len(chars) - 1)
              if is_hanzi(chars[k]) and is_hanzi(chars[k + 1])]  # fmt: skip
-    pitch = float(np.median(steps)) if steps else line_height
+    pitch = float(median(steps)) if steps else line_height
     return (boxes[i + 1][0] - boxes[i - 1][0]) / max(pitch, 1.0) >= AFTER_MARK_FULL
 
 

@@ -223,10 +223,10 @@ def _read_block(page: np.ndarray, page_ink: np.ndarray, box: tuple, level: float
         return
     pale = around - shade < BLOCK_STEP * around
     if pale:  # a light block: small, a sharp step at its outline
-        ring = (cv2.dilate(outline, np.ones((5, 5), np.uint8)) > 0) & ~inside
-        if w * h > LIGHT_AREA * page.size or not ring.any():
+        rim = (cv2.dilate(outline, np.ones((5, 5), np.uint8)) > 0) & ~inside
+        if w * h > LIGHT_AREA * page.size or not rim.any():
             return  # a lid's shadow over half a scan
-        if median(g[ring]) - shade < LIGHT_EDGE * (around - shade):
+        if median(g[rim]) - shade < LIGHT_EDGE * (around - shade):
             return  # a shade of uneven light, fading out
     square = np.ones((2 * edge + 1, 2 * edge + 1), np.uint8)
     inner = cv2.erode(outline, square) > 0
