@@ -21,7 +21,7 @@ import typer
 
 from benchmarks import corpus
 from benchmarks.scoring import edit_distance, hanzi_only
-from benchmarks.tables import console, rich_table
+from benchmarks.tables import console, markdown_table, rich_table
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +145,6 @@ def summary_rows(results: Sequence[Result], by: Callable[[Result], str]) -> list
 
 HEADER = ["group", "engine", "images", "chars", "CER all", "hanzi", "latin", "punct", "strict",
           "s/image"]  # fmt: skip
-
-
-def markdown(rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * 2 + "---:|" * (len(HEADER) - 2)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
 
 
 def _cache_path(folder: Path, engine: str) -> Path:
@@ -454,9 +448,9 @@ def report(results: Sequence[Result], folder: Path, split: str, tag: str, con,
     md = (
         f"# Real-document corpus, split {split}\n\n{len(results)} reads in {wall:.0f} s"
         f"{f', {len(errors)} failed' if errors else ''}.\n\n## Per variant\n\n"
-        + markdown(by_variant)
+        + markdown_table(HEADER, by_variant)
         + "\n## Per source and variant\n\n"
-        + markdown(by_source)
+        + markdown_table(HEADER, by_source)
     )
     (folder / f"report-{split}{tag}.md").write_text(md, encoding="utf-8")
     with (folder / f"results-{split}{tag}.jsonl").open("w", encoding="utf-8") as f:

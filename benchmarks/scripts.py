@@ -46,7 +46,7 @@ from benchmarks.engines import (
 )
 from benchmarks.manpages import read_manpage, roff_paragraphs
 from benchmarks.scoring import Score, hanzi_only, score
-from benchmarks.tables import console, rich_table
+from benchmarks.tables import console, markdown_table, rich_table
 from recognizer.fonts import DEFAULT_HELDOUT
 
 TRAD_MAN_DIR = Path("/usr/share/man/zh_TW/man1")
@@ -355,12 +355,6 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
     return rows
 
 
-def markdown(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> str:
-    """A Markdown table; columns after the second right-aligned."""
-    align = ["---" if i < 2 else "---:" for i in range(len(header))]
-    return "".join("| " + " | ".join(r) + " |\n" for r in [header, align, *rows])
-
-
 def level2_share(text: str) -> tuple[int, int]:
     """(level-2 hanzi of the 通用规范汉字表, all hanzi) of ``text``."""
     from recognizer.charset import Charset
@@ -385,7 +379,8 @@ def report(shots: Sequence[Rendered], results: Sequence[Result], times: dict[str
         held = " (held out from training)" if s.page.face in DEFAULT_HELDOUT else ""
         lines.append(f"- [{s.image.name}]({rel}): {s.page.source}, {s.page.face}{held}, "
                      f"{n_chars} characters, {nh} hanzi, {n2} of level 2")  # fmt: skip
-    lines += ["", markdown(table_rows(results)), "Wall time per engine (all pages):", ""]
+    table = markdown_table(HEADER, table_rows(results))
+    lines += ["", table, "Wall time per engine (all pages):", ""]
     lines += [f"- {eng}: {sec:.1f} s" for eng, sec in times.items()]
     errors = [f"- {r.engine} on {r.stem}: {r.error}" for r in results if r.error]
     return "\n".join(lines + (["", "Errors:", *errors] if errors else [])) + "\n"

@@ -1,5 +1,5 @@
-"""Console output of the benchmarks: a rich console and a table (rich is imported when
-used)."""
+"""Output of the benchmarks: a rich console, a table on it (rich is imported when
+used) and the same table in Markdown."""
 
 from __future__ import annotations
 
@@ -21,3 +21,11 @@ def rich_table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]])
     for r in rows:
         table.add_row(*r)
     return table
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """The rows as a Markdown table, aligned as :func:`rich_table` aligns them (the first
+    two columns left, the others right); each line ends with a newline."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
