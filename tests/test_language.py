@@ -114,17 +114,52 @@ def test_build_and_save_round_trip(tmp_path, tiny):
     )
 
 
+def test_traditional_forms_get_the_pairs_of_their_words():
+    opencc = pytest.importorskip("opencc")
+    converts = [opencc.OpenCC(f"{name}.json").convert for name in ("s2t", "s2tw")]
+    words = list(build_bigram.with_traditional([("发现", 9000.0), ("里面", 5000.0)], converts))
+    assert words == [("发现", 9000.0), ("發現", 9000.0), ("里面", 5000.0), ("裏面", 5000.0),
+                     ("裡面", 5000.0)]  # fmt: skip
+    model = build_bigram.build(words, "发现發現里裏裡面", "test")
+    ix = model.index
+    after = model.log_prob(
+        np.array([ix["發"], ix["发"], ix["裡"]]), np.array([ix["現"]] * 2 + [ix["面"]])
+    )
+    # 發現 is a word of the traditional script; 发現 mixes the scripts and is no word
+    assert after[0] > after[1] + 3 and after[2] > after[1] + 3
+
+
 def test_shipped_model_loads_and_covers_the_charset():
     # its load time is a benchmark figure: python -m benchmarks timings
     assert L.DATA.exists() and L.DATA.stat().st_size < 3_000_000
     model = L.load()
-    hanzi = Charset.from_spec("gb2312-1").chars
+    hanzi = Charset.from_spec("gb2312-1+tgscc+trad").chars  # every hanzi of zh11k too
     assert set(hanzi) <= set(model.index)
-    assert "jieba" in model.source
+    assert "jieba" in model.source and "traditional" in model.source
     ix = model.index
     lp = model.log_prob(np.array([ix["模"], ix["冲"]]), np.array([ix["式"], ix["突"]]))
     lq = model.log_prob(np.array([ix["棋"], ix["中"]]), np.array([ix["式"], ix["突"]]))
     assert (lp > lq + 3).all()
+
+
+def test_the_shipped_model_reads_traditional_words():
+    model = L.load()
+    ix = model.index
+    # 說明 and 發現 are words of the traditional script, as 说明 and 发现 are of the simplified
+    good = model.log_prob(np.array([ix["說"], ix["發"]]), np.array([ix["明"], ix["現"]]))
+    poor = model.log_prob(np.array([ix["脫"], ix["發"]]), np.array([ix["明"], ix["規"]]))
+    assert (good > poor + 3).all()
+
+
+def test_a_rare_character_the_cnn_is_sure_of_stays(tiny):
+    # 缪玥, a name: jieba counts 玥 10 times and 明 222,671 times; the context alone
+    # (缪明 is no word either) must not turn a sure 玥 into the common look-alike
+    model = L.load()
+    alts = [[("缪", 0.95)], [("玥", 0.9), ("明", 0.05)]]
+    assert L.correct(["缪", "玥"], alts, model) == ["缪", "玥"]
+    # where the CNN is torn, the common character still wins
+    alts = [[("缪", 0.95)], [("玥", 0.3), ("明", 0.25)]]
+    assert L.correct(["缪", "玥"], alts, model) == ["缪", "明"]
 
 
 def test_context_scores_favour_words_and_are_bounded(tiny):

@@ -6,14 +6,19 @@ docstring gives the model) from jieba's word list::
     python -m tools.build_bigram /tmp/jieba/jieba-0.42.1.tar.gz
 
 jieba 0.42.1 (MIT licence, (c) 2013 Sun Junyi) is needed only here, as a file: its
-``jieba/dict.txt`` (~349k words with frequencies), restricted to the recogniser's hanzi.
+``jieba/dict.txt`` (~349k words with frequencies), restricted to the hanzi of every shipped
+model (``gb2312-1+tgscc+trad``: GB2312 level 1, the 通用规范汉字表 and the traditional set),
+each word counted also in its traditional forms by OpenCC (``s2t`` and ``s2tw``, the
+``opencc`` package of the ``test`` and ``convert`` extras), so that a traditional page has
+its words too. ``--charset gb2312-1 --no-traditional`` gives the model shipped before
+(2026-12-03), the same file byte for byte.
 """
 
 from __future__ import annotations
 
 import argparse
 import tarfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +86,27 @@ def build(words: Iterable[tuple[str, float]], chars: str, source: str = "") -> B
     )
 
 
+def with_traditional(
+    words: Iterable[tuple[str, float]], converts: Sequence[Callable[[str], str]]
+) -> Iterator[tuple[str, float]]:
+    """Each (word, frequency), then each traditional form that ``converts`` write
+    differently (发现 -> 發現; 里面 -> 裏面 and, in Taiwan's, 裡面), with the same
+    frequency: traditional text gets the pairs its simplified original has, and a word
+    the scripts share is counted once.
+
+    >>> list(with_traditional([("发现", 5.0), ("中文", 2.0)], [{"发现": "發現"}.get]))
+    [('发现', 5.0), ('發現', 5.0), ('中文', 2.0)]
+    """
+    for word, f in words:
+        yield word, f
+        seen = {word}
+        for convert in converts:
+            other = convert(word)
+            if other and other not in seen:
+                seen.add(other)
+                yield other, f
+
+
 def _pieces(word: str, index: dict[str, int]) -> list[str]:
     """The maximal runs of ``word`` made of characters in ``index``."""
     out, cur = [], ""
@@ -96,21 +122,31 @@ def _pieces(word: str, index: dict[str, int]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m tools.build_bigram JIEBA_DICT [-o OUT] [--charset SPEC]``."""
+    """``python -m tools.build_bigram JIEBA_DICT [-o OUT] [--charset SPEC] [--no-traditional]``."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.build_bigram",
         description="Build the character bigram model from jieba's dict.txt.",
     )
     parser.add_argument("dict", help="jieba's dict.txt or the jieba sdist .tar.gz")
     parser.add_argument("-o", "--out", default=str(DATA), help="default: the shipped file")
-    parser.add_argument("--charset", default="gb2312-1",
+    parser.add_argument("--charset", default="gb2312-1+tgscc+trad",
                         help="vocabulary (a recognizer charset spec)")  # fmt: skip
+    parser.add_argument("--traditional", action=argparse.BooleanOptionalAction, default=True,
+                        help="count each word's traditional forms too (OpenCC)")  # fmt: skip
     args = parser.parse_args(argv)
     from recognizer.charset import Charset
 
     chars = "".join(Charset.from_spec(args.charset).chars)
     source = f"jieba dict.txt ({Path(args.dict).name}, MIT licence); charset {args.charset}"
-    model = build(read_jieba_dict(args.dict), chars, source)
+    words: Iterable[tuple[str, float]] = read_jieba_dict(args.dict)
+    if args.traditional:
+        import opencc
+
+        converts = [opencc.OpenCC(f"{name}.json").convert for name in ("s2t", "s2tw")]
+        words = with_traditional(words, converts)
+        version = getattr(opencc, "__version__", "")
+        source += f"; each word also in its traditional forms (OpenCC {version} s2t, s2tw)"
+    model = build(words, chars, source)
     save(model, Path(args.out))
     size = Path(args.out).stat().st_size
     print(f"{args.out}: {len(chars)} chars, {len(model.keys)} pairs, {size / 1e6:.2f} MB")
