@@ -231,6 +231,8 @@ def _edges_to_input(to_page: np.ndarray) -> np.ndarray:
 #: A piece this many times as tall as the tall glyphs of the rest of its line (their
 #: 90th percentile) and as the page's text is a picture.
 PICTURE_HEIGHT = 1.7
+#: A piece this many times as tall and as wide as those is an icon (a picture too).
+ICON_SIZE = 1.35
 
 
 def _without_pictures(
@@ -243,23 +245,33 @@ def _without_pictures(
     ``PICTURE_HEIGHT`` times as tall as the 90th percentile of the other pieces of
     the line (those not under its columns), with three or more of those, and as
     the page's text (``text_height()``: a hanzi beside "ss" is twice as tall as
-    they are, not as the page's text), is a picture: it and the pieces under its
-    columns become a line of their own, and the rest a line whose box fits them
-    (their pieces cut again: None).
+    they are, not as the page's text), is a picture; so is one ``ICON_SIZE`` times as
+    tall and as wide as those, with two or more of those (the warning sign before a web
+    page's 警告, which was read as ``•`` and took its title with it). It and the pieces
+    under its columns (or within a tenth of its height of them) become a line of their
+    own, and the rest a line whose box fits them (their pieces cut again: None).
     """
-    if len(pieces) < 4:
+    if len(pieces) < 3:
         return [(line, pieces)]
     heights = pieces[:, 3] - pieces[:, 1]
+    sides = np.minimum(heights, pieces[:, 2] - pieces[:, 0])
     picture = np.zeros(len(pieces), bool)
     for k in np.argsort(-heights):
         if picture[k]:
             continue
         under = (pieces[:, 0] < pieces[k, 2]) & (pieces[:, 2] > pieces[k, 0])
         rest = heights[~under & ~picture]
-        if len(rest) < 3 or heights[k] < PICTURE_HEIGHT * float(percentile(rest, 90)):
+        if len(rest) < 2:
             break
-        if heights[k] < PICTURE_HEIGHT * text_height():
-            break
+        text = max(float(percentile(rest, 90)), text_height())
+        if len(rest) < 3 or heights[k] < PICTURE_HEIGHT * text:  # not tall: an icon?
+            # its pieces: under its columns or within a tenth of its height of them
+            # (the slivers of a round icon's sides that were cut apart from it)
+            near = heights[k] // 10
+            under = (pieces[:, 0] < pieces[k, 2] + near) & (pieces[:, 2] > pieces[k, 0] - near)
+            rest = heights[~under & ~picture]
+            if len(rest) < 2 or sides[k] < ICON_SIZE * max(text, float(rest.max())):
+                break
         picture |= under
     if not picture.any():
         return [(line, pieces)]

@@ -705,6 +705,38 @@ def test_a_picture_beside_a_line_gets_a_line_of_its_own():
     assert _matched(seg, page) == len(page.chars[0])
 
 
+def test_an_icon_beside_a_short_title_gets_a_line_of_its_own():
+    """A web page's admonition: a warning sign 1.45 times as tall as the text before a
+    two-hanzi title.  Too short to be a picture by its height, it joined the title's
+    line and was read "•", and the title with it was dropped as no text."""
+    size = 20
+    body = [(20, 70 + 30 * n, "我们这个中文识别人大国在有上", size) for n in range(3)]
+    page = render([(50, 22, "中文", size), *body], (170, 320))
+    image = page.image.copy()
+    triangle = np.array([(29, 18), (15, 47), (44, 47)], np.int32)  # 29 px tall
+    cv2.fillPoly(image, [triangle], 0)
+    cv2.line(image, (29, 27), (29, 39), 255, 3)  # its "!"
+    seg = segment_page(image)
+    assert any(line.box[2] <= 46 and line.box[3] - line.box[1] >= 27 for line in seg.lines)
+    title = [line for line in seg.lines if line.box[0] >= 48 and line.box[1] < 60]
+    assert len(title) == 1 and title[0].height <= size + 2
+    assert _matched(seg, page) == sum(len(line) for line in page.chars)
+
+
+def test_hanzi_taller_than_the_latin_around_them_are_no_icon():
+    """A 96-dpi web print sets Latin smaller than hanzi: two hanzi a half taller than
+    the letters around them and than the page's text (mostly Latin) are no icon while
+    the other is as tall (debian-reference's "选择”Internet" lost its ” to a line
+    of its own)."""
+    words = ["mail for the user", "a smarthost of its own", "set up with exim", "or postfix"]
+    spec = [(20, 20 + 20 * n, text, 11) for n, text in enumerate(words)]
+    line = [(20, 99, "smarthost", 11), (88, 97, "中文", 15), (122, 99, "mail", 11)]
+    page = render([*spec, *line], (130, 260))
+    seg = segment_page(page.image)
+    last = [line for line in seg.lines if line.box[1] >= 95]
+    assert len(last) == 1 and last[0].box[0] <= 22 and last[0].box[2] >= 140
+
+
 def test_segment_page_blank():
     seg = segment_page(np.full((300, 200, 3), 255, np.uint8))
     assert seg.lines == [] and seg.chars == [] and seg.pieces == []
