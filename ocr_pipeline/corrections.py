@@ -421,15 +421,24 @@ def _lower(ch: str) -> bool:
     return ch.isascii() and ch.isalpha() and ch.islower()
 
 
+def _ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
 def _lone_one(chars: list[str], spaces: list[bool], i: int) -> bool:
     """Whether the l at ``i`` stands alone between hanzi, or beside a digit
-    (across a - or ^ too), with no space between."""
+    (across a - or ^ too), with no space between; or starts its line before a dot
+    (a list's "1.") or follows a lone capital and a dot (an appendix's "A.1")."""
     at = functools.partial(_unspaced, chars, spaces, i)
     left, right = at(i - 1), at(i + 1)
     if any(c.isascii() and c.isalpha() for c in (left, right)):
         return False  # a letter of a word
     if is_hanzi(left) and is_hanzi(right):
         return True
+    if i == 0 and right == ".":
+        return True  # a list's number: "1. Installing"
+    if left == "." and at(i - 2).isupper() and not _ascii_letter(at(i - 3)):
+        return True  # an appendix's section: "A.1"
     for side, beyond in ((left, at(i - 2)), (right, at(i + 2))):
         if side.isdigit() or (side in ("-", "^") and beyond.isdigit()):
             return True
@@ -447,6 +456,8 @@ def _fix_word(out: list[str], chars: list[str], word: list[int]) -> None:
     for a, i, b in zip(word, word[1:], word[2:]):
         if chars[i] in "l|" and chars[a].isupper() and chars[b].isupper():
             out[i] = "I"  # nor has "BlO" inside: NetBIOS
+    if len(word) == 2 and chars[word[0]] == "l" and chars[word[1]] in "tf":
+        out[word[0]] = "I"  # no word is "lt" or "lf": It, If
     if len(word) >= 4 and chars[word[0]] == "l" and chars[word[1]] == "n":
         if all(chars[i].isalpha() and chars[i].islower() for i in word[1:]):
             out[word[0]] = "I"  # nor starts "ln": Info, Intel (the command ln is short)

@@ -223,6 +223,15 @@ def test_fix_width_forms(chars, want):
         ("l/o", "l/o"),
         ("l /O", "l /O"),  # nor across a space
         ("al/O", "al/O"),  # nor inside a word
+        ("lt is", "It is"),  # no word is "lt" or "lf"
+        ("lf the", "If the"),
+        ("lts", "lts"),  # longer words are left
+        ("lft", "lft"),
+        ("l. Installing", "1. Installing"),  # a list's number starting its line
+        ("ls l.", "ls l."),  # not inside the line
+        ("见附录A.l和", "见附录A.1和"),  # an appendix's section
+        ("PA.l", "PA.l"),  # not after a word
+        ("a.l", "a.l"),
     ],
 )
 def test_fix_words(text, want):
