@@ -366,8 +366,10 @@ def fix_words(chars: list[str], spaces: list[bool]) -> list[str]:
     all other characters digits) it is a digit.  An l starting a word before a
     capital is an I ("lPv6": no word starts so), as is one between two capitals
     ("NetBlOS") and one starting a lower-case word of four letters or more before
-    an n ("lnfo"; the command ln is shorter, and lmhosts is a word), and an l
-    alone in brackets a 1 ("ls(l)"); an l or bar alone beside a slash and a
+    an n ("lnfo"; the command ln is shorter, and lmhosts is a word), and one of
+    the two-letter words "lt" and "lf" (It, If); an l alone in brackets is a 1
+    ("ls(l)"), as is one starting its line before a dot ("l. Installing") or after
+    a lone capital and a dot ("A.l"); an l or bar alone beside a slash and a
     capital is an I ("l/O").  Other mixed words ("X11", "getItem") are left as read.
 
     Args:
