@@ -433,7 +433,7 @@ def _lone_one(chars: list[str], spaces: list[bool], i: int) -> bool:
     (a list's "1.") or follows a lone capital and a dot (an appendix's "A.1")."""
     at = functools.partial(_unspaced, chars, spaces, i)
     left, right = at(i - 1), at(i + 1)
-    if any(c.isascii() and c.isalpha() for c in (left, right)):
+    if any(_ascii_letter(c) for c in (left, right)):
         return False  # a letter of a word
     if is_hanzi(left) and is_hanzi(right):
         return True

@@ -256,10 +256,15 @@ def _without_pictures(
     heights = pieces[:, 3] - pieces[:, 1]
     sides = np.minimum(heights, pieces[:, 2] - pieces[:, 0])
     picture = np.zeros(len(pieces), bool)
+
+    def columns(k: int, margin: int = 0) -> np.ndarray:
+        """bool (N,): the pieces under piece ``k``'s columns, widened by ``margin``."""
+        return (pieces[:, 0] < pieces[k, 2] + margin) & (pieces[:, 2] > pieces[k, 0] - margin)
+
     for k in np.argsort(-heights):
         if picture[k]:
             continue
-        under = (pieces[:, 0] < pieces[k, 2]) & (pieces[:, 2] > pieces[k, 0])
+        under = columns(k)
         rest = heights[~under & ~picture]
         if len(rest) < 2:
             break
@@ -267,8 +272,7 @@ def _without_pictures(
         if len(rest) < 3 or heights[k] < PICTURE_HEIGHT * text:  # not tall: an icon?
             # its pieces: under its columns or within a tenth of its height of them
             # (the slivers of a round icon's sides that were cut apart from it)
-            near = heights[k] // 10
-            under = (pieces[:, 0] < pieces[k, 2] + near) & (pieces[:, 2] > pieces[k, 0] - near)
+            under = columns(k, heights[k] // 10)
             rest = heights[~under & ~picture]
             if len(rest) < 2 or sides[k] < ICON_SIZE * max(text, float(rest.max())):
                 break
