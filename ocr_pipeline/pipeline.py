@@ -35,6 +35,7 @@ from ocr_pipeline.decode import (
     split_reject,
     width_forms,
 )
+from ocr_pipeline.latin import WordReader, reread
 from ocr_pipeline.results import CharResult, LineResult, PageResult
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
 from recognizer.charset import REJECT
@@ -95,6 +96,7 @@ def decode_page(
     *,
     bigram: BigramModel | None,
     words: frozenset[str] | None,
+    latin: WordReader | None = None,
 ) -> tuple[PageResult, list[DecodedLine]]:
     """Segment a page, classify its candidate characters and decode each line: the
     page as the reading rules find it.
@@ -111,6 +113,8 @@ def decode_page(
         bigram: the language model, which weighs the paths through a line (see
             :func:`read_image`); None decodes without it.
         words: the English word list (see :func:`read_image`); None reads without it.
+        latin: the word reader that reads runs of Latin letters again whole
+            (:mod:`ocr_pipeline.latin`); None keeps the decoder's reading.
 
     Returns:
         The page without lines, and its lines as decoded, in reading order.
@@ -143,6 +147,8 @@ def decode_page(
         _decode_line(line, first[i] + extra[i], seg.pieces[i], scorer, i, typical[i], bigram, words)
         for i, line in enumerate(seg.lines)
     ]
+    if latin is not None:
+        decoded = reread(decoded, seg.ink, latin)
     # a line all of whose characters the reject class dropped is no line of text
     return page, [d for d in decoded if d.chars or not d.has_pieces]
 

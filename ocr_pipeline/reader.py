@@ -33,10 +33,12 @@ import numpy as np
 
 from ocr_pipeline import images
 from ocr_pipeline import language as language_mod
+from ocr_pipeline import latin as latin_mod
 from ocr_pipeline import lexicon as lexicon_mod
 from ocr_pipeline import nontext as nontext_mod
 from ocr_pipeline.images import MAX_PIXELS, Page
 from ocr_pipeline.language import BigramModel
+from ocr_pipeline.latin import WordReader
 from ocr_pipeline.nontext import NonText
 from ocr_pipeline.pipeline import CharResult, LineResult, PageResult, decode_page
 from ocr_pipeline.rules import RULES, DecodedLine, Rule, apply_rules
@@ -114,6 +116,8 @@ class Reader:
             cut from a word (lower-case words); ``"shipped"`` or None as above.
         nontext: the filter dropping lines that are pictures or marks, not text
             (:class:`ocr_pipeline.nontext.NonText`); ``"shipped"`` or None as above.
+        latin: the word reader that reads runs of Latin letters again whole
+            (:class:`ocr_pipeline.latin.WordReader`); ``"shipped"`` or None as above.
         top_k: alternatives kept per character (at least 1).
         rules: the corrections made after decoding, in order
             (:data:`ocr_pipeline.rules.RULES`), or the name of a profile
@@ -153,6 +157,7 @@ class Reader:
         language: BigramModel | Literal["shipped"] | None = SHIPPED,
         lexicon: frozenset[str] | Literal["shipped"] | None = SHIPPED,
         nontext: NonText | Literal["shipped"] | None = SHIPPED,
+        latin: WordReader | Literal["shipped"] | None = SHIPPED,
         top_k: int = 3,
         rules: Sequence[Rule] | str = RULES,
         runtime: str = "auto",
@@ -170,6 +175,7 @@ class Reader:
             ("language", language, BigramModel),
             ("lexicon", lexicon, frozenset),
             ("nontext", nontext, NonText),
+            ("latin", latin, WordReader),
         ):
             if value is not None and not _is_shipped(value) and not isinstance(value, kind):
                 raise TypeError(
@@ -193,6 +199,7 @@ class Reader:
             "language": language,
             "lexicon": lexicon,
             "nontext": nontext,
+            "latin": latin,
         }
         self._locks = {name: threading.Lock() for name in self._parts}
 
@@ -245,6 +252,14 @@ class Reader:
             lambda v: nontext_mod.shipped() if _is_shipped(v) else cast("NonText | None", v),
         )
 
+    @property
+    def latin(self) -> WordReader | None:
+        """The word reader for Latin runs, or None when off (or none ships)."""
+        return self._part(
+            "latin",
+            lambda v: latin_mod.shipped() if _is_shipped(v) else cast("WordReader | None", v),
+        )
+
     def preload(self) -> threading.Thread:
         """Start loading the language model and the word list in a background thread
         (~30 ms), so that they are ready when the first page's lines are decoded,
@@ -281,7 +296,7 @@ class Reader:
         decoded. :meth:`apply_rules` finishes it; :meth:`read_image` does both.
         (A page decoded once can be finished with several tables of rules.)"""
         return decode_page(gray, self.predictor, self.top_k, bigram=self.language,
-                           words=self.lexicon)  # fmt: skip
+                           words=self.lexicon, latin=self.latin)  # fmt: skip
 
     def apply_rules(
         self, decoded: Sequence[DecodedLine], rules: Sequence[Rule] | None = None
