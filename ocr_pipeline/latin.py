@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ocr_pipeline.corrections import SAME_SHAPE_CASE
 from ocr_pipeline.results import CharResult
 from ocr_pipeline.rules import DecodedLine
 from recognizer.words import ALPHABET, BUCKETS, HEIGHT, STRIDE, read_strips
@@ -175,7 +176,10 @@ def _chars(line: DecodedLine, s: int, e: int, x0: int, x1: int, ink: np.ndarray,
            where: list[int]) -> list[CharResult]:  # fmt: skip
     """The run's new characters: its columns divided at the midpoints between their CTC
     steps, each character's rows those of the solid ink in the middle half of its
-    columns (a lower-case letter is as short as its ink: the rules tell o from O by it)."""
+    columns (no neighbour's edge), in the middle three quarters for the capitals C, O,
+    S, V, W, X, Z: the rules tell o from O, v from V by their boxes' heights
+    (:func:`ocr_pipeline.corrections.fix_case`), and the middle half of a V is its foot
+    (a PDF page's "OpenCV" was read "OpenCv")."""
     old = line.chars[s:e]
     left, right = min(c.box[0] for c in old), max(c.box[2] for c in old)
     top, bottom = min(c.box[1] for c in old), max(c.box[3] for c in old)
@@ -185,7 +189,8 @@ def _chars(line: DecodedLine, s: int, e: int, x0: int, x1: int, ink: np.ndarray,
     out = []
     for k, ch in enumerate(text):
         a, b = cuts[k], max(cuts[k + 1], cuts[k] + 1)
-        ca, cb = a + (b - a) // 4, b - (b - a) // 4  # the middle: no neighbour's edge
+        inset = (b - a) // (8 if ch in SAME_SHAPE_CASE and ch.isupper() else 4)
+        ca, cb = a + inset, b - inset
         core = ink[top:bottom, max(ca, 0) : max(cb, ca + 1, 0)]
         rows = np.flatnonzero((core >= INK_THRESHOLD).any(axis=1))
         y0, y1 = (top + int(rows[0]), top + int(rows[-1]) + 1) if len(rows) else (top, bottom)
