@@ -15,7 +15,6 @@ run's columns between them at the steps where CTC put them.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -63,10 +62,10 @@ class WordReader:
         return read_strips(self.model, strips)
 
 
-@functools.cache
-def shipped() -> WordReader | None:
-    """The word reader that ships with pageocr, or None if none does."""
-    return WordReader() if MODEL.exists() else None
+def shipped(threads: int | None = None) -> WordReader | None:
+    """The word reader that ships with pageocr, or None if none does: a new one each
+    call (a LiteRT interpreter is one reader's own, never shared between readers)."""
+    return WordReader(MODEL, threads) if MODEL.exists() else None
 
 
 def latin_runs(chars: Sequence[CharResult], line_height: float) -> list[tuple[int, int]]:
@@ -149,7 +148,7 @@ def better(old: Sequence[CharResult], text: str, conf: Sequence[float]) -> bool:
     reading has two characters or more (a lone mark has no word around it to be read
     from), and its least sure character is surer than the decoder's least sure one.
     (Chosen on the development pages of documents the word reader was not trained on:
-    docs/bench/docs.md, "The word reader".)"""
+    recognizer/models/MODEL_CARD.md, section ``words``.)"""
     if not text or text == "".join(c.char for c in old):
         return False
     if len(old) < 2 and len(text) < 2:

@@ -257,7 +257,9 @@ class Reader:
         """The word reader for Latin runs, or None when off (or none ships)."""
         return self._part(
             "latin",
-            lambda v: latin_mod.shipped() if _is_shipped(v) else cast("WordReader | None", v),
+            lambda v: (
+                latin_mod.shipped(self.threads) if _is_shipped(v) else cast("WordReader | None", v)
+            ),
         )
 
     def preload(self) -> threading.Thread:
