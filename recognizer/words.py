@@ -2,7 +2,7 @@
 
 Cutting proportional Latin into single letters fails where letters touch: a blurred
 photo of a serif "the" is one blob, "Policy" falls apart as "Pc ol ic y". This network
-reads the ink of a whole run (a strip :data:`benchmarks.strips.HEIGHT` pixels tall,
+reads the ink of a whole run (a strip :data:`HEIGHT` pixels tall,
 any width) and emits one distribution per 4 columns over the printable ASCII
 characters and CTC's blank, so no cut between letters is needed.
 
@@ -11,7 +11,9 @@ Trained on the runs cut from the development split of the real-document corpus
 
     python -m benchmarks.strips runs/docs runs/docs-web runs/docs-webdev \
         runs/docs-webdev-more -o runs/words/strips-dev.npz
-    python -m recognizer.words train runs/words/strips-dev.npz -o runs/words
+    python -m recognizer.words synth -o runs/words/synth-30k.npz --n 30000
+    python -m recognizer.words train runs/words/strips-dev.npz runs/words/synth-30k.npz \
+        -o runs/words/final --steps 4000
 
 and read by :mod:`ocr_pipeline.latin` through LiteRT (``words.tflite``).
 
@@ -167,6 +169,7 @@ def synthetic(n: int, seed: int = 0) -> dict:
         raise RuntimeError("none of the fonts of SYNTH_FAMILIES is installed")
     vocab = sorted(lexicon.words())
     rng = np.random.default_rng(seed)
+    fonts: dict[tuple[int, int], ImageFont.FreeTypeFont] = {}  # each face and size read once
     strips: list[np.ndarray] = []
     labels: list[str] = []
     left: list[int] = []
@@ -175,9 +178,11 @@ def synthetic(n: int, seed: int = 0) -> dict:
         text = _synth_text(rng, vocab)
         if not text or len(text) > 40:
             continue
-        face = faces[int(rng.integers(len(faces)))]
+        k = int(rng.integers(len(faces)))
         size = int(rng.integers(18, 44))
-        font = ImageFont.truetype(str(face.path), size, index=face.index)
+        if (k, size) not in fonts:
+            fonts[k, size] = ImageFont.truetype(str(faces[k].path), size, index=faces[k].index)
+        font = fonts[k, size]
         asc, desc = font.getmetrics()
         height = int(round((asc + desc) * rng.uniform(0.95, 1.3)))
         top = int(rng.integers(0, max(height - asc - desc, 0) + 1))
@@ -275,9 +280,8 @@ def train(data: Sequence[Path], out: Path, steps: int = 6000, batch: int = 32, l
         by_bucket.setdefault(bucket(right[i] - left[i] + 12), []).append(i)
     weights = np.array([len(v) for v in by_bucket.values()], np.float64)
     keys = list(by_bucket)
-    log = (out / "train.log").open("w")
     t0, losses = time.time(), []
-    with Progress() as progress:
+    with Progress() as progress, (out / "train.log").open("w") as log:
         task = progress.add_task("training the word reader", total=steps)
         for s in range(1, steps + 1):
             k = keys[rng.choice(len(keys), p=weights / weights.sum())]
@@ -321,9 +325,14 @@ def read_strips(predict, strips: Sequence[np.ndarray]) -> list[tuple[str, list[f
     return out
 
 
+def _views(strips, left, right, idx) -> list[np.ndarray]:
+    """Examples ``idx`` as the reader cuts runs: margins of 2 columns, float32."""
+    return [strips[i][:, max(left[i] - 2, 0) : right[i] + 2].astype(np.float32) for i in idx]
+
+
 def evaluate(model, strips, labels, left, right, idx) -> dict:
     """Word accuracy and character error rate on examples ``idx``, margins of 2 columns."""
-    views = [strips[i][:, max(left[i] - 2, 0) : right[i] + 2].astype(np.float32) for i in idx]
+    views = _views(strips, left, right, idx)
     reads = read_strips(lambda x: model(x, training=False).numpy(), views)
     ok = sum(r[0] == labels[i] for r, i in zip(reads, idx))
     from benchmarks.scoring import edit_distance  # training runs from a checkout
@@ -361,7 +370,7 @@ def export(run: Path, out: Path, check: Path | None = None, n: int = 2000) -> Pa
         d = np.load(check, allow_pickle=True)
         strips, left, right = d["strips"], d["left"], d["right"]  # each read unpacks it all
         idx = np.random.default_rng(0).choice(len(strips), min(n, len(strips)), False)
-        views = [strips[i][:, max(left[i] - 2, 0) : right[i] + 2] for i in idx]
+        views = _views(strips, left, right, idx)
         a = read_strips(lambda x: model(x, training=False).numpy(), views)
         b = read_strips(_LiteRT(out), views)
         same = sum(x[0] == y[0] for x, y in zip(a, b))
