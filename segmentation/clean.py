@@ -150,27 +150,31 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     text, long = _long_components(comps, text, text_h)
     w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
     glyph = np.concatenate([[False], text & (np.maximum(w, h) >= 0.5 * text_h)])
-    glyph_px = np.take(glyph, labels, mode="clip")
+    glyph_px = glyph[labels]
     if not long.any():
         wide = _wide_rules(mask, text_h, glyph_px, np.zeros(mask.shape, bool))
         return Rules(wide, np.zeros(mask.shape[1], bool)) if wide.any() else None
-    across, down, grid = _rule_runs(labels, comps, long, text_h)
-    rules = (across > 0) | (down > 0)
+    across_u8, down_u8, grid = _rule_runs(labels, comps, long, text_h)
+    across, down = across_u8 > 0, down_u8 > 0
+    del across_u8, down_u8  # a 300-dpi scan's page is 9 MB in each bool or uint8 copy
+    rules = across | down
     wide = _wide_rules(mask, text_h, glyph_px, rules)
     # a rule's blurred edges are no glyph's either (a scan's header rule left "''''")
     rules = cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     ink = np.asarray(mask) > 0
     rules &= ink & ~glyph_px
     rules |= wide
+    del wide, glyph_px
     if not rules.any():
         return None
     log.debug("rules: text height %.1f, %d pixels of ruling lines", text_h, rules.sum())
-    grid_down = (down > 0) & grid[labels]
+    grid_down = down & grid[labels]
     joined = _joined(across, grid_down, text_h)
-    columns, tables = _inner_columns(joined, across > 0, grid_down, text_h)
-    rows = table_rows(joined, across > 0, tables)
+    columns, tables = _inner_columns(joined, across, grid_down, text_h)
+    rows = table_rows(joined, across, tables)
+    del joined, grid_down  # int32 and bool (H, W): 44 MB on a 300-dpi scan
     # a table whose cells' sides a print, a scan or a photo lost: its rules alone
-    more, more_rows = _gutter_columns(ink, rules, across > 0, text_h, down > 0)
+    more, more_rows = _gutter_columns(ink, rules, across, text_h, down)
     return Rules(rules, columns | more, np.where(rows >= 0, rows, more_rows))
 
 
@@ -253,23 +257,25 @@ def _gutter_columns(mask: np.ndarray, rules: np.ndarray, across: np.ndarray, tex
     out = np.zeros(mask.shape[1], bool)
     if len(runs(across.any(axis=1))) < ROW_RULES:  # no table to cut: spare the labelling
         return out, np.full(mask.shape[0], -1, np.int32)
-    paint = np.zeros(mask.shape, np.int32)
-    ids = []
     boxes: list[tuple[Box, int]] = []
     glyphs = _glyph_pixels(mask & ~rules, text_h)
     for box, n in _ruled_tables(across, glyphs, text_h, rules):  # boxes that overlap are one
         over = [b for b in boxes if _overlap(b[0], box)]
         boxes = [b for b in boxes if b not in over]
         boxes.append((union(box, *(b[0] for b in over)), n + sum(b[1] for b in over)))
-    for k, ((x0, top, x1, bottom), n) in enumerate(boxes, start=1):
-        if n < ROW_RULES or _spanned(down[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h):
+    cut = []
+    for x0, top, x1, bottom in (box for box, n in boxes if n >= ROW_RULES):
+        if _spanned(down[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h):
             continue
         cuts = _cell_gaps(glyphs[top:bottom, x0:x1], across[top:bottom, x0:x1], text_h)
         out[x0 + cuts] = True
         if cuts.size:
-            paint[top:bottom, x0:x1] = k
-            ids.append(k)
-    return out, table_rows(paint, across, np.asarray(ids, int))
+            cut.append((x0, top, x1, bottom))
+    del glyphs
+    paint = np.zeros(mask.shape, np.uint16)  # each cut table's number; a page has few
+    for k, (x0, top, x1, bottom) in enumerate(cut, start=1):
+        paint[top:bottom, x0:x1] = k
+    return out, table_rows(paint, across, np.arange(1, len(cut) + 1))
 
 
 def _spanned(down: np.ndarray, across: np.ndarray, text_h: float) -> bool:
@@ -305,6 +311,7 @@ def _glyph_pixels(ink: np.ndarray, text_h: float) -> np.ndarray:
     tall = cv2.morphologyEx(ink.view(np.uint8), cv2.MORPH_OPEN,
                             np.ones((max(3, round(1.5 * text_h)), 1), np.uint8)) > 0  # fmt: skip
     ink = ink & ~tall
+    del tall
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     speck = stats[:, cv2.CC_STAT_AREA] < (0.15 * text_h) ** 2
@@ -380,14 +387,14 @@ def _rule_runs(
     """
     w = comps[:, cv2.CC_STAT_WIDTH]
     lut = np.concatenate([[0], long]).astype(np.uint8)
-    art = np.take(lut, labels, mode="clip")
+    art = lut[labels]
     across = _opened(art, (round(RULE_LENGTH * text_h), 1))
     grid = np.bincount(labels[across > 0], minlength=len(comps) + 1) > 0
     bar = np.concatenate([[False], long & (w <= np.maximum(3, 0.25 * text_h))])
-    art = np.take((grid | bar).astype(np.uint8), labels, mode="clip")
+    art = (grid | bar).astype(np.uint8)[labels]
     down = _opened(art, (1, round(RULE_HEIGHT * text_h)))
     # the sides of a cell's own frame are only as tall as its row
-    frames = np.take(grid.astype(np.uint8), labels, mode="clip")
+    frames = grid.astype(np.uint8)[labels]
     down |= _frame_sides(_opened(frames, (1, round(FRAME_SIDE * text_h))), across, text_h)
     # a vertical rule is thin: a band as tall as a rule is long (a navigation bar's
     # edge with its text) is no grid's rule in every one of its columns
@@ -530,21 +537,26 @@ def _wide_rules(mask: np.ndarray, text_h: float, glyph_px: np.ndarray, known: np
     thick = cv2.dilate(m, np.ones((3, 1), np.uint8))
     gap = max(3, round(0.3 * text_h))
     runs = _opened(_closed(thick, (gap, 1)), (length, 1))
+    del thick
     if not runs.any():
         return np.zeros(m.shape, bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     ink = (m > 0) & (labels > 0)
     inked = np.bincount(labels[ink], minlength=n)
-    glyphs = np.bincount(labels[ink & glyph_px], minlength=n)
+    ink &= glyph_px
+    glyphs = np.bincount(labels[ink], minlength=n)
     # a rule found whole already needs no band: on a clean page the band would take the
     # feet of small table text that touches it (96 dpi)
     near = cv2.dilate(known.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    covered = np.bincount(labels[near & (runs > 0)], minlength=n)
+    near &= runs > 0
+    covered = np.bincount(labels[near], minlength=n)
+    del ink, near
     new = (glyphs < 0.5 * np.maximum(inked, 1)) & (covered < 0.9 * stats[:, cv2.CC_STAT_AREA])
     new[0] = False
     if not new[1:].any():
         return np.zeros(m.shape, bool)
     runs = new[labels].view(np.uint8)
+    del labels
     band = cv2.dilate(runs, np.ones((5, 2 * gap + 1), np.uint8)) > 0
     crossing = _opened(m, (1, max(4, round(0.3 * text_h)))) > 0
     # the band whole, not only its inked pixels: the rule's faint edges stay in the ink
@@ -651,17 +663,17 @@ def clean(
     Returns:
         uint8 array (H, W), ink = 255 on 0.
     """
-    m = (np.asarray(mask) > 0).astype(np.uint8)
-    labels, stats = components or component_stats(m)
+    mask = np.asarray(mask)
+    labels, stats = components or component_stats(mask)  # no 0/1 copy: 9 MB at 300 dpi
     comps = stats[1:]
     if len(comps) == 0:
-        return m * 255
-    text_h = _weighted_median_height(comps, m.shape[0])
+        return (mask > 0).astype(np.uint8) * 255
+    text_h = _weighted_median_height(comps, mask.shape[0])
     keep = _components_to_keep(labels, comps, text_h)
     if ink is not None:
         keep |= _colon_dots(comps, text_h, ink)
     lut = np.concatenate([np.zeros(1, np.uint8), keep.astype(np.uint8)])
-    out = np.take(lut, labels, mode="clip")  # as lut[labels] (labels fit), twice as fast
+    out = lut[labels]  # np.take would copy labels as int64: 70 MB on a 300-dpi scan
     log.debug("clean: text height %.1f, kept %d of %d components", text_h, keep.sum(), len(keep))
     return _close_vertical(out, text_h) * 255
 
@@ -714,7 +726,7 @@ def _colon_dots(comps: np.ndarray, text_h: float, ink: np.ndarray) -> np.ndarray
 def _near_big(labels: np.ndarray, big: np.ndarray, text_h: float) -> np.ndarray:
     """Bool (N,): components within ~1.5 text heights (x) / 0.5 (y) of big ones."""
     big_lut = np.concatenate([np.zeros(1, np.uint8), big.astype(np.uint8)])
-    big_mask = np.take(big_lut, labels, mode="clip")
+    big_mask = big_lut[labels]
     kx = 2 * max(1, round(1.5 * text_h)) + 1
     ky = max(1, round(text_h)) | 1
     near = cv2.dilate(big_mask, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, ky)))

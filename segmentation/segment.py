@@ -124,6 +124,7 @@ def segment_page(image: np.ndarray) -> Segmentation:
     if dark.any():  # a scanner's dark edge: neither text nor a rule
         raw[dark] = 0
         ink[dark] = 0
+        components = None  # one labelling alive at a time
         components = component_stats(raw)
     del dark, edges
     rules = find_rules(raw, components)
@@ -131,13 +132,14 @@ def segment_page(image: np.ndarray) -> Segmentation:
         raw[rules.pixels] = 0
         ink[cv2.dilate(rules.pixels.view(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 0
         components = None
+        table: tuple[np.ndarray | None, np.ndarray | None] = (rules.table_columns, rules.table_rows)
+        del rules  # its pixels, 9 MB on a 300-dpi scan, are out of the mask now
+    else:
+        table = None, None
     mask = clean(raw, components, ink if faint <= LOW_THRESHOLD else None)
     seg = Segmentation(gray=gray, ink=ink, mask=mask, angle=angle, page_corners=corners,
                        to_input=_edges_to_input(to_page))  # fmt: skip
-    if rules is not None:
-        seg.lines = find_lines(mask, rules.table_columns, rules.table_rows)
-    else:
-        seg.lines = find_lines(mask)
+    seg.lines = find_lines(mask, *table)
     # halfway between the faint and the solid level: low enough to join the two halves
     # of a glyph broken at a thin stroke, high enough that anti-aliasing between two
     # kerned letters does not (chosen on development pages, `benchmarks pages --seed 1/2`)
