@@ -118,23 +118,9 @@ class Rules(NamedTuple):
     #: bool (W,): the columns holding a table grid's vertical rules; the gaps they
     #: leave are between a table's cells, not between a page's columns
     table_columns: np.ndarray
-    #: bool (H, W): what to clear in the ink image: the rules and a pixel around them
-    #: (their anti-aliased edges), but no glyph's pixels (:func:`_ink_edges`)
-    edges: np.ndarray
     #: int32 (H,): in a table with such rules, the top row of the horizontal rule over
     #: each row of the page (where the table row it is in starts); -1 outside tables
     table_rows: np.ndarray | None = None
-
-
-def _ink_edges(rules: np.ndarray, glyph_px: np.ndarray) -> np.ndarray:
-    """bool (H, W): the rules' pixels (bool (H, W)) and those beside them, but for the
-    pixels of glyphs (``glyph_px``, bool (H, W)) that are not rules: an underline a
-    pixel under the baseline took the letters' last row, and the descenders crossing
-    it, out of the ink that crops are cut from (a screenshot's underlined links were
-    read "Warninp: keV Sipnature<")."""
-    edges = cv2.dilate(rules.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    edges &= ~glyph_px | rules
-    return edges
 
 
 def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | None:
@@ -165,14 +151,9 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
     glyph = np.concatenate([[False], text & (np.maximum(w, h) >= 0.5 * text_h)])
     glyph_px = glyph[labels]
-    under = _underline_pieces(comps, text_h)
     if not long.any():
         wide = _wide_rules(mask, text_h, glyph_px, np.zeros(mask.shape, bool))
-        if under.any():
-            wide |= np.concatenate([[False], under])[labels]
-        if not wide.any():
-            return None
-        return Rules(wide, np.zeros(mask.shape[1], bool), _ink_edges(wide, glyph_px))
+        return Rules(wide, np.zeros(mask.shape[1], bool)) if wide.any() else None
     across_u8, down_u8, grid = _rule_runs(labels, comps, long, text_h)
     across, down = across_u8 > 0, down_u8 > 0
     del across_u8, down_u8  # a 300-dpi scan's page is 9 MB in each bool or uint8 copy
@@ -183,8 +164,6 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     ink = np.asarray(mask) > 0
     rules &= ink & ~glyph_px
     rules |= wide
-    if under.any():
-        rules |= np.concatenate([[False], under])[labels]
     del wide, glyph_px
     if not rules.any():
         return None
@@ -196,9 +175,7 @@ def find_rules(mask: np.ndarray, components: tuple | None = None) -> Rules | Non
     del joined, grid_down  # int32 and bool (H, W): 44 MB on a 300-dpi scan
     # a table whose cells' sides a print, a scan or a photo lost: its rules alone
     more, more_rows = _gutter_columns(ink, rules, across, text_h, down)
-    del ink, across, down
-    edges = _ink_edges(rules, glyph[labels])  # the glyphs' map again, past the peak above
-    return Rules(rules, columns | more, edges, np.where(rows >= 0, rows, more_rows))
+    return Rules(rules, columns | more, np.where(rows >= 0, rows, more_rows))
 
 
 #: A ruled table has at least this many horizontal rules, each overlapping the last by
@@ -640,54 +617,6 @@ def scan_borders(mask: np.ndarray) -> np.ndarray:
                 out[span, :] = True
             else:
                 out[:, span] = True
-    return out
-
-
-#: An underline broken where descenders cross it (Chromium's ``text-decoration-skip-ink``)
-#: is a row of flat pieces at most this share of a text height thick (and 2 px), each
-#: under this share of a text height from the next, spanning this many text heights.
-UNDERLINE_THICK, UNDERLINE_GAP, UNDERLINE_SPAN = 0.15, 1.5, 1.5
-
-
-def _underline_pieces(comps: np.ndarray, text_h: float) -> np.ndarray:
-    """bool (N,): the components (rows of int32 (N, 5) stats) that are the pieces of an
-    underline that the descenders of the text over it broke up (web pages' links, each
-    piece shorter than a rule): flat pieces in one row, each at most
-    :data:`UNDERLINE_GAP` text heights from the next, spanning
-    :data:`UNDERLINE_SPAN` text heights or more, whose length glyphs (components half
-    a text height tall or more) end just over for at least half of it. A dash, an
-    underscore or a blank ____ has no glyph over it, the lower stroke of 二 or = has
-    only a flat one, and that of 旦 spans one glyph. Left in, each piece went into the
-    crop of the letter over it (a screenshot's underlined "lyrics" read "vrir<")."""
-    x, y = comps[:, cv2.CC_STAT_LEFT], comps[:, cv2.CC_STAT_TOP]
-    w, h = comps[:, cv2.CC_STAT_WIDTH], comps[:, cv2.CC_STAT_HEIGHT]
-    out = np.zeros(len(comps), bool)
-    flat = np.flatnonzero((h <= max(2, round(UNDERLINE_THICK * text_h))) & (w >= 2) & (w > 2 * h))
-    tall = np.flatnonzero(h >= 0.5 * text_h)
-    if flat.size == 0 or tall.size == 0:
-        return out
-    flat = flat[np.lexsort((x[flat], y[flat]))]
-    gap = UNDERLINE_GAP * text_h
-    chains: list[list[int]] = []
-    for i in flat.tolist():  # in rows from the top, each row left to right
-        for chain in chains[-8:]:
-            j = chain[-1]
-            if abs(int(y[i]) - int(y[j])) <= 1 and 0 <= x[i] - (x[j] + w[j]) <= gap:
-                chain.append(i)
-                break
-        else:
-            chains.append([i])
-    tx0, ty1, tx1 = x[tall], y[tall] + h[tall], x[tall] + w[tall]
-    for chain in chains:
-        c = np.asarray(chain)
-        x0, x1, top = int(x[c].min()), int((x[c] + w[c]).max()), int(y[c].min())
-        if x1 - x0 < UNDERLINE_SPAN * text_h:
-            continue
-        over = (ty1 <= top + 1) & (ty1 >= top - 0.35 * text_h) & (tx0 < x1) & (tx1 > x0)
-        covered = np.zeros(x1 - x0, bool)
-        for a, b in zip(tx0[over], tx1[over]):
-            covered[max(a - x0, 0) : b - x0] = True
-        out[c] = covered.mean() >= 0.5
     return out
 
 

@@ -391,60 +391,6 @@ def test_underline_is_taken_out_of_the_line():
     assert _matched(seg, page) == len(page.chars[0])
 
 
-LINKS = ["Warning: key signatures and pitches", "Graphical setup on your display",
-         "Typing your query, pressing Enter"]  # fmt: skip
-
-
-def _links(underline: bool, size: int = 16) -> np.ndarray:
-    """uint8 (H, W): lines of Latin as a web page's links, each underlined two pixels
-    under its baseline, the underline broken where a descender crosses it (Chromium's
-    skip-ink), or not underlined."""
-    font = ImageFont.truetype(str(FONTS["noto"]), size)
-    pitch = round(1.5 * size)
-    img = Image.new("L", (40 + 20 * size, 20 + pitch * len(LINKS)), 255)
-    draw = ImageDraw.Draw(img)
-    for i, text in enumerate(LINKS):
-        draw.text((20, 10 + i * pitch), text, font=font, fill=0)
-    a = np.array(img)
-    for i, text in enumerate(LINKS if underline else []):
-        x1 = 20 + round(draw.textlength(text, font=font))
-        y = 10 + i * pitch + font.getmetrics()[0] + 2
-        crossed = (a[y - 2 : y + 3, 20:x1].min(axis=0) < 128).astype(np.uint8)
-        a[y, 20:x1][cv2.dilate(crossed[None], np.ones((1, 5), np.uint8))[0] == 0] = 0
-    return a
-
-
-def test_a_links_underline_broken_by_descenders_is_taken_out_and_its_letters_kept():
-    """Each piece of a skip-ink underline is shorter than a rule, and went into the crop
-    of the letter over it; taking a rule out of the ink took the letters' last row and
-    the descenders through it with it ("Warninp: keV Sipnature< Anc nitche<")."""
-    from benchmarks.scoring import cer
-    from ocr_pipeline import Reader
-
-    plain, underlined = _links(False), _links(True)
-    rules = find_rules(binarize(underlined))
-    assert rules is not None
-    assert rules.pixels[underlined < 128].sum() >= 0.8 * ((underlined < 128) & (plain > 128)).sum()
-    seg = segment_page(underlined)
-    kept = (plain < 128) & (seg.ink == 0)  # the letters' pixels that the ink lost
-    assert kept.sum() <= 0.02 * (plain < 128).sum()
-    reader = Reader()
-    truth = "\n".join(LINKS)
-    assert (
-        cer(truth, reader.read_image(underlined).text)
-        <= cer(truth, reader.read_image(plain).text) + 0.05
-    )
-
-
-def test_flat_strokes_that_underline_nothing_are_no_underline():
-    """The lower strokes of 二 and 三 side by side, one flat stroke under another, and
-    dashes stay glyphs: only glyphs' ends over a row of flat pieces make it an underline."""
-    spec = [(20, 16, "一二三二三中文人大", 24), (20, 60, "(1-2)-3", 24)]
-    page = render(spec, (110, 400))
-    seg = segment_page(page.image)
-    assert _matched(seg, page) == sum(len(c) for c in page.chars)
-
-
 def test_blanks_and_dashes_in_a_line_are_text_and_a_separator_is_not():
     size = 24
     spec = [
